@@ -1,0 +1,93 @@
+"""Rank fusion shared by every backend, so the same candidates give the same order everywhere.
+
+Reciprocal rank fusion: ``score(d) = sum over lists of 1 / (k + rank(d))`` with ``k = 60``
+(Cormack, Clarke and Buettcher, "Reciprocal Rank Fusion outperforms Condorcet and individual Rank
+Learning Methods", SIGIR 2009). Recency decay is exponential: ``0.5 ** (age_hours / half_life_hours)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+__all__ = ["RRF_K", "Candidate", "FusedCandidate", "fuse"]
+
+RRF_K = 60
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One item of a candidate list as a backend found it.
+
+    Attributes:
+        key: ``(item_type, item_id)``, e.g. ``("memory", "mem_…")``.
+        at: the item's time (memory ``created_at``, event ``occurred_at``), tz-aware UTC.
+        importance: in [0, 1] (events use 0.5).
+    """
+
+    key: tuple[str, str]
+    at: datetime
+    importance: float
+
+
+@dataclass(frozen=True)
+class FusedCandidate:
+    """A fused result: ``score`` higher is better; ranks are 1-based or ``None`` when absent."""
+
+    key: tuple[str, str]
+    score: float
+    lexical_rank: int | None
+    vector_rank: int | None
+
+
+def fuse(
+    lexical: Sequence[Candidate],
+    vector: Sequence[Candidate],
+    *,
+    limit: int,
+    k: int = RRF_K,
+    lexical_weight: float = 1.0,
+    vector_weight: float = 1.0,
+    half_life_hours: float | None = None,
+    importance_weight: float = 0.0,
+    now: datetime | None = None,
+) -> list[FusedCandidate]:
+    """Fuse two ranked candidate lists (best first) into at most ``limit`` results, best first.
+
+    Args:
+        lexical: BM25 candidates, best first.
+        vector: nearest-neighbour candidates, best first.
+        limit: how many results to keep.
+        k: the RRF constant (60, Cormack et al. 2009).
+        lexical_weight, vector_weight: multipliers of each list's reciprocal-rank contribution.
+        half_life_hours: when set, multiply by ``0.5 ** (age_hours / half_life_hours)`` (requires ``now``).
+        importance_weight: multiply by ``1 + importance_weight * importance``.
+        now: reference time for decay.
+
+    Ties break by ``key`` ascending, so equal inputs give equal outputs on every backend.
+    """
+    scores: dict[tuple[str, str], float] = {}
+    info: dict[tuple[str, str], Candidate] = {}
+    lex_rank: dict[tuple[str, str], int] = {}
+    vec_rank: dict[tuple[str, str], int] = {}
+    for weight, ranks, candidates in (
+        (lexical_weight, lex_rank, lexical),
+        (vector_weight, vec_rank, vector),
+    ):
+        for rank, cand in enumerate(candidates, start=1):
+            if cand.key in ranks:
+                continue
+            ranks[cand.key] = rank
+            info[cand.key] = cand
+            scores[cand.key] = scores.get(cand.key, 0.0) + weight / (k + rank)
+    for key, cand in info.items():
+        factor = 1.0
+        if half_life_hours is not None and now is not None:
+            age_hours = max(0.0, (now - cand.at).total_seconds() / 3600.0)
+            factor *= 0.5 ** (age_hours / half_life_hours)
+        if importance_weight:
+            factor *= 1.0 + importance_weight * cand.importance
+        scores[key] *= factor
+    ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return [FusedCandidate(key, score, lex_rank.get(key), vec_rank.get(key)) for key, score in ordered]
