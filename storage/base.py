@@ -159,6 +159,13 @@ class MemoryStore(abc.ABC):
     async def schema_version(self) -> int:
         """Return the number of the newest migration applied to this database."""
 
+    async def describe(self) -> dict[str, Any]:
+        """Return facts for operators (``mcp-memory doctor``): backend, schema version, vector mode...
+
+        Backends SHOULD extend this with what they know (file path, pool size, pgvector presence).
+        """
+        return {"backend": self.backend, "schema_version": await self.schema_version()}
+
     # --- store metadata ------------------------------------------------------------------------------
 
     @abc.abstractmethod
