@@ -1,0 +1,63 @@
+"""Principals (agents) and their policies, and how a policy becomes a storage ``Scope``.
+
+A policy says which namespaces an agent may read and write (patterns where ``{agent}`` is the agent's
+name and ``*`` is a wildcard, e.g. ``agent-{agent}``, ``shared-*``), its clearance (the highest
+sensitivity it may read or write) and which tool groups it may call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storage import Scope
+from storage.models import Sensitivity
+
+__all__ = ["TOOL_GROUPS", "AgentPolicy", "Principal"]
+
+#: Tool groups a policy can allow; every tool belongs to exactly one.
+TOOL_GROUPS = ("rooms", "events", "identities", "memories", "tasks", "escalations")
+
+
+class AgentPolicy(BaseModel):
+    """What one agent may do. Defaults suit a single local agent on the embedded default.
+
+    Attributes:
+        read_namespaces: namespace patterns the agent may read.
+        write_namespaces: namespace patterns the agent may write.
+        clearance: highest sensitivity the agent may read or write.
+        tool_groups: tool groups the agent may call (see ``TOOL_GROUPS``).
+        may_escalate: whether it may create escalations.
+        may_resolve_escalations: whether it may acknowledge and resolve escalations.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_namespaces: list[str] = Field(default_factory=lambda: ["agent-{agent}", "shared-*"])
+    write_namespaces: list[str] = Field(default_factory=lambda: ["agent-{agent}", "shared-*"])
+    clearance: Sensitivity = Sensitivity.CONFIDENTIAL
+    tool_groups: list[str] = Field(default_factory=lambda: list(TOOL_GROUPS))
+    may_escalate: bool = True
+    may_resolve_escalations: bool = True
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: the agent's name and its policy."""
+
+    agent: str
+    policy: AgentPolicy
+
+    def scope(self) -> Scope:
+        """Return the storage ``Scope`` of this principal (``{agent}`` substituted in patterns)."""
+        return Scope(
+            agent=self.agent,
+            read_namespaces=tuple(p.replace("{agent}", self.agent) for p in self.policy.read_namespaces),
+            write_namespaces=tuple(p.replace("{agent}", self.agent) for p in self.policy.write_namespaces),
+            max_sensitivity=self.policy.clearance,
+        )
+
+    def may_use(self, group: str) -> bool:
+        """True when the policy allows the tool group ``group``."""
+        return group in self.policy.tool_groups

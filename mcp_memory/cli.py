@@ -1,0 +1,135 @@
+"""Command line: ``mcp-memory serve | init | doctor | migrate``.
+
+The only module besides ``config.py`` that reads the environment (through ``load_settings``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import anyio
+import typer
+from rich.console import Console
+
+from mcp_memory import __version__
+from mcp_memory.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="mcp-memory",
+    help="Shared, persistent memory for teams of LLM agents, served over MCP.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Team config (TOML). Default: $MCP_MEMORY_CONFIG, else built-in defaults."),
+]
+Transport = Literal["stdio", "streamable-http", "sse"]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Shared, persistent memory for teams of LLM agents, served over MCP."""
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent this stdio session runs as.")] = None,
+    transport: Annotated[
+        Transport | None, typer.Option("--transport", "-t", help="stdio (default), streamable-http or sse.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="Bind address for HTTP transports.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port for HTTP transports.")] = None,
+) -> None:
+    """Run the MCP server (stdio for one local agent; HTTP/SSE for a team)."""
+    from mcp_memory.server import build_server
+
+    settings = _settings(config)
+    chosen = transport or settings.server.transport
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    server = build_server(settings, agent=agent)
+    if chosen == "stdio":
+        server.run("stdio")
+    else:
+        server.run(chosen, host=host or settings.server.host, port=port or settings.server.port)
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("mcp-memory.toml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a starter config (embedded SQLite under ./data, local embedder, stdio)."""
+    if path.exists() and not force:
+        err.print(f"[red]error:[/red] {path} exists; pass --force to overwrite")
+        raise typer.Exit(1)
+    template = resources.files("mcp_memory").joinpath("starter.toml").read_text(encoding="utf-8")
+    path.write_text(template, encoding="utf-8")
+    typer.echo(f"wrote {path}; start the server with: mcp-memory serve --config {path}")
+
+
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Check the config, open the store (applying migrations) and print what is active."""
+    from mcp_memory.services import open_service
+
+    settings = _settings(config)
+
+    async def run() -> dict[str, object]:
+        async with open_service(settings) as service:
+            facts = await service.store.describe()
+            facts["embedder"] = service.context.embeddings.model
+            facts["default_agent"] = settings.server.default_agent
+            facts["agents"] = sorted(settings.agents)
+            return facts
+
+    try:
+        facts = anyio.run(run)
+    except Exception as exc:  # report any start-up failure plainly, then fail
+        err.print(f"[red]error:[/red] {type(exc).__name__}: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(facts, indent=2, default=str))
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Apply pending schema migrations to the configured store and print the schema version."""
+    from storage import StorageError, open_store
+
+    settings = _settings(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> int:
+        store = await open_store(settings.storage_url)
+        try:
+            return await store.schema_version()
+        finally:
+            await store.close()
+
+    try:
+        version = anyio.run(run)
+    except StorageError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    typer.echo(f"schema version {version}")

@@ -1,0 +1,162 @@
+"""Team configuration: one TOML file per deployment, validated into typed settings.
+
+Sources, highest priority first: keyword arguments, environment variables (prefix ``MCP_MEMORY_``,
+nested keys joined by ``__``, e.g. ``MCP_MEMORY_STORAGE__URL``), the TOML file, defaults. Secrets (a
+PostgreSQL DSN with a password) belong in the environment, never in a committed file. A bad config
+fails at start with a message naming the key (``load_settings`` raises ``ConfigError``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from mcp_memory.auth import AgentPolicy
+
+__all__ = [
+    "ConfigError",
+    "EmbedderSettings",
+    "LimitSettings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+    "load_settings",
+]
+
+ENV_PREFIX = "MCP_MEMORY_"
+CONFIG_ENV = "MCP_MEMORY_CONFIG"
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the offending key(s)."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StorageSettings(_Section):
+    """Where memory lives. ``url`` defaults to ``sqlite:///{data_dir}/memory.db``."""
+
+    url: str | None = None
+    busy_timeout_seconds: float = Field(default=30.0, gt=0)
+    pool_min_size: int = Field(default=1, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+
+
+class EmbedderSettings(_Section):
+    """Which embedder turns text into vectors: ``local`` (offline ONNX MiniLM) or ``none`` (lexical only)."""
+
+    provider: str = "local"
+    batch_size: int = Field(default=32, ge=1, le=1024)
+    threads: int = Field(default=1, ge=1, le=64)
+
+
+class ServerSettings(_Section):
+    """How the server is reached and who a stdio caller is."""
+
+    transport: Literal["stdio", "streamable-http", "sse"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    default_agent: str = Field(default="assistant", min_length=1, max_length=128)
+
+
+class LimitSettings(_Section):
+    """Caps that keep one reply from flooding an agent's context."""
+
+    max_items_per_response: int = Field(default=50, ge=1, le=500)
+    max_chars_per_response: int = Field(default=20_000, ge=1_000, le=1_000_000)
+    handoff_event_limit: int = Field(default=50, ge=1, le=500)
+
+
+class Settings(BaseSettings):
+    """The whole deployment: storage, embedder, server, limits and the team's agents.
+
+    ``agents`` maps an agent name to its policy; an agent not listed gets ``default_policy``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", validate_default=True
+    )
+
+    tenant: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    data_dir: Path = Path("./data")
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    default_policy: AgentPolicy = Field(default_factory=AgentPolicy)
+    agents: dict[str, AgentPolicy] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_pool(self) -> Settings:
+        if self.storage.pool_min_size > self.storage.pool_max_size:
+            raise ValueError("storage.pool_min_size must not exceed storage.pool_max_size")
+        return self
+
+    @property
+    def storage_url(self) -> str:
+        """The storage URL, defaulting to a SQLite file under ``data_dir``."""
+        if self.storage.url:
+            return self.storage.url
+        return f"sqlite:///{(self.data_dir / 'memory.db').as_posix()}"
+
+    def policy_for(self, agent: str) -> AgentPolicy:
+        """The policy of ``agent`` (its own entry, else ``default_policy``)."""
+        return self.agents.get(agent, self.default_policy)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # TOML only when a file is configured (``load_settings`` sets ``toml_file`` on a subclass).
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load settings from a TOML file (or ``$MCP_MEMORY_CONFIG``), the environment and ``overrides``.
+
+    A relative ``data_dir`` in a config file is resolved against the file's folder.
+
+    Raises:
+        ConfigError: the file is missing or unreadable, or a key is unknown or has a bad value.
+    """
+    path = Path(config_file) if config_file else _env_config_path()
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist (create one with `mcp-memory init`)")
+
+    class _FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    try:
+        settings: Settings = _FileSettings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    if path is not None and not settings.data_dir.is_absolute():
+        settings.data_dir = (path.parent / settings.data_dir).resolve()
+    return settings
+
+
+def _env_config_path() -> Path | None:
+    value = os.environ.get(CONFIG_ENV)
+    return Path(value) if value else None
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f" in {path}" if path else ""
+    lines = [f"invalid configuration{where}:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(root)"
+        lines.append(f"  {key}: {error['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""MCP resources: read-only views of rooms, timelines, identities, memories, tasks and escalations.
+
+Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/events``,
+``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``, ``memory://tasks/{task_id}``,
+``memory://escalations/{escalation_id}`` (with its full handoff package). Every read runs as the caller
+and inside its scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+
+from mcp_memory.tools._common import caller
+from storage import NotFoundError, StorageError
+
+__all__ = ["register_resources"]
+
+JSON = "application/json"
+
+
+def register_resources(server: MCPServer[Any]) -> None:
+    """Register the resource templates on ``server``."""
+
+    @server.resource("memory://rooms/{room_id}", mime_type=JSON, description="A room with its conversation state.")
+    async def room(room_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.rooms.get_conversation_state(me, room_id))
+
+    @server.resource(
+        "memory://rooms/{room_id}/events", mime_type=JSON, description="The room's latest events (one capped page)."
+    )
+    async def room_events(room_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        room_view = await _read(service.rooms.get_room(me, room_id))
+        return await _json(service.events.list_events(me, room_id, before_index=room_view.last_event_index + 1))
+
+    @server.resource("memory://identities/{identity_id}", mime_type=JSON, description="A person and their addresses.")
+    async def identity(identity_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.identities.get_identity(me, identity_id))
+
+    @server.resource("memory://memories/{memory_id}", mime_type=JSON, description="One memory, full text.")
+    async def memory(memory_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.memories.get_memory(me, memory_id))
+
+    @server.resource("memory://tasks/{task_id}", mime_type=JSON, description="One task with its version.")
+    async def task(task_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.tasks.get_task(me, task_id))
+
+    @server.resource(
+        "memory://escalations/{escalation_id}", mime_type=JSON, description="An escalation and its handoff package."
+    )
+    async def escalation(escalation_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.escalations.get_escalation(me, escalation_id))
+
+
+async def _read(pending: Any) -> Any:
+    try:
+        return await pending
+    except NotFoundError as exc:
+        raise ResourceNotFoundError(exc.message) from exc
+    except StorageError as exc:
+        raise ResourceError(exc.message) from exc
+
+
+async def _json(pending: Any) -> str:
+    result = await _read(pending)
+    text: str = result.model_dump_json()
+    return text

@@ -1,0 +1,81 @@
+"""The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
+
+``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
+``escalations``); every method takes the calling ``Principal`` first. Use it in-process::
+
+    async with open_service(load_settings("configs/default.toml")) as service:
+        me = service.principal("triage")
+        room = await service.rooms.create_room(me, name="case 42")
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp_memory.auth import Principal
+from mcp_memory.config import Settings
+from mcp_memory.embeddings import make_embedder
+from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.embedding import EmbeddingGate
+from mcp_memory.services.escalations import EscalationService
+from mcp_memory.services.events import EventService
+from mcp_memory.services.identities import IdentityService
+from mcp_memory.services.memories import MemoryService
+from mcp_memory.services.rooms import RoomService
+from mcp_memory.services.tasks import TaskService
+from storage import MemoryStore, open_store
+
+__all__ = ["Service", "open_service"]
+
+
+class Service:
+    """All service areas over one store and one embedder."""
+
+    def __init__(self, store: MemoryStore, embeddings: EmbeddingGate, settings: Settings) -> None:
+        ctx = ServiceContext(store=store, embeddings=embeddings, settings=settings)
+        self.context = ctx
+        self.settings = settings
+        self.rooms = RoomService(ctx)
+        self.events = EventService(ctx)
+        self.identities = IdentityService(ctx)
+        self.memories = MemoryService(ctx)
+        self.tasks = TaskService(ctx)
+        self.escalations = EscalationService(ctx)
+
+    @property
+    def store(self) -> MemoryStore:
+        """The underlying store (for operators and tests; tools go through the areas)."""
+        return self.context.store
+
+    def principal(self, agent: str) -> Principal:
+        """The principal for ``agent`` with its configured policy."""
+        return Principal(agent=agent, policy=self.settings.policy_for(agent))
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[Service]:
+    """Open the store and the embedder of ``settings`` and yield a ``Service``; closes both on exit.
+
+    The embedder starts loading in the background: this returns as soon as the store is open.
+
+    Raises:
+        StorageError: the store cannot be opened or migrated, or was indexed by another embedder.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(
+        settings.storage_url,
+        busy_timeout_seconds=settings.storage.busy_timeout_seconds,
+        min_size=settings.storage.pool_min_size,
+        max_size=settings.storage.pool_max_size,
+    )
+    embeddings = EmbeddingGate(
+        make_embedder(settings.embedder.provider, batch_size=settings.embedder.batch_size, threads=settings.embedder.threads)
+    )
+    try:
+        await embeddings.bind(store)
+        embeddings.start_warmup()
+        yield Service(store, embeddings, settings)
+    finally:
+        await embeddings.aclose()
+        await store.close()

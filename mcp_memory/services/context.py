@@ -1,0 +1,38 @@
+"""What every service area shares: the store, the embedder gate, the settings, and authorization checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mcp_memory.auth import Principal
+from mcp_memory.config import Settings
+from mcp_memory.services.embedding import EmbeddingGate
+from storage import MemoryStore, PermissionDeniedError
+from storage.models import Sensitivity
+
+__all__ = ["ServiceContext"]
+
+
+@dataclass
+class ServiceContext:
+    """Dependencies of the service areas (one per server process)."""
+
+    store: MemoryStore
+    embeddings: EmbeddingGate
+    settings: Settings
+
+    def require_group(self, principal: Principal, group: str) -> None:
+        """Raise ``PermissionDeniedError`` unless the principal's policy allows tool group ``group``."""
+        if not principal.may_use(group):
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may not use {group} tools (policy tool_groups: "
+                f"{', '.join(principal.policy.tool_groups) or 'none'})"
+            )
+
+    def require_clearance(self, principal: Principal, sensitivity: Sensitivity) -> None:
+        """Raise ``PermissionDeniedError`` when ``sensitivity`` is above the principal's clearance."""
+        if sensitivity.level > principal.policy.clearance.level:
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} has clearance {principal.policy.clearance.value} and cannot "
+                f"write {sensitivity.value} content"
+            )

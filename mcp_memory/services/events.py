@@ -1,0 +1,124 @@
+"""Events: append to a room's timeline (with sender identity resolution) and read it back in pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from mcp_memory.auth import Principal
+from mcp_memory.services.addresses import normalize_address, normalize_channel_type
+from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.limits import fit_to_budget
+from mcp_memory.services.results import EventPage, StoredEvent
+from storage import InvalidInputError
+from storage.models import EventSource, NewEvent, Sensitivity, Visibility
+
+__all__ = ["EventService"]
+
+GROUP = "events"
+
+
+class EventService:
+    """Room timelines."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    async def store_event(
+        self,
+        principal: Principal,
+        room_id: str,
+        content: str,
+        *,
+        type: str = "message",
+        channel_type: str | None = None,
+        sender_address: str | None = None,
+        visibility: Visibility = Visibility.ALL,
+        sensitivity: Sensitivity = Sensitivity.INTERNAL,
+        metadata: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        occurred_at: datetime | None = None,
+    ) -> StoredEvent:
+        """Append an event to a room, written by the calling agent.
+
+        With ``channel_type`` and ``sender_address`` the sender's identity is resolved (created on first
+        contact) and joins the room as its ``customer`` participant if the room has none yet.
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: the room is closed.
+            PermissionDeniedError: ``sensitivity`` above the caller's clearance.
+            InvalidInputError: a sender address without channel type, or a malformed address.
+        """
+        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_clearance(principal, sensitivity)
+        store = self._ctx.store
+        room = await store.get_room(room_id)
+        identity_id = None
+        channel = normalize_channel_type(channel_type) if channel_type else None
+        if sender_address is not None:
+            if channel is None:
+                raise InvalidInputError("sender_address needs channel_type (e.g. 'sms' or 'email')")
+            identity, _ = await store.resolve_identity(channel, normalize_address(channel, sender_address))
+            identity_id = identity.identity_id
+        new = NewEvent(
+            room_id=room.room_id,
+            type=type,
+            content=content,
+            visibility=visibility,
+            sensitivity=sensitivity,
+            source=EventSource(channel_type=channel, sender_identity_id=identity_id, agent=principal.agent),
+            metadata=metadata or {},
+            idempotency_key=idempotency_key,
+            occurred_at=occurred_at,
+        )
+        embedding = await self._ctx.embeddings.embed_document(content)
+        result = await store.append_event(new, embedding)
+        if identity_id is not None and result.created:
+            participants = await store.list_participants(room_id, include_left=True)
+            if not any(p.role == "customer" for p in participants):
+                await store.add_participant(room_id, identity_id, kind="identity", role="customer")
+        return StoredEvent(event=result.event, created=result.created)
+
+    async def list_events(
+        self,
+        principal: Principal,
+        room_id: str,
+        *,
+        limit: int = 20,
+        after_index: int | None = None,
+        before_index: int | None = None,
+        types: list[str] | None = None,
+        visibility: list[Visibility] | None = None,
+    ) -> EventPage:
+        """Read a room's timeline in ascending index order, capped in items and characters.
+
+        Raises:
+            NotFoundError: no such room.
+        """
+        self._ctx.require_group(principal, GROUP)
+        limits = self._ctx.settings.limits
+        limit = max(1, min(limit, limits.max_items_per_response))
+        events = await self._ctx.store.list_events(
+            room_id,
+            limit=limit + 1,
+            after_index=after_index,
+            before_index=before_index,
+            types=types,
+            visibility=visibility,
+            scope=principal.scope(),
+        )
+        if before_index is not None and after_index is None and len(events) > limit:
+            events = events[1:]  # the extra item is the oldest one when paging backwards
+            more = True
+        else:
+            more = len(events) > limit
+            events = events[:limit]
+        kept, cut = fit_to_budget(events, limits.max_chars_per_response)
+        has_more = more or cut
+        return EventPage(
+            room_id=room_id,
+            events=kept,
+            has_more=has_more,
+            next_after_index=kept[-1].index if has_more and kept else None,
+        )

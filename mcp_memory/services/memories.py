@@ -1,0 +1,161 @@
+"""Memories: remember, search by meaning and words, forget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_memory.auth import Principal
+from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.limits import fit_to_budget
+from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
+from storage import PermissionDeniedError
+from storage.models import Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
+
+__all__ = ["MemoryService"]
+
+GROUP = "memories"
+
+#: Longest content returned per search result; the full text is at ``memory://memories/{id}``.
+MAX_RESULT_CONTENT_CHARS = 2_000
+
+
+class MemoryService:
+    """Long-term memories in namespaces, searched by hybrid retrieval inside the store."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    def default_namespace(self, principal: Principal) -> str:
+        """The agent's private namespace, ``agent-{agent}`` (lowercased)."""
+        return f"agent-{principal.agent.lower()}"
+
+    async def remember(
+        self,
+        principal: Principal,
+        content: str,
+        *,
+        namespace: str | None = None,
+        kind: str = "note",
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        sensitivity: Sensitivity = Sensitivity.INTERNAL,
+        importance: float = 0.5,
+        session_id: str | None = None,
+        room_id: str | None = None,
+        task_id: str | None = None,
+    ) -> Memory:
+        """Store a memory written by the caller (default namespace: the caller's private one).
+
+        Raises:
+            PermissionDeniedError: the namespace is not writable for the caller, or the sensitivity is
+                above its clearance.
+            NotFoundError: ``room_id`` names no room.
+        """
+        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_clearance(principal, sensitivity)
+        scope = principal.scope()
+        target = namespace or self.default_namespace(principal)
+        if not scope.can_write(target):
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may not write namespace {target!r}; writable: "
+                f"{', '.join(scope.write_namespaces)}"
+            )
+        if room_id is not None:
+            await self._ctx.store.get_room(room_id)
+        new = NewMemory(
+            namespace=target,
+            content=content,
+            kind=kind,
+            tags=tags or [],
+            metadata=metadata or {},
+            sensitivity=sensitivity,
+            importance=importance,
+            session_id=session_id,
+            room_id=room_id,
+            task_id=task_id,
+            author=principal.agent,
+        )
+        embedding = await self._ctx.embeddings.embed_document(content)
+        return await self._ctx.store.add_memory(new, embedding, scope=scope)
+
+    async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:
+        """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.
+
+        Results are cut to the response budget; long contents are shortened (``truncated`` is set).
+        """
+        self._ctx.require_group(principal, GROUP)
+        limits = self._ctx.settings.limits
+        request = request.model_copy(update={"limit": min(request.limit, limits.max_items_per_response)})
+        vector = await self._ctx.embeddings.embed_query(request.query)
+        hits = await self._ctx.store.search(request, vector, scope=principal.scope())
+        items = [_as_item(hit) for hit in hits]
+        kept, cut = fit_to_budget(items, limits.max_chars_per_response)
+        return SearchResults(
+            query=request.query, mode="hybrid" if vector is not None else "lexical", results=kept, cut_to_fit=cut
+        )
+
+    async def get_memory(self, principal: Principal, memory_id: str) -> Memory:
+        """Return one memory visible to the caller. Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.get_memory(memory_id, scope=principal.scope())
+
+    async def list_memories(
+        self, principal: Principal, filters: MemoryFilter, *, limit: int = 20, cursor: str | None = None
+    ) -> MemoryPage:
+        """List visible memories matching ``filters``, newest first."""
+        self._ctx.require_group(principal, GROUP)
+        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        page = await self._ctx.store.list_memories(filters, limit=limit, cursor=cursor, scope=principal.scope())
+        return MemoryPage(memories=page.items, next_cursor=page.next_cursor)
+
+    async def forget(self, principal: Principal, memory_id: str) -> Memory:
+        """Delete a memory the caller may write; returns what was deleted.
+
+        Raises:
+            NotFoundError: not visible to the caller.
+            PermissionDeniedError: visible but in a namespace the caller may not write.
+        """
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
+
+
+def _as_item(hit: SearchHit) -> SearchResultItem:
+    if hit.memory is not None:
+        m = hit.memory
+        content, truncated = _shorten(m.content)
+        return SearchResultItem(
+            type="memory",
+            id=m.memory_id,
+            score=round(hit.score, 6),
+            content=content,
+            truncated=truncated,
+            at=m.created_at,
+            namespace=m.namespace,
+            kind=m.kind,
+            tags=m.tags,
+            room_id=m.room_id,
+            author=m.author,
+            sensitivity=m.sensitivity.value,
+        )
+    assert hit.event is not None
+    e = hit.event
+    content, truncated = _shorten(e.content)
+    return SearchResultItem(
+        type="event",
+        id=e.event_id,
+        score=round(hit.score, 6),
+        content=content,
+        truncated=truncated,
+        at=e.occurred_at,
+        kind=e.type,
+        room_id=e.room_id,
+        index=e.index,
+        author=e.source.agent,
+        sensitivity=e.sensitivity.value,
+    )
+
+
+def _shorten(text: str) -> tuple[str, bool]:
+    if len(text) <= MAX_RESULT_CONTENT_CHARS:
+        return text, False
+    return text[: MAX_RESULT_CONTENT_CHARS - 1] + "…", True

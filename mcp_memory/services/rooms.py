@@ -1,0 +1,114 @@
+"""Rooms: create, read, list, close; conversation state and handoffs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_memory.auth import Principal
+from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.results import HandoffResult, RoomPage, RoomStateView
+from storage import ConflictError
+from storage.models import NewRoom, Room, RoomStatus
+
+__all__ = ["RoomService"]
+
+GROUP = "rooms"
+
+
+class RoomService:
+    """Room life cycle and the conversation state that lives in a room."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    async def create_room(
+        self,
+        principal: Principal,
+        *,
+        name: str | None = None,
+        room_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        participants: list[str] | None = None,
+    ) -> Room:
+        """Create a room; the caller and ``participants`` (agent names) join it.
+
+        Raises:
+            ConflictError: ``room_id`` is taken.
+        """
+        self._ctx.require_group(principal, GROUP)
+        store = self._ctx.store
+        room = await store.create_room(
+            NewRoom(room_id=room_id, name=name, metadata=metadata or {}, created_by=principal.agent)
+        )
+        for agent in dict.fromkeys([principal.agent, *(participants or [])]):
+            await store.add_participant(room.room_id, agent, kind="agent")
+        return room
+
+    async def get_room(self, principal: Principal, room_id: str) -> Room:
+        """Return a room. Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.get_room(room_id)
+
+    async def list_rooms(
+        self, principal: Principal, *, status: RoomStatus | None = None, limit: int = 20, cursor: str | None = None
+    ) -> RoomPage:
+        """List rooms, newest first, one page at a time."""
+        self._ctx.require_group(principal, GROUP)
+        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        page = await self._ctx.store.list_rooms(status=status, limit=limit, cursor=cursor)
+        return RoomPage(rooms=page.items, next_cursor=page.next_cursor)
+
+    async def close_room(self, principal: Principal, room_id: str) -> Room:
+        """Close a room (it then refuses new events). Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.close_room(room_id)
+
+    async def get_conversation_state(self, principal: Principal, room_id: str) -> RoomStateView:
+        """Return the room's conversation state and current participants. Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        store = self._ctx.store
+        room = await store.get_room(room_id)
+        participants = await store.list_participants(room_id)
+        return RoomStateView(
+            room_id=room.room_id,
+            status=room.status.value,
+            state=room.state,
+            participants=participants,
+            last_event_index=room.last_event_index,
+        )
+
+    async def set_phase(
+        self, principal: Principal, room_id: str, phase: str, *, expected_version: int | None = None
+    ) -> RoomStateView:
+        """Set the conversation phase (``triage``, ``investigating``...).
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: ``expected_version`` is stale.
+        """
+        self._ctx.require_group(principal, GROUP)
+        try:
+            await self._ctx.store.update_conversation_state(room_id, phase=phase, expected_version=expected_version)
+        except ConflictError as exc:
+            raise ConflictError(
+                f"the conversation state of room {room_id!r} is at version {exc.current_version}, you sent "
+                f"{expected_version}: read it with get_conversation_state and retry",
+                current_version=exc.current_version,
+                current=exc.current,
+            ) from None
+        return await self.get_conversation_state(principal, room_id)
+
+    async def handoff(
+        self, principal: Principal, room_id: str, to_agent: str, *, reason: str | None = None
+    ) -> HandoffResult:
+        """Make ``to_agent`` the room's active agent, count the handoff and log it in the timeline.
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: the room is closed.
+        """
+        self._ctx.require_group(principal, GROUP)
+        store = self._ctx.store
+        state, event = await store.record_handoff(room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason)
+        await store.add_participant(room_id, to_agent, kind="agent")
+        return HandoffResult(state=state, event=event)

@@ -1,0 +1,118 @@
+"""Tasks: create, claim (atomic), update with optimistic concurrency, list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp_memory.auth import Principal
+from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.results import TaskPage
+from storage import ConflictError
+from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate
+
+__all__ = ["TaskService"]
+
+GROUP = "tasks"
+
+
+class TaskService:
+    """Work items shared by the team."""
+
+    def __init__(self, ctx: ServiceContext) -> None:
+        self._ctx = ctx
+
+    async def create_task(
+        self,
+        principal: Principal,
+        title: str,
+        *,
+        description: str = "",
+        priority: int = 1,
+        assignee: str | None = None,
+        room_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> TaskRecord:
+        """Create a task (open, or claimed when an assignee is given). Raises: NotFoundError (room)."""
+        self._ctx.require_group(principal, GROUP)
+        if room_id is not None:
+            await self._ctx.store.get_room(room_id)
+        return await self._ctx.store.create_task(
+            NewTask(
+                title=title,
+                description=description,
+                priority=priority,
+                assignee=assignee,
+                room_id=room_id,
+                metadata=metadata or {},
+                created_by=principal.agent,
+            )
+        )
+
+    async def get_task(self, principal: Principal, task_id: str) -> TaskRecord:
+        """Return a task. Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.get_task(task_id)
+
+    async def claim_task(self, principal: Principal, task_id: str, *, expected_version: int | None = None) -> TaskRecord:
+        """Claim an open task for the caller; exactly one of several racing claims wins.
+
+        Raises:
+            NotFoundError: no such task.
+            ConflictError: someone else holds it, it is not open, or the version is stale.
+        """
+        self._ctx.require_group(principal, GROUP)
+        try:
+            return await self._ctx.store.claim_task(task_id, principal.agent, expected_version=expected_version)
+        except ConflictError as exc:
+            current = exc.current if isinstance(exc.current, TaskRecord) else None
+            if current is not None and current.assignee and current.assignee != principal.agent:
+                message = (
+                    f"task {task_id} is already claimed by {current.assignee} (status {current.status.value}, "
+                    f"version {current.version}): pick another task or coordinate with {current.assignee}"
+                )
+            elif current is not None:
+                message = (
+                    f"task {task_id} cannot be claimed: it is {current.status.value} at version "
+                    f"{current.version}" + (f" and you sent {expected_version}" if expected_version else "")
+                )
+            else:
+                message = exc.message
+            raise ConflictError(message, current_version=exc.current_version, current=exc.current) from None
+
+    async def update_task(
+        self, principal: Principal, task_id: str, update: TaskUpdate, *, expected_version: int
+    ) -> TaskRecord:
+        """Change a task if it is still at ``expected_version``.
+
+        Raises:
+            NotFoundError: no such task.
+            ConflictError: the task changed since the caller read it (carries the current version).
+        """
+        self._ctx.require_group(principal, GROUP)
+        try:
+            return await self._ctx.store.update_task(task_id, update, expected_version=expected_version)
+        except ConflictError as exc:
+            raise ConflictError(
+                f"task {task_id} is at version {exc.current_version}, you sent {expected_version}: "
+                "re-read it (list_tasks or memory://tasks/{id}) and retry with the current version",
+                current_version=exc.current_version,
+                current=exc.current,
+            ) from None
+
+    async def list_tasks(
+        self,
+        principal: Principal,
+        *,
+        status: list[TaskStatus] | None = None,
+        assignee: str | None = None,
+        room_id: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
+    ) -> TaskPage:
+        """List tasks, most urgent first, one page at a time."""
+        self._ctx.require_group(principal, GROUP)
+        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        page = await self._ctx.store.list_tasks(
+            status=status, assignee=assignee, room_id=room_id, limit=limit, cursor=cursor
+        )
+        return TaskPage(tasks=page.items, next_cursor=page.next_cursor)

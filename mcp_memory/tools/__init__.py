@@ -1,0 +1,20 @@
+"""MCP tools: thin adapters that validate input, call one service method and return a model.
+
+Each module registers one area's tools with ``register(server)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+
+from mcp_memory.tools import escalations, events, identities, memories, rooms, tasks
+
+__all__ = ["register_all"]
+
+
+def register_all(server: MCPServer[Any]) -> None:
+    """Register every tool area on ``server``."""
+    for area in (rooms, events, identities, memories, tasks, escalations):
+        area.register(server)

@@ -1,0 +1,63 @@
+"""Escalation tools: hand a case to a human with everything they need."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from mcp_memory.services.escalations import summarize
+from mcp_memory.services.results import EscalationPage, EscalationSummary
+from mcp_memory.tools._common import READ, WRITE, caller, tool_errors
+from storage.models import EscalationStatus
+
+EscalationId = Annotated[str, Field(max_length=128)]
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the escalation tools on ``server``."""
+
+    @server.tool(annotations=WRITE)
+    @tool_errors
+    async def escalate(
+        ctx: Context[Any, Any],
+        room_id: Annotated[str, Field(max_length=128)],
+        reason: Annotated[str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)],
+        queue: Annotated[str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)] = None,
+        assignee: Annotated[str | None, Field(max_length=128)] = None,
+        priority: Annotated[int, Field(ge=0, le=3)] = 2,
+    ) -> EscalationSummary:
+        """Hand a room to a human; its timeline, observations, decisions, tasks and customer are packaged."""
+        service, me = caller(ctx)
+        escalation = await service.escalations.escalate(
+            me, room_id, reason, queue=queue, assignee=assignee, priority=priority
+        )
+        return summarize(escalation)
+
+    @server.tool(annotations=READ)
+    @tool_errors
+    async def list_escalations(
+        ctx: Context[Any, Any],
+        status: Annotated[list[EscalationStatus] | None, Field(description="e.g. ['open']")] = None,
+        room_id: Annotated[str | None, Field(max_length=128)] = None,
+        queue: Annotated[str | None, Field(max_length=128)] = None,
+        limit: Annotated[int, Field(ge=1, le=50)] = 20,
+        cursor: Annotated[str | None, Field(max_length=500)] = None,
+    ) -> EscalationPage:
+        """List escalations, newest first; read memory://escalations/{id} for a full handoff package."""
+        service, me = caller(ctx)
+        return await service.escalations.list_escalations(
+            me, status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor
+        )
+
+    @server.tool(annotations=WRITE)
+    @tool_errors
+    async def resolve_escalation(
+        ctx: Context[Any, Any],
+        escalation_id: EscalationId,
+        resolution: Annotated[str, Field(description="What was decided or done.", min_length=1, max_length=4000)],
+    ) -> EscalationSummary:
+        """Close an escalation with its resolution (for humans or supervisors allowed to resolve)."""
+        service, me = caller(ctx)
+        return summarize(await service.escalations.resolve(me, escalation_id, resolution))

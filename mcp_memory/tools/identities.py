@@ -1,0 +1,43 @@
+"""Identity tools: one person across channels."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from mcp_memory.services.results import ResolvedIdentity
+from mcp_memory.tools._common import WRITE_IDEMPOTENT, caller, tool_errors
+from storage.models import Identity
+
+ChannelType = Annotated[str, Field(description="sms, email, whatsapp, web, ...", min_length=1, max_length=32)]
+AddressText = Annotated[str, Field(description="Phone number, email address, handle...", min_length=1, max_length=320)]
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the identity tools on ``server``."""
+
+    @server.tool(annotations=WRITE_IDEMPOTENT)
+    @tool_errors
+    async def resolve_identity(
+        ctx: Context[Any, Any],
+        channel_type: ChannelType,
+        address: AddressText,
+        display_name: Annotated[str | None, Field(max_length=200)] = None,
+    ) -> ResolvedIdentity:
+        """Find the person behind a channel address (created on first contact), with all their addresses."""
+        service, me = caller(ctx)
+        return await service.identities.resolve_identity(me, channel_type, address, display_name=display_name)
+
+    @server.tool(annotations=WRITE_IDEMPOTENT)
+    @tool_errors
+    async def link_address(
+        ctx: Context[Any, Any],
+        identity_id: Annotated[str, Field(max_length=128)],
+        channel_type: ChannelType,
+        address: AddressText,
+    ) -> Identity:
+        """Record that a known person also uses another address (e.g. their email after an SMS)."""
+        service, me = caller(ctx)
+        return await service.identities.link_address(me, identity_id, channel_type, address)

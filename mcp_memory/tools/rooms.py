@@ -1,0 +1,54 @@
+"""Room tools: create a room, read its conversation state, hand it to another agent."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from mcp_memory.services.results import HandoffResult, RoomStateView
+from mcp_memory.tools._common import READ, WRITE, caller, tool_errors
+from storage.models import Room
+
+AgentName = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the room tools on ``server``."""
+
+    @server.tool(annotations=WRITE)
+    @tool_errors
+    async def create_room(
+        ctx: Context[Any, Any],
+        name: Annotated[str | None, Field(description="Human-readable title, e.g. 'Order 1182 refund'.", max_length=200)] = None,
+        room_id: Annotated[str | None, Field(description="Your own id for the room; generated when omitted.", max_length=128)] = None,
+        participants: Annotated[list[AgentName] | None, Field(description="Other agents to add.", max_length=50)] = None,
+        metadata: Annotated[dict[str, Any] | None, Field(description="Free JSON metadata, e.g. {'order_id': '1182'}.")] = None,
+    ) -> Room:
+        """Open a room for a new conversation or case. Returns the room with its id; you join it."""
+        service, me = caller(ctx)
+        return await service.rooms.create_room(
+            me, name=name, room_id=room_id, participants=participants, metadata=metadata
+        )
+
+    @server.tool(annotations=READ)
+    @tool_errors
+    async def get_conversation_state(
+        ctx: Context[Any, Any], room_id: Annotated[str, Field(max_length=128)]
+    ) -> RoomStateView:
+        """Read who is handling a room now (active agent, phase, handoff count) and who takes part."""
+        service, me = caller(ctx)
+        return await service.rooms.get_conversation_state(me, room_id)
+
+    @server.tool(annotations=WRITE)
+    @tool_errors
+    async def handoff(
+        ctx: Context[Any, Any],
+        room_id: Annotated[str, Field(max_length=128)],
+        to_agent: Annotated[AgentName, Field(description="The agent that takes over the conversation.")],
+        reason: Annotated[str | None, Field(description="Why, for the next agent to read.", max_length=2000)] = None,
+    ) -> HandoffResult:
+        """Hand a room's conversation to another agent: sets the active agent and logs a handoff event."""
+        service, me = caller(ctx)
+        return await service.rooms.handoff(me, room_id, to_agent, reason=reason)
