@@ -1,0 +1,64 @@
+"""Pins every tool's name, parameters and annotations, and keeps the tool list compact."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mcp import Client
+
+pytestmark = pytest.mark.anyio
+
+EXPECTED: dict[str, set[str]] = {
+    "create_room": {"name", "room_id", "participants", "metadata"},
+    "get_conversation_state": {"room_id"},
+    "handoff": {"room_id", "to_agent", "reason"},
+    "store_event": {
+        "room_id", "content", "type", "channel_type", "sender_address", "visibility", "sensitivity",
+        "idempotency_key", "occurred_at", "metadata",
+    },
+    "list_events": {"room_id", "after_index", "before_index", "limit", "types"},
+    "resolve_identity": {"channel_type", "address", "display_name"},
+    "link_address": {"identity_id", "channel_type", "address"},
+    "remember": {
+        "content", "namespace", "kind", "tags", "room_id", "task_id", "session_id", "sensitivity", "importance",
+        "metadata",
+    },
+    "search_memory": {
+        "query", "namespaces", "kinds", "tags", "room_id", "session_id", "include_events", "metadata",
+        "created_after", "created_before", "half_life_hours", "limit",
+    },
+    "forget": {"memory_id"},
+    "create_task": {"title", "description", "priority", "room_id", "assignee", "metadata"},
+    "claim_task": {"task_id", "expected_version"},
+    "update_task": {"task_id", "expected_version", "status", "title", "description", "priority", "assignee", "metadata"},
+    "list_tasks": {"status", "assignee", "room_id", "limit", "cursor"},
+    "escalate": {"room_id", "reason", "queue", "assignee", "priority"},
+    "list_escalations": {"status", "room_id", "queue", "limit", "cursor"},
+    "resolve_escalation": {"escalation_id", "resolution"},
+}
+
+READ_ONLY = {"get_conversation_state", "list_events", "search_memory", "list_tasks", "list_escalations"}
+DESTRUCTIVE = {"forget"}
+
+
+async def test_tool_names_and_parameters_are_pinned(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    assert {t.name: set(t.input_schema.get("properties", {})) for t in tools} == EXPECTED
+
+
+async def test_every_tool_has_a_description_annotations_and_an_output_schema(client: Client) -> None:
+    for tool in (await client.list_tools()).tools:
+        assert tool.description and len(tool.description) >= 40, tool.name
+        assert tool.annotations is not None, tool.name
+        assert tool.annotations.read_only_hint is (tool.name in READ_ONLY), tool.name
+        assert tool.annotations.destructive_hint is (tool.name in DESTRUCTIVE), tool.name
+        assert tool.output_schema is not None, tool.name
+
+
+async def test_tool_list_stays_compact(client: Client) -> None:
+    tools = (await client.list_tools()).tools
+    size = len(json.dumps([t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools]))
+    print(f"tools/list: {len(tools)} tools, {size} characters")
+    # Budget: about 12k tokens of tool definitions at most, so an agent keeps its context for work.
+    assert size < 48_000
