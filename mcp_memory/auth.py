@@ -7,14 +7,20 @@ sensitivity it may read or write) and which tool groups it may call.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 
+from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, ConfigDict, Field
 
 from storage import Scope
 from storage.models import Sensitivity
 
-__all__ = ["TOOL_GROUPS", "AgentPolicy", "Principal"]
+__all__ = ["ACCESS_SCOPE", "TOOL_GROUPS", "AgentPolicy", "Principal", "StaticTokenVerifier"]
+
+#: The OAuth scope every accepted token carries.
+ACCESS_SCOPE = "memory"
 
 #: Tool groups a policy can allow; every tool belongs to exactly one.
 TOOL_GROUPS = ("rooms", "events", "identities", "memories", "tasks", "escalations")
@@ -61,3 +67,25 @@ class Principal:
     def may_use(self, group: str) -> bool:
         """True when the policy allows the tool group ``group``."""
         return group in self.policy.tool_groups
+
+
+class StaticTokenVerifier:
+    """Bearer tokens configured per agent (by SHA-256 digest), for the SDK's ``token_verifier`` hook.
+
+    The presented token is hashed and compared with every configured digest in constant time; the
+    matching agent becomes the token's ``client_id``. Unknown tokens get ``None`` (HTTP 401).
+    """
+
+    def __init__(self, digests: dict[str, str]) -> None:
+        self._digests = dict(digests)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        """Return the access of ``token`` (``client_id`` = agent name), or ``None`` when unknown."""
+        presented = hashlib.sha256(token.encode()).hexdigest()
+        agent = None
+        for digest, name in self._digests.items():
+            if hmac.compare_digest(digest, presented):
+                agent = name
+        if agent is None:
+            return None
+        return AccessToken(token=token, client_id=agent, scopes=[ACCESS_SCOPE])

@@ -66,13 +66,23 @@ def serve(
     from mcp_memory.server import build_server
 
     settings = _settings(config)
+    if host:
+        settings.server.host = host
+    if port:
+        settings.server.port = port
     chosen = transport or settings.server.transport
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    server = build_server(settings, agent=agent)
+    try:
+        server = build_server(settings, agent=agent, transport=chosen)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
     if chosen == "stdio":
         server.run("stdio")
+    elif chosen == "sse":
+        server.run("sse", host=settings.server.host, port=settings.server.port)
     else:
-        server.run(chosen, host=host or settings.server.host, port=port or settings.server.port)
+        server.run("streamable-http", host=settings.server.host, port=settings.server.port)
 
 
 @app.command()

@@ -8,16 +8,18 @@ fails at start with a message naming the key (``load_settings`` raises ``ConfigE
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from mcp_memory.auth import AgentPolicy
 
 __all__ = [
+    "AgentConfig",
     "ConfigError",
     "EmbedderSettings",
     "LimitSettings",
@@ -37,6 +39,17 @@ class ConfigError(Exception):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class AgentConfig(AgentPolicy):
+    """An agent of the team: its policy plus how it authenticates over HTTP/SSE.
+
+    Tokens are never written in the config: give either ``token_env`` (the name of an environment
+    variable holding the token) or ``token_sha256`` (hex SHA-256 of the token).
+    """
+
+    token_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
 class StorageSettings(_Section):
@@ -90,7 +103,10 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     default_policy: AgentPolicy = Field(default_factory=AgentPolicy)
-    agents: dict[str, AgentPolicy] = Field(default_factory=dict)
+    agents: dict[str, AgentConfig] = Field(default_factory=dict)
+    encryption_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes; encrypts confidential content at rest (set via env)"
+    )
 
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:
@@ -108,6 +124,27 @@ class Settings(BaseSettings):
     def policy_for(self, agent: str) -> AgentPolicy:
         """The policy of ``agent`` (its own entry, else ``default_policy``)."""
         return self.agents.get(agent, self.default_policy)
+
+    def token_digests(self) -> dict[str, str]:
+        """Map the SHA-256 hex digest of each agent's bearer token to the agent's name.
+
+        Raises:
+            ConfigError: an agent's ``token_env`` names an unset variable, or two agents share a token.
+        """
+        digests: dict[str, str] = {}
+        for name, agent in sorted(self.agents.items()):
+            digest = agent.token_sha256
+            if agent.token_env is not None:
+                token = os.environ.get(agent.token_env)
+                if not token:
+                    raise ConfigError(f"agents.{name}.token_env: environment variable {agent.token_env} is not set")
+                digest = hashlib.sha256(token.encode()).hexdigest()
+            if digest is None:
+                continue
+            if digest in digests:
+                raise ConfigError(f"agents.{name}: same token as agents.{digests[digest]}")
+            digests[digest] = name
+        return digests
 
     @classmethod
     def settings_customise_sources(

@@ -1,27 +1,33 @@
-"""Builds the MCP server: tools, resources, and a lifespan that opens the store and the embedder."""
+"""Builds the MCP server: tools, resources, authentication, and a lifespan that opens the store once."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, Literal
 
+import anyio
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mcp_memory import __version__
-from mcp_memory.auth import Principal
-from mcp_memory.config import Settings
+from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
+from mcp_memory.config import ConfigError, Settings
 from mcp_memory.resources import register_resources
-from mcp_memory.services import open_service
+from mcp_memory.services import Service, open_service
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 
 __all__ = ["INSTRUCTIONS", "build_server"]
 
 logger = logging.getLogger("mcp_memory")
+
+Transport = Literal["stdio", "streamable-http", "sse"]
 
 INSTRUCTIONS = """\
 Shared memory for a team of agents. Rooms are conversations: store_event appends to a room's timeline,
@@ -32,27 +38,70 @@ escalate hands a room to a human with a full handoff package. Lists are paged: f
 next_after_index instead of asking for everything."""
 
 
-def build_server(settings: Settings, *, agent: str | None = None) -> MCPServer[AppState]:
-    """Return an ``MCPServer`` for ``settings``; every call runs as ``agent`` (default: the config's).
+class _SharedService:
+    """Opens the service on the first session and closes it after the last one.
 
-    The store is opened when a session starts (lifespan); the embedder loads in the background so
-    ``initialize`` is answered at once.
+    Streamable HTTP enters the lifespan once per process, SSE once per session: sharing keeps one
+    store pool and one embedder per process either way.
     """
-    principal = Principal(
-        agent=agent or settings.server.default_agent,
-        policy=settings.policy_for(agent or settings.server.default_agent),
-    )
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = anyio.Lock()
+        self._users = 0
+        self._stack: AsyncExitStack | None = None
+        self._service: Service | None = None
+
+    @asynccontextmanager
+    async def use(self) -> AsyncIterator[Service]:
+        async with self._lock:
+            if self._service is None:
+                stack = AsyncExitStack()
+                self._service = await stack.enter_async_context(open_service(self._settings))
+                self._stack = stack
+                logger.info("mcp-memory %s on %s", __version__, await self._service.store.describe())
+            self._users += 1
+            service = self._service
+        try:
+            yield service
+        finally:
+            async with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._stack is not None:
+                    stack, self._stack, self._service = self._stack, None, None
+                    with anyio.CancelScope(shield=True):
+                        await stack.aclose()
+
+
+def build_server(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> MCPServer[AppState]:
+    """Return an ``MCPServer`` for ``settings``.
+
+    Over stdio every call runs as ``agent`` (default: ``server.default_agent``). Over HTTP/SSE callers
+    authenticate with a bearer token configured per agent; a missing or wrong token gets HTTP 401.
+
+    Raises:
+        ConfigError: an HTTP transport is asked for but no agent has a token.
+    """
+    shared = _SharedService(settings)
+    principal_of = _stdio_principal(settings, agent) if transport == "stdio" else _token_principal(settings)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
-        async with open_service(settings) as service:
-            description = await service.store.describe()
-            logger.info("mcp-memory %s serving as %s on %s", __version__, principal.agent, description)
-
-            def principal_of(_ctx: Context[Any, Any]) -> Principal:
-                return principal
-
+        async with shared.use() as service:
             yield AppState(service=service, principal_of=principal_of)
+
+    auth_options: dict[str, Any] = {}
+    if transport != "stdio":
+        digests = settings.token_digests()
+        if not digests:
+            raise ConfigError(
+                "HTTP/SSE transports need bearer tokens: give agents.<name>.token_env or token_sha256 in the config"
+            )
+        base = f"http://{settings.server.host}:{settings.server.port}"
+        auth_options = {
+            "token_verifier": StaticTokenVerifier(digests),
+            "auth": AuthSettings(issuer_url=base, resource_server_url=None, required_scopes=[ACCESS_SCOPE]),
+        }
 
     server: MCPServer[AppState] = MCPServer(
         name="mcp-memory",
@@ -61,6 +110,7 @@ def build_server(settings: Settings, *, agent: str | None = None) -> MCPServer[A
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
+        **auth_options,
     )
     register_all(server)
     register_resources(server)
@@ -70,3 +120,23 @@ def build_server(settings: Settings, *, agent: str | None = None) -> MCPServer[A
         return JSONResponse({"status": "ok", "version": __version__})
 
     return server
+
+
+def _stdio_principal(settings: Settings, agent: str | None) -> Any:
+    name = agent or settings.server.default_agent
+    principal = Principal(agent=name, policy=settings.policy_for(name))
+
+    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+        return principal
+
+    return principal_of
+
+
+def _token_principal(settings: Settings) -> Any:
+    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+        token = get_access_token()
+        if token is None:  # the auth middleware already refused the request; never reached in practice
+            raise ToolError("not authenticated: send 'Authorization: Bearer <token>'")
+        return Principal(agent=token.client_id, policy=settings.policy_for(token.client_id))
+
+    return principal_of
