@@ -1,0 +1,195 @@
+"""Escalations to humans, with the handoff package frozen in the same transaction that creates them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from storage.base import decode_cursor
+from storage.errors import ConflictError, NotFoundError
+from storage.models import (
+    Escalation,
+    EscalationStatus,
+    HandoffPackage,
+    Identity,
+    NewEscalation,
+    Page,
+    new_id,
+    utc_now,
+)
+from storage.sqlite.events import room_row
+from storage.sqlite.identities import get_identity
+from storage.sqlite.rows import (
+    escalation_from_row,
+    event_from_row,
+    fetch_all,
+    fetch_one,
+    make_page,
+    memory_from_row,
+    room_from_row,
+    ts,
+)
+from storage.sqlite.tasks import open_tasks_of_room
+
+__all__ = [
+    "acknowledge_escalation",
+    "create_escalation",
+    "get_escalation",
+    "list_escalations",
+    "resolve_escalation",
+]
+
+
+def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
+    """The room's customer, or ``None``.
+
+    First the ``identity`` participant with role ``customer`` (present ones first, then earliest joined),
+    else the sender identity of the newest event that has one; a candidate whose identity no longer
+    exists is skipped.
+    """
+    candidates = fetch_all(
+        conn,
+        "SELECT participant_id AS identity_id FROM participants"
+        " WHERE room_id = ? AND kind = 'identity' AND role = 'customer'"
+        " ORDER BY left_at IS NOT NULL, seq",
+        (room_id,),
+    )
+    candidates += fetch_all(
+        conn,
+        "SELECT sender_identity_id AS identity_id FROM events"
+        " WHERE room_id = ? AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
+        (room_id,),
+    )
+    for row in candidates:
+        try:
+            return get_identity(conn, row["identity_id"])
+        except NotFoundError:
+            continue
+    return None
+
+
+def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
+    room = room_from_row(room_row(conn, room_id))
+    events = [
+        event_from_row(r)
+        for r in fetch_all(
+            conn,
+            "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
+            (room_id, max(0, event_limit)),
+        )
+    ]
+    events.reverse()
+    memories = [
+        memory_from_row(r)
+        for r in fetch_all(
+            conn,
+            "SELECT * FROM memories WHERE room_id = ? AND kind IN ('observation', 'decision')"
+            " ORDER BY created_at, memory_id",
+            (room_id,),
+        )
+    ]
+    return HandoffPackage(
+        room=room,
+        events=events,
+        observations=[m for m in memories if m.kind == "observation"],
+        decisions=[m for m in memories if m.kind == "decision"],
+        open_tasks=open_tasks_of_room(conn, room_id),
+        identity=_customer(conn, room_id),
+        frozen_at=utc_now(),
+    )
+
+
+def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
+    row = fetch_one(conn, "SELECT * FROM escalations WHERE escalation_id = ?", (escalation_id,))
+    if row is None:
+        raise NotFoundError("escalation", escalation_id)
+    return row
+
+
+def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_limit: int) -> Escalation:
+    """Insert an escalation with its frozen handoff package. Raises: NotFoundError (room)."""
+    package = _handoff(conn, escalation.room_id, event_limit)
+    escalation_id = new_id("esc")
+    conn.execute(
+        "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
+        " created_by, created_at, handoff) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+        (
+            escalation_id,
+            escalation.room_id,
+            escalation.reason,
+            escalation.queue,
+            escalation.assignee,
+            escalation.priority,
+            escalation.created_by,
+            ts(package.frozen_at),
+            package.model_dump_json(),
+        ),
+    )
+    return escalation_from_row(_escalation_row(conn, escalation_id))
+
+
+def get_escalation(conn: apsw.Connection, escalation_id: str) -> Escalation:
+    """Return an escalation. Raises: NotFoundError."""
+    return escalation_from_row(_escalation_row(conn, escalation_id))
+
+
+def list_escalations(
+    conn: apsw.Connection,
+    status: Sequence[EscalationStatus] | None,
+    room_id: str | None,
+    queue: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Escalation]:
+    """Escalations newest first by ``(created_at, escalation_id)``. Raises: InvalidInputError (cursor)."""
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if status:
+        where.append(f"status IN ({', '.join('?' * len(status))})")
+        params.extend(EscalationStatus(s).value for s in status)
+    if room_id is not None:
+        where.append("room_id = ?")
+        params.append(room_id)
+    if queue is not None:
+        where.append("queue = ?")
+        params.append(queue)
+    if cursor is not None:
+        where.append("(created_at, escalation_id) < (?, ?)")
+        params.extend(decode_cursor(cursor, 2))
+    rows = fetch_all(
+        conn,
+        f"SELECT * FROM escalations WHERE {' AND '.join(where)}"
+        " ORDER BY created_at DESC, escalation_id DESC LIMIT ?",
+        (*params, limit + 1),
+    )
+    return make_page(rows, limit, escalation_from_row, "created_at", "escalation_id")
+
+
+def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
+    """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""
+    row = _escalation_row(conn, escalation_id)
+    if row["status"] != EscalationStatus.OPEN.value:
+        raise ConflictError(
+            f"escalation {escalation_id!r} is {row['status']}: only an open one can be acknowledged"
+        )
+    conn.execute(
+        "UPDATE escalations SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?"
+        " WHERE escalation_id = ?",
+        (by, ts(utc_now()), escalation_id),
+    )
+    return escalation_from_row(_escalation_row(conn, escalation_id))
+
+
+def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resolution: str) -> Escalation:
+    """Resolve an open or acknowledged escalation. Raises: NotFoundError, ConflictError (resolved)."""
+    row = _escalation_row(conn, escalation_id)
+    if row["status"] == EscalationStatus.RESOLVED.value:
+        raise ConflictError(f"escalation {escalation_id!r} is already resolved")
+    conn.execute(
+        "UPDATE escalations SET status = 'resolved', resolved_by = ?, resolved_at = ?, resolution = ?"
+        " WHERE escalation_id = ?",
+        (by, ts(utc_now()), resolution, escalation_id),
+    )
+    return escalation_from_row(_escalation_row(conn, escalation_id))

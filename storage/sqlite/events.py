@@ -1,0 +1,166 @@
+"""Room timelines: appending events with gapless per-room indexes, reading them back.
+
+Every function takes an apsw connection already inside a transaction (``Database.write``/``read``).
+Writes run under ``BEGIN IMMEDIATE``: the room's ``last_event_index`` is read and bumped while this
+process holds the database write lock, so indexes stay monotonic and gapless across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from storage.base import Scope, clamp_limit
+from storage.errors import ConflictError, NotFoundError
+from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
+from storage.sqlite.meta import check_embedding_size
+from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, pack_embedding, to_json, ts
+
+__all__ = ["append_event", "get_event", "list_events", "room_row"]
+
+#: Importance given to events in search (they carry none of their own); see ``storage.ranking.Candidate``.
+EVENT_IMPORTANCE = 0.5
+
+
+def room_row(conn: apsw.Connection, room_id: str) -> dict[str, Any]:
+    """Return a room's row. Raises: NotFoundError."""
+    row = fetch_one(conn, "SELECT * FROM rooms WHERE room_id = ?", (room_id,))
+    if row is None:
+        raise NotFoundError("room", room_id)
+    return row
+
+
+def append_event(
+    conn: apsw.Connection,
+    event: NewEvent,
+    embedding: Sequence[float] | None,
+    configured_dimensions: int | None,
+) -> AppendResult:
+    """Append ``event`` (see ``MemoryStore.append_event``); the caller holds ``BEGIN IMMEDIATE``.
+
+    Raises:
+        NotFoundError: no such room.
+        ConflictError: the room is closed.
+        InvalidInputError: the embedding's size differs from the store's, or metadata is not JSON.
+    """
+    room = room_row(conn, event.room_id)
+    if event.idempotency_key is not None:
+        # Checked before the closed state: a retry of an event written before closing still succeeds.
+        first = fetch_one(
+            conn,
+            "SELECT * FROM events WHERE room_id = ? AND idempotency_key = ?",
+            (event.room_id, event.idempotency_key),
+        )
+        if first is not None:
+            return AppendResult(event=event_from_row(first), created=False)
+    if room["status"] != "open":
+        raise ConflictError(f"room {event.room_id!r} is closed: it accepts no new events")
+    blob = None
+    if embedding is not None:
+        blob = pack_embedding(embedding)
+        check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=True)
+    now = utc_now()
+    index = int(room["last_event_index"]) + 1
+    event_id = new_id("evt")
+    occurred_at = event.occurred_at or now
+    metadata = to_json(event.metadata)
+    conn.execute(
+        "INSERT INTO events (event_id, room_id, idx, type, content, visibility, sensitivity,"
+        " sensitivity_level, source_channel_type, source_channel_id, sender_identity_id, source_agent,"
+        " metadata, idempotency_key, occurred_at, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            event.room_id,
+            index,
+            event.type,
+            event.content,
+            event.visibility.value,
+            event.sensitivity.value,
+            event.sensitivity.level,
+            event.source.channel_type,
+            event.source.channel_id,
+            event.source.sender_identity_id,
+            event.source.agent,
+            metadata,
+            event.idempotency_key,
+            ts(occurred_at),
+            ts(now),
+        ),
+    )
+    conn.execute("UPDATE rooms SET last_event_index = ? WHERE room_id = ?", (index, event.room_id))
+    conn.execute(
+        "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
+        " sensitivity_level, importance, item_at, text, embedding)"
+        " VALUES ('event', ?, NULL, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
+        (
+            event_id,
+            event.room_id,
+            event.type,
+            metadata,
+            event.sensitivity.level,
+            EVENT_IMPORTANCE,
+            ts(occurred_at),
+            event.content,
+            blob,
+        ),
+    )
+    row = fetch_one(conn, "SELECT * FROM events WHERE event_id = ?", (event_id,))
+    assert row is not None  # inserted above, in this transaction
+    return AppendResult(event=event_from_row(row), created=True)
+
+
+def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
+    """Return one event within the scope's clearance. Raises: NotFoundError."""
+    ceiling = 2 if scope is None else scope.max_sensitivity.level
+    row = fetch_one(
+        conn, "SELECT * FROM events WHERE event_id = ? AND sensitivity_level <= ?", (event_id, ceiling)
+    )
+    if row is None:
+        raise NotFoundError("event", event_id)
+    return event_from_row(row)
+
+
+def list_events(
+    conn: apsw.Connection,
+    room_id: str,
+    *,
+    limit: int,
+    after_index: int | None,
+    before_index: int | None,
+    visibility: Sequence[Visibility] | None,
+    types: Sequence[str] | None,
+    scope: Scope | None,
+) -> list[Event]:
+    """List a room's events ascending by index (see ``MemoryStore.list_events``). Raises: NotFoundError."""
+    room_row(conn, room_id)
+    where = ["room_id = ?"]
+    params: list[Any] = [room_id]
+    if after_index is not None:
+        where.append("idx > ?")
+        params.append(after_index)
+    if before_index is not None:
+        where.append("idx < ?")
+        params.append(before_index)
+    if visibility:
+        where.append(f"visibility IN ({', '.join('?' * len(visibility))})")
+        params.extend(Visibility(v).value for v in visibility)
+    if types:
+        where.append(f"type IN ({', '.join('?' * len(types))})")
+        params.extend(types)
+    if scope is not None:
+        where.append("sensitivity_level <= ?")
+        params.append(scope.max_sensitivity.level)
+    # before_index alone: the events just before it, so scan downwards and reverse.
+    descending = before_index is not None and after_index is None
+    order = "DESC" if descending else "ASC"
+    params.append(clamp_limit(limit))
+    rows = fetch_all(
+        conn, f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY idx {order} LIMIT ?", params
+    )
+    events = [event_from_row(r) for r in rows]
+    if descending:
+        events.reverse()
+    return events

@@ -1,0 +1,87 @@
+"""Identities (one person across channels) and their ``(channel_type, address)`` pairs.
+
+``addresses`` has ``UNIQUE (channel_type, address)``, and writes run under ``BEGIN IMMEDIATE``, so
+concurrent ``resolve_identity`` calls for one new address create exactly one identity.
+"""
+
+from __future__ import annotations
+
+import apsw
+
+from storage.errors import ConflictError, NotFoundError
+from storage.models import Identity, new_id, utc_now
+from storage.sqlite.rows import fetch_all, fetch_one, identity_from_rows, ts
+
+__all__ = ["find_identity", "get_identity", "link_address", "resolve_identity", "unlink_address"]
+
+
+def _address_owner(conn: apsw.Connection, channel_type: str, address: str) -> str | None:
+    row = fetch_one(
+        conn,
+        "SELECT identity_id FROM addresses WHERE channel_type = ? AND address = ?",
+        (channel_type, address),
+    )
+    return None if row is None else str(row["identity_id"])
+
+
+def get_identity(conn: apsw.Connection, identity_id: str) -> Identity:
+    """Return an identity with its addresses (oldest first). Raises: NotFoundError."""
+    row = fetch_one(conn, "SELECT * FROM identities WHERE identity_id = ?", (identity_id,))
+    if row is None:
+        raise NotFoundError("identity", identity_id)
+    addresses = fetch_all(conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY seq", (identity_id,))
+    return identity_from_rows(row, addresses)
+
+
+def find_identity(conn: apsw.Connection, channel_type: str, address: str) -> Identity:
+    """Return the owner of an address. Raises: NotFoundError."""
+    owner = _address_owner(conn, channel_type, address)
+    if owner is None:
+        raise NotFoundError("address", f"{channel_type}:{address}")
+    return get_identity(conn, owner)
+
+
+def resolve_identity(
+    conn: apsw.Connection, channel_type: str, address: str, display_name: str | None
+) -> tuple[Identity, bool]:
+    """Return ``(owner, False)``, or create identity and address and return ``(identity, True)``."""
+    owner = _address_owner(conn, channel_type, address)
+    if owner is not None:
+        return get_identity(conn, owner), False
+    identity_id = new_id("idn")
+    now = ts(utc_now())
+    conn.execute(
+        "INSERT INTO identities (identity_id, display_name, metadata, created_at) VALUES (?, ?, '{}', ?)",
+        (identity_id, display_name, now),
+    )
+    conn.execute(
+        "INSERT INTO addresses (channel_type, address, identity_id, created_at) VALUES (?, ?, ?, ?)",
+        (channel_type, address, identity_id, now),
+    )
+    return get_identity(conn, identity_id), True
+
+
+def link_address(conn: apsw.Connection, identity_id: str, channel_type: str, address: str) -> Identity:
+    """Attach an address to an identity. Raises: NotFoundError, ConflictError (owned by another)."""
+    get_identity(conn, identity_id)
+    owner = _address_owner(conn, channel_type, address)
+    if owner is None:
+        conn.execute(
+            "INSERT INTO addresses (channel_type, address, identity_id, created_at) VALUES (?, ?, ?, ?)",
+            (channel_type, address, identity_id, ts(utc_now())),
+        )
+    elif owner != identity_id:
+        raise ConflictError(
+            f"address {channel_type}:{address} belongs to another identity: unlink it first",
+            current=owner,
+        )
+    return get_identity(conn, identity_id)
+
+
+def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Identity:
+    """Detach an address and return its former owner. Raises: NotFoundError."""
+    owner = _address_owner(conn, channel_type, address)
+    if owner is None:
+        raise NotFoundError("address", f"{channel_type}:{address}")
+    conn.execute("DELETE FROM addresses WHERE channel_type = ? AND address = ?", (channel_type, address))
+    return get_identity(conn, owner)

@@ -1,0 +1,146 @@
+"""Memories: writing them (with their search document), reading, deleting and listing within a scope.
+
+Each memory has one ``search_docs`` row written and deleted in the same transaction; triggers keep the
+FTS5 index (``search_fts``) in step with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import apsw
+
+from storage.base import Scope, decode_cursor
+from storage.errors import NotFoundError, PermissionDeniedError
+from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.sqlite.filters import memories_where
+from storage.sqlite.meta import check_embedding_size
+from storage.sqlite.rows import fetch_all, fetch_one, make_page, memory_from_row, pack_embedding, to_json, ts
+
+__all__ = ["add_memory", "delete_memory", "get_memory", "list_memories"]
+
+
+def add_memory(
+    conn: apsw.Connection,
+    memory: NewMemory,
+    embedding: Sequence[float] | None,
+    scope: Scope | None,
+    configured_dimensions: int | None,
+) -> Memory:
+    """Insert a memory and its search document.
+
+    Raises:
+        PermissionDeniedError: namespace not writable, or sensitivity above the scope's clearance.
+        InvalidInputError: embedding size differs from the store's; metadata not JSON.
+    """
+    if scope is not None:
+        if not scope.can_write(memory.namespace):
+            raise PermissionDeniedError(
+                f"namespace {memory.namespace!r} is not writable by {scope.agent!r}: write to one of "
+                f"{', '.join(scope.write_namespaces) or 'no namespace'}"
+            )
+        if memory.sensitivity.level > scope.max_sensitivity.level:
+            raise PermissionDeniedError(
+                f"sensitivity {memory.sensitivity.value!r} is above the clearance of {scope.agent!r} "
+                f"({scope.max_sensitivity.value})"
+            )
+    blob = None
+    if embedding is not None:
+        blob = pack_embedding(embedding)
+        check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=True)
+    memory_id = new_id("mem")
+    now = ts(utc_now())
+    tags = to_json(list(memory.tags), "tags")
+    metadata = to_json(memory.metadata)
+    conn.execute(
+        "INSERT INTO memories (memory_id, namespace, content, kind, session_id, tags, metadata, sensitivity,"
+        " sensitivity_level, importance, author, room_id, task_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            memory_id,
+            memory.namespace,
+            memory.content,
+            memory.kind,
+            memory.session_id,
+            tags,
+            metadata,
+            memory.sensitivity.value,
+            memory.sensitivity.level,
+            memory.importance,
+            memory.author,
+            memory.room_id,
+            memory.task_id,
+            now,
+            now,
+        ),
+    )
+    conn.execute(
+        "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
+        " sensitivity_level, importance, item_at, text, embedding)"
+        " VALUES ('memory', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            memory_id,
+            memory.namespace,
+            memory.session_id,
+            memory.room_id,
+            memory.kind,
+            tags,
+            metadata,
+            memory.sensitivity.level,
+            memory.importance,
+            now,
+            memory.content,
+            blob,
+        ),
+    )
+    return _visible(conn, memory_id, None)
+
+
+def _visible(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
+    where = memories_where(MemoryFilter(), scope)
+    row = fetch_one(
+        conn,
+        f"SELECT * FROM memories AS m WHERE m.memory_id = ? AND {where.sql()}",
+        (memory_id, *where.params),
+    )
+    if row is None:
+        raise NotFoundError("memory", memory_id)
+    return memory_from_row(row)
+
+
+def get_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
+    """Return a memory visible in the scope. Raises: NotFoundError."""
+    return _visible(conn, memory_id, scope)
+
+
+def delete_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
+    """Delete a memory and its search document. Raises: NotFoundError, PermissionDeniedError."""
+    memory = _visible(conn, memory_id, scope)
+    if scope is not None and not scope.can_write(memory.namespace):
+        raise PermissionDeniedError(
+            f"memory {memory_id!r} is in namespace {memory.namespace!r}, which {scope.agent!r} may read "
+            "but not write"
+        )
+    conn.execute("DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = ?", (memory_id,))
+    conn.execute("DELETE FROM memories WHERE memory_id = ?", (memory_id,))
+    return memory
+
+
+def list_memories(
+    conn: apsw.Connection, filters: MemoryFilter, limit: int, cursor: str | None, scope: Scope | None
+) -> Page[Memory]:
+    """Memories matching the filters in the scope, newest first by ``(created_at, memory_id)``.
+
+    Raises:
+        InvalidInputError: bad cursor.
+    """
+    where = memories_where(filters, scope)
+    if cursor is not None:
+        where.add("(m.created_at, m.memory_id) < (?, ?)", *decode_cursor(cursor, 2))
+    rows = fetch_all(
+        conn,
+        f"SELECT * FROM memories AS m WHERE {where.sql()}"
+        " ORDER BY m.created_at DESC, m.memory_id DESC LIMIT ?",
+        (*where.params, limit + 1),
+    )
+    return make_page(rows, limit, memory_from_row, "created_at", "memory_id")

@@ -1,0 +1,168 @@
+"""Tasks: optimistic-concurrency updates (``version``) and an atomic claim (compare-and-set).
+
+Writes run under ``BEGIN IMMEDIATE``, and every update is also guarded by ``WHERE version = ?``, so of
+any number of racing claims (threads or processes) exactly one sees the task open and wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import apsw
+
+from storage.base import decode_cursor
+from storage.errors import ConflictError, NotFoundError
+from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.sqlite.rows import fetch_all, fetch_one, make_page, task_from_row, to_json, ts
+
+__all__ = ["claim_task", "create_task", "get_task", "list_tasks", "update_task"]
+
+
+def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
+    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+    if row is None:
+        raise NotFoundError("task", task_id)
+    return row
+
+
+def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
+    """Insert a task: status ``open``, or ``claimed`` with an assignee; version 1."""
+    task_id = new_id("task")
+    now = ts(utc_now())
+    status = TaskStatus.CLAIMED if task.assignee else TaskStatus.OPEN
+    conn.execute(
+        "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id, metadata,"
+        " created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        (
+            task_id,
+            task.title,
+            task.description,
+            status.value,
+            task.priority,
+            task.assignee,
+            task.room_id,
+            to_json(task.metadata),
+            task.created_by,
+            now,
+            now,
+        ),
+    )
+    return task_from_row(_task_row(conn, task_id))
+
+
+def get_task(conn: apsw.Connection, task_id: str) -> TaskRecord:
+    """Return a task. Raises: NotFoundError."""
+    return task_from_row(_task_row(conn, task_id))
+
+
+def list_tasks(
+    conn: apsw.Connection,
+    status: Sequence[TaskStatus] | None,
+    assignee: str | None,
+    room_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[TaskRecord]:
+    """Tasks by priority (highest first), then ``created_at`` and id ascending. Raises: InvalidInputError."""
+    where: list[str] = ["1"]
+    params: list[Any] = []
+    if status:
+        where.append(f"status IN ({', '.join('?' * len(status))})")
+        params.extend(TaskStatus(s).value for s in status)
+    if assignee is not None:
+        where.append("assignee = ?")
+        params.append(assignee)
+    if room_id is not None:
+        where.append("room_id = ?")
+        params.append(room_id)
+    if cursor is not None:
+        priority, created_at, task_id = decode_cursor(cursor, 3)
+        where.append("(priority < ? OR (priority = ? AND (created_at, task_id) > (?, ?)))")
+        params.extend([priority, priority, created_at, task_id])
+    rows = fetch_all(
+        conn,
+        f"SELECT * FROM tasks WHERE {' AND '.join(where)}"
+        " ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT ?",
+        (*params, limit + 1),
+    )
+    return make_page(rows, limit, task_from_row, "priority", "created_at", "task_id")
+
+
+def _stale(task: TaskRecord, expected_version: int) -> ConflictError:
+    return ConflictError(
+        f"task {task.task_id!r} is at version {task.version}, you sent {expected_version}: "
+        "re-read it and retry",
+        current_version=task.version,
+        current=task,
+    )
+
+
+def _compare_and_set(
+    conn: apsw.Connection, task_id: str, version: int, changes: dict[str, Any]
+) -> TaskRecord:
+    """UPDATE the columns of ``changes`` WHERE version matches; bump version and ``updated_at``."""
+    sets = ", ".join(f"{column} = ?" for column in changes)
+    conn.execute(
+        f"UPDATE tasks SET {sets}, version = version + 1, updated_at = ? WHERE task_id = ? AND version = ?",
+        (*changes.values(), ts(utc_now()), task_id, version),
+    )
+    if conn.changes() != 1:
+        current = task_from_row(_task_row(conn, task_id))
+        raise _stale(current, version)
+    return task_from_row(_task_row(conn, task_id))
+
+
+def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
+    """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
+    current = task_from_row(_task_row(conn, task_id))
+    if current.version != expected_version:
+        raise _stale(current, expected_version)
+    changes: dict[str, Any] = {}
+    if update.title is not None:
+        changes["title"] = update.title
+    if update.description is not None:
+        changes["description"] = update.description
+    if update.status is not None:
+        changes["status"] = TaskStatus(update.status).value
+    if update.priority is not None:
+        changes["priority"] = update.priority
+    if update.clear_assignee:
+        changes["assignee"] = None
+    elif update.assignee is not None:
+        changes["assignee"] = update.assignee
+    if update.metadata is not None:
+        changes["metadata"] = to_json(update.metadata)
+    changes.setdefault("title", current.title)  # keeps the SET list non-empty for an empty update
+    return _compare_and_set(conn, task_id, expected_version, changes)
+
+
+def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
+    """Assign an open, unassigned task to ``agent``. Raises: NotFoundError, ConflictError."""
+    current = task_from_row(_task_row(conn, task_id))
+    if expected_version is not None and current.version != expected_version:
+        raise _stale(current, expected_version)
+    held = current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS)
+    if held:
+        return current
+    if current.status != TaskStatus.OPEN or current.assignee is not None:
+        holder = f" by {current.assignee!r}" if current.assignee else ""
+        raise ConflictError(
+            f"task {task_id!r} is {current.status.value}{holder}: it cannot be claimed",
+            current_version=current.version,
+            current=current,
+        )
+    return _compare_and_set(
+        conn, task_id, current.version, {"status": TaskStatus.CLAIMED.value, "assignee": agent}
+    )
+
+
+def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
+    """A room's tasks not done or cancelled, in listing order (for handoff packages)."""
+    rows = fetch_all(
+        conn,
+        "SELECT * FROM tasks WHERE room_id = ? AND status NOT IN ('done', 'cancelled')"
+        " ORDER BY priority DESC, created_at ASC, task_id ASC",
+        (room_id,),
+    )
+    return [task_from_row(r) for r in rows]
