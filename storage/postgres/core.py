@@ -1,0 +1,186 @@
+"""Shared state and helpers of the PostgreSQL store: pool, transactions, meta, embeddings, search docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Literal
+
+import asyncpg
+
+from storage.base import MemoryStore
+from storage.errors import InvalidInputError
+from storage.postgres.errors import map_driver_errors
+from storage.postgres.notify import ChangeKind, notify_change
+from storage.postgres.vectors import VectorSupport, encode_embedding, ensure_hnsw_index, vector_literal
+
+__all__ = ["DIMENSIONS_KEY", "PostgresCore"]
+
+#: ``meta`` key recording the embedding size of the store (float32 values per vector).
+DIMENSIONS_KEY = "embedding_dimensions"
+
+Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+
+class PostgresCore(MemoryStore):
+    """Base of ``PostgresStore``: holds the pool and the helpers the per-area mixins share."""
+
+    backend = "postgres"
+
+    _pool: asyncpg.Pool
+    _schema: str | None
+    _vectors: VectorSupport
+    _dimensions: int | None
+
+    @property
+    def _schema_name(self) -> str:
+        return self._schema or "public"
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; driver errors inside the block are mapped to ``StorageError`` types."""
+        with map_driver_errors():
+            async with self._pool.acquire() as conn:
+                yield conn
+
+    @asynccontextmanager
+    async def _transaction(
+        self, isolation: Isolation = "read_committed"
+    ) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection inside one transaction, committed when the block exits normally."""
+        with map_driver_errors():
+            async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
+                yield conn
+
+    async def _notify(
+        self, conn: asyncpg.Connection, kind: ChangeKind, item_id: str, room_id: str | None = None
+    ) -> None:
+        await notify_change(conn, self._schema_name, kind, item_id, room_id)
+
+    # --- meta ----------------------------------------------------------------------------------------
+
+    async def get_meta(self, key: str) -> str | None:
+        """Return a store-level setting, or ``None`` when unset."""
+        async with self._connection() as conn:
+            value = await conn.fetchval("SELECT value FROM meta WHERE key = $1", key)
+        return None if value is None else str(value)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        """Set a store-level setting (upsert).
+
+        Raises:
+            InvalidInputError: ``key`` is ``embedding_dimensions`` and differs from the recorded size.
+        """
+        if key == DIMENSIONS_KEY:
+            await self._ensure_dimensions(_parse_dimensions(value))
+            return
+        async with self._transaction() as conn:
+            await conn.execute(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
+                key,
+                value,
+            )
+
+    # --- embeddings ----------------------------------------------------------------------------------
+
+    async def _load_dimensions(self, conn: asyncpg.Connection) -> int | None:
+        if self._dimensions is None:
+            value = await conn.fetchval("SELECT value FROM meta WHERE key = $1", DIMENSIONS_KEY)
+            if value is not None:
+                self._dimensions = _parse_dimensions(str(value))
+        return self._dimensions
+
+    async def _ensure_dimensions(self, size: int) -> int:
+        """Record ``size`` as the store's embedding size if none is recorded; return the recorded size.
+
+        Raises:
+            InvalidInputError: another size is recorded.
+        """
+        async with self._transaction() as conn:
+            known = await self._load_dimensions(conn)
+            if known is None:
+                await conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                    DIMENSIONS_KEY,
+                    str(size),
+                )
+                self._dimensions = None
+                known = await self._load_dimensions(conn)
+        if known != size:
+            raise InvalidInputError(
+                f"the embedding has {size} dimensions but this store uses {known}: "
+                "use the store's embedding model"
+            )
+        if self._vectors.mode == "pgvector-hnsw":
+            async with self._connection() as conn:
+                await ensure_hnsw_index(conn, self._schema, size)
+        return size
+
+    async def _encode(self, embedding: Sequence[float] | None) -> bytes | None:
+        """Check an embedding against the store's size (recording it on first use) and encode it.
+
+        Raises:
+            InvalidInputError: wrong size or non-finite values.
+        """
+        if embedding is None:
+            return None
+        if self._dimensions is None:
+            await self._ensure_dimensions(len(embedding))
+        assert self._dimensions is not None
+        return encode_embedding(embedding, self._dimensions)
+
+    # --- search documents ----------------------------------------------------------------------------
+
+    async def _put_search_doc(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        item_type: str,
+        item_id: str,
+        namespace: str | None,
+        session_id: str | None,
+        room_id: str | None,
+        kind: str,
+        tags: list[str],
+        metadata: dict[str, Any],
+        sensitivity: int,
+        importance: float,
+        item_at: datetime,
+        body: str,
+        embedding: bytes | None,
+    ) -> None:
+        """Insert the search document of one item (in the caller's transaction)."""
+        values: list[Any] = [
+            item_type,
+            item_id,
+            namespace,
+            session_id,
+            room_id,
+            kind,
+            tags,
+            metadata,
+            sensitivity,
+            importance,
+            item_at,
+            body,
+            embedding,
+        ]
+        columns = "item_type, item_id, namespace, session_id, room_id, kind, tags, metadata, sensitivity,"
+        columns += " importance, item_at, body, embedding"
+        placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+        if self._vectors.mode == "pgvector-hnsw":
+            columns += ", embedding_vec"
+            values.append(None if embedding is None else vector_literal(embedding))
+            placeholders += f", ${len(values)}::text::vector"
+        await conn.execute(f"INSERT INTO search_docs ({columns}) VALUES ({placeholders})", *values)
+
+
+def _parse_dimensions(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= 16_000:
+        raise InvalidInputError(f"embedding_dimensions must be an integer in 1..16000, got {value!r}")
+    return size

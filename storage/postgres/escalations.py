@@ -1,0 +1,202 @@
+"""Escalations to humans, with the handoff package frozen in the creating transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.errors import ConflictError, NotFoundError
+from storage.models import (
+    Escalation,
+    EscalationStatus,
+    HandoffPackage,
+    Identity,
+    NewEscalation,
+    Page,
+    new_id,
+    utc_now,
+)
+from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params
+from storage.postgres.identities import fetch_identity
+from storage.postgres.rooms import fetch_room_row, parse_time
+from storage.postgres.rows import (
+    escalation_from_row,
+    event_from_row,
+    memory_from_row,
+    room_from_row,
+    task_from_row,
+)
+
+__all__ = ["EscalationsMixin"]
+
+
+async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int) -> HandoffPackage:
+    """Read a room's handoff package (see ``HandoffPackage``) on ``conn``'s snapshot.
+
+    Raises:
+        NotFoundError: no such room.
+    """
+    room = room_from_row(await fetch_room_row(conn, room_id))
+    event_rows = await conn.fetch(
+        "SELECT * FROM events WHERE room_id = $1 ORDER BY idx DESC LIMIT $2", room_id, max(0, event_limit)
+    )
+    events = [event_from_row(r) for r in reversed(event_rows)]
+    memory_rows = await conn.fetch(
+        "SELECT * FROM memories WHERE room_id = $1 AND kind IN ('observation', 'decision')"
+        " ORDER BY created_at, memory_id",
+        room_id,
+    )
+    memories = [memory_from_row(r) for r in memory_rows]
+    task_rows = await conn.fetch(
+        "SELECT * FROM tasks WHERE room_id = $1 AND status NOT IN ('done', 'cancelled')"
+        " ORDER BY priority DESC, created_at, task_id",
+        room_id,
+    )
+    return HandoffPackage(
+        room=room,
+        events=events,
+        observations=[m for m in memories if m.kind == "observation"],
+        decisions=[m for m in memories if m.kind == "decision"],
+        open_tasks=[task_from_row(r) for r in task_rows],
+        identity=await _customer(conn, room_id),
+        frozen_at=utc_now(),
+    )
+
+
+async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
+    """The participant of kind ``identity`` with role ``customer`` (present ones, newest join first),
+    else the sender identity of the room's newest event that has one."""
+    identity_id = await conn.fetchval(
+        "SELECT participant_id FROM participants"
+        " WHERE room_id = $1 AND kind = 'identity' AND role = 'customer'"
+        " ORDER BY left_at IS NOT NULL, joined_at DESC, join_seq DESC LIMIT 1",
+        room_id,
+    )
+    if identity_id is None:
+        identity_id = await conn.fetchval(
+            "SELECT sender_identity_id FROM events WHERE room_id = $1 AND sender_identity_id IS NOT NULL"
+            " ORDER BY idx DESC LIMIT 1",
+            room_id,
+        )
+    if identity_id is None:
+        return None
+    try:
+        return await fetch_identity(conn, identity_id)
+    except NotFoundError:
+        return None
+
+
+class EscalationsMixin(PostgresCore):
+    """Escalations: create (with frozen handoff package), read, list, acknowledge, resolve."""
+
+    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
+        """Escalate a room, freezing its handoff package in the same (REPEATABLE READ) transaction.
+
+        Raises:
+            NotFoundError: no such room.
+        """
+        async with self._transaction("repeatable_read") as conn:
+            package = await build_handoff(conn, escalation.room_id, event_limit)
+            row = await conn.fetchrow(
+                "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
+                " created_by, created_at, handoff)"
+                " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING *",
+                new_id("esc"),
+                escalation.room_id,
+                escalation.reason,
+                escalation.queue,
+                escalation.assignee,
+                escalation.priority,
+                escalation.created_by,
+                package.frozen_at,
+                package.model_dump(mode="json"),
+            )
+            await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
+        return escalation_from_row(row)
+
+    async def get_escalation(self, escalation_id: str) -> Escalation:
+        """Return an escalation with its handoff package. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            row = await conn.fetchrow("SELECT * FROM escalations WHERE escalation_id = $1", escalation_id)
+        if row is None:
+            raise NotFoundError("escalation", escalation_id)
+        return escalation_from_row(row)
+
+    async def list_escalations(
+        self,
+        *,
+        status: Sequence[EscalationStatus] | None = None,
+        room_id: str | None = None,
+        queue: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[Escalation]:
+        """List escalations, newest first. Raises: InvalidInputError (bad cursor)."""
+        size = clamp_limit(limit)
+        p = Params()
+        conds: list[str] = []
+        if status:
+            conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
+        if room_id is not None:
+            conds.append(f"room_id = {p.add(room_id)}")
+        if queue is not None:
+            conds.append(f"queue = {p.add(queue)}")
+        if cursor is not None:
+            at, last_id = decode_cursor(cursor, 2)
+            conds.append(f"(created_at, escalation_id) < ({p.add(parse_time(at))}, {p.add(str(last_id))})")
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        limit_sql = p.add(size + 1)
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT * FROM escalations {where}"
+                f" ORDER BY created_at DESC, escalation_id DESC LIMIT {limit_sql}",
+                *p.values,
+            )
+        items = [escalation_from_row(r) for r in rows[:size]]
+        next_cursor = (
+            encode_cursor(isoformat(items[-1].created_at), items[-1].escalation_id)
+            if len(rows) > size
+            else None
+        )
+        return Page[Escalation](items=items, next_cursor=next_cursor)
+
+    async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
+        """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""
+        return await self._transition(
+            escalation_id,
+            "UPDATE escalations SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3"
+            " WHERE escalation_id = $1 AND status = 'open' RETURNING *",
+            (by, utc_now()),
+            "it is not open",
+        )
+
+    async def resolve_escalation(self, escalation_id: str, by: str, resolution: str) -> Escalation:
+        """Resolve an open or acknowledged escalation. Raises: NotFoundError, ConflictError (resolved)."""
+        return await self._transition(
+            escalation_id,
+            "UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolution = $4"
+            " WHERE escalation_id = $1 AND status <> 'resolved' RETURNING *",
+            (by, utc_now(), resolution),
+            "it is already resolved",
+        )
+
+    async def _transition(
+        self, escalation_id: str, sql: str, args: tuple[object, ...], refusal: str
+    ) -> Escalation:
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(sql, escalation_id, *args)
+            if row is None:
+                current = await conn.fetchrow(
+                    "SELECT * FROM escalations WHERE escalation_id = $1", escalation_id
+                )
+                if current is None:
+                    raise NotFoundError("escalation", escalation_id)
+                raise ConflictError(
+                    f"escalation {escalation_id!r} cannot change: {refusal} (status {current['status']})",
+                    current=escalation_from_row(current),
+                )
+            await self._notify(conn, "escalation", escalation_id, row["room_id"])
+        return escalation_from_row(row)

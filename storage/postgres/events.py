@@ -1,0 +1,221 @@
+"""Room timelines: appending events (gapless per-room indexes), reading them, and handoffs.
+
+Index allocation: ``UPDATE rooms SET last_event_index = last_event_index + 1 ... RETURNING`` takes the
+room's row lock, so concurrent appends to one room (any connection, process or machine) run one after
+another and each gets the next index; a rolled-back append releases its index with the lock, so indexes
+stay gapless. The idempotency key is checked after the lock is taken (a racing retry then sees the first
+event committed), and ``UNIQUE (room_id, idempotency_key)`` backs it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import asyncpg
+
+from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit
+from storage.errors import ConflictError, NotFoundError
+from storage.models import (
+    AppendResult,
+    ConversationState,
+    Event,
+    EventSource,
+    NewEvent,
+    Sensitivity,
+    Visibility,
+    new_id,
+    utc_now,
+)
+from storage.postgres.core import PostgresCore
+from storage.postgres.rooms import fetch_room_row
+from storage.postgres.rows import event_from_row, room_from_row
+
+__all__ = ["EventsMixin"]
+
+#: Importance given to events in search ranking (``storage.ranking.Candidate``).
+EVENT_IMPORTANCE = 0.5
+
+
+class _Existing(Exception):
+    """Internal: an idempotency key matched; rolls the transaction back and carries the first event."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__("idempotent replay")
+        self.event = event
+
+
+class EventsMixin(PostgresCore):
+    """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
+
+    async def _insert_event(
+        self, conn: asyncpg.Connection, event: NewEvent, index: int, embedding: bytes | None
+    ) -> Event:
+        """Insert an event at ``index`` with its search document, and queue its notice."""
+        now = utc_now()
+        row = await conn.fetchrow(
+            "INSERT INTO events (event_id, room_id, idx, type, content, visibility, sensitivity,"
+            " channel_type,"
+            " channel_id, sender_identity_id, agent, metadata, idempotency_key, occurred_at, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING *",
+            new_id("evt"),
+            event.room_id,
+            index,
+            event.type,
+            event.content,
+            str(event.visibility),
+            event.sensitivity.level,
+            event.source.channel_type,
+            event.source.channel_id,
+            event.source.sender_identity_id,
+            event.source.agent,
+            event.metadata,
+            event.idempotency_key,
+            event.occurred_at or now,
+            now,
+        )
+        created = event_from_row(row)
+        await self._put_search_doc(
+            conn,
+            item_type="event",
+            item_id=created.event_id,
+            namespace=None,
+            session_id=None,
+            room_id=created.room_id,
+            kind=created.type,
+            tags=[],
+            metadata=created.metadata,
+            sensitivity=created.sensitivity.level,
+            importance=EVENT_IMPORTANCE,
+            item_at=created.occurred_at,
+            body=created.content,
+            embedding=embedding,
+        )
+        await self._notify(conn, "event", created.event_id, created.room_id)
+        return created
+
+    async def append_event(self, event: NewEvent, embedding: Sequence[float] | None = None) -> AppendResult:
+        """Append an event with the room's next index (gapless under concurrency); idempotent by key.
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: the room is closed.
+            InvalidInputError: the embedding's size differs from the store's.
+        """
+        blob = await self._encode(embedding)
+        try:
+            async with self._transaction() as conn:
+                row = await conn.fetchrow(
+                    "UPDATE rooms SET last_event_index = last_event_index + 1 WHERE room_id = $1"
+                    " RETURNING last_event_index, status",
+                    event.room_id,
+                )
+                if row is None:
+                    raise NotFoundError("room", event.room_id)
+                if event.idempotency_key is not None:
+                    first = await conn.fetchrow(
+                        "SELECT * FROM events WHERE room_id = $1 AND idempotency_key = $2",
+                        event.room_id,
+                        event.idempotency_key,
+                    )
+                    if first is not None:
+                        raise _Existing(event_from_row(first))
+                if row["status"] != "open":
+                    raise ConflictError(f"room {event.room_id!r} is closed: open a new room to continue")
+                created = await self._insert_event(conn, event, row["last_event_index"], blob)
+        except _Existing as existing:
+            return AppendResult(event=existing.event, created=False)
+        return AppendResult(event=created, created=True)
+
+    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
+        """Return one event. Raises: NotFoundError (also when above the scope's clearance)."""
+        ceiling = (scope or Scope.unrestricted()).max_sensitivity.level
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM events WHERE event_id = $1 AND sensitivity <= $2", event_id, ceiling
+            )
+        if row is None:
+            raise NotFoundError("event", event_id)
+        return event_from_row(row)
+
+    async def list_events(
+        self,
+        room_id: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after_index: int | None = None,
+        before_index: int | None = None,
+        visibility: Sequence[Visibility] | None = None,
+        types: Sequence[str] | None = None,
+        scope: Scope | None = None,
+    ) -> list[Event]:
+        """List a room's events in ascending index order (see ``MemoryStore.list_events``).
+
+        Raises:
+            NotFoundError: no such room.
+        """
+        size = clamp_limit(limit)
+        params: list[Any] = [room_id, (scope or Scope.unrestricted()).max_sensitivity.level]
+        conds = ["room_id = $1", "sensitivity <= $2"]
+        if after_index is not None:
+            params.append(after_index)
+            conds.append(f"idx > ${len(params)}")
+        if before_index is not None:
+            params.append(before_index)
+            conds.append(f"idx < ${len(params)}")
+        if visibility:
+            params.append([str(v) for v in visibility])
+            conds.append(f"visibility = ANY(${len(params)}::text[])")
+        if types:
+            params.append(list(types))
+            conds.append(f"type = ANY(${len(params)}::text[])")
+        params.append(size)
+        newest_first = before_index is not None and after_index is None
+        order = "idx DESC" if newest_first else "idx ASC"
+        async with self._connection() as conn:
+            await fetch_room_row(conn, room_id)
+            rows = await conn.fetch(
+                f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
+                *params,
+            )
+        events = [event_from_row(r) for r in rows]
+        return events[::-1] if newest_first else events
+
+    async def record_handoff(
+        self, room_id: str, *, to_agent: str, by_agent: str, reason: str | None = None
+    ) -> tuple[ConversationState, Event]:
+        """Hand the room to ``to_agent``: state change and a ``handoff`` event in one transaction.
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: the room is closed.
+        """
+        async with self._transaction() as conn:
+            current = room_from_row(await fetch_room_row(conn, room_id, lock=True))
+            if current.status != "open":
+                raise ConflictError(f"room {room_id!r} is closed: a closed room cannot be handed off")
+            from_agent = current.state.active_agent or by_agent
+            row = await conn.fetchrow(
+                "UPDATE rooms SET active_agent = $2, handoff_count = handoff_count + 1,"
+                " state_version = state_version + 1, state_updated_at = $3,"
+                " last_event_index = last_event_index + 1 WHERE room_id = $1 RETURNING *",
+                room_id,
+                to_agent,
+                utc_now(),
+            )
+            event = await self._insert_event(
+                conn,
+                NewEvent(
+                    room_id=room_id,
+                    type="handoff",
+                    content=f"handoff from {from_agent} to {to_agent}" + (f": {reason}" if reason else ""),
+                    visibility=Visibility.AGENTS,
+                    sensitivity=Sensitivity.INTERNAL,
+                    source=EventSource(agent=by_agent),
+                    metadata={"from_agent": from_agent, "to_agent": to_agent, "reason": reason},
+                ),
+                row["last_event_index"],
+                None,
+            )
+            await self._notify(conn, "room", room_id, room_id)
+        return room_from_row(row).state, event

@@ -1,0 +1,117 @@
+"""Identities (one person across channels) and their addresses."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from storage.errors import ConflictError, NotFoundError
+from storage.models import Identity, new_id, utc_now
+from storage.postgres.core import PostgresCore
+from storage.postgres.rows import identity_from_rows
+
+__all__ = ["IdentitiesMixin", "fetch_identity"]
+
+
+async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity:
+    """An identity with its addresses, oldest first. Raises: NotFoundError."""
+    row = await conn.fetchrow("SELECT * FROM identities WHERE identity_id = $1", identity_id)
+    if row is None:
+        raise NotFoundError("identity", identity_id)
+    addresses = await conn.fetch(
+        "SELECT * FROM addresses WHERE identity_id = $1 ORDER BY created_at, addr_seq", identity_id
+    )
+    return identity_from_rows(row, list(addresses))
+
+
+class _Taken(Exception):
+    """Internal: another transaction created the address first; roll back and read theirs."""
+
+
+class IdentitiesMixin(PostgresCore):
+    """Identities: resolve (get or create by address), link, unlink, read, find."""
+
+    async def resolve_identity(
+        self, channel_type: str, address: str, *, display_name: str | None = None
+    ) -> tuple[Identity, bool]:
+        """Return ``(identity, created)`` for an address, creating both when new (one winner under races)."""
+        for _ in range(3):
+            try:
+                async with self._transaction() as conn:
+                    owner = await conn.fetchval(
+                        "SELECT identity_id FROM addresses WHERE channel_type = $1 AND address = $2",
+                        channel_type,
+                        address,
+                    )
+                    if owner is not None:
+                        return await fetch_identity(conn, owner), False
+                    now = utc_now()
+                    identity_id = new_id("idn")
+                    await conn.execute(
+                        "INSERT INTO identities (identity_id, display_name, created_at) VALUES ($1, $2, $3)",
+                        identity_id,
+                        display_name,
+                        now,
+                    )
+                    inserted = await conn.fetchval(
+                        "INSERT INTO addresses (channel_type, address, identity_id, created_at)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING identity_id",
+                        channel_type,
+                        address,
+                        identity_id,
+                        now,
+                    )
+                    if inserted is None:
+                        raise _Taken
+                    return await fetch_identity(conn, identity_id), True
+            except _Taken:
+                continue
+        raise ConflictError(f"address {channel_type}:{address} is being created concurrently: retry")
+
+    async def link_address(self, identity_id: str, channel_type: str, address: str) -> Identity:
+        """Attach an address (idempotent). Raises: NotFoundError, ConflictError (owned by another)."""
+        async with self._transaction() as conn:
+            await fetch_identity(conn, identity_id)
+            owner = await conn.fetchval(
+                "INSERT INTO addresses (channel_type, address, identity_id, created_at)"
+                " VALUES ($1, $2, $3, $4)"
+                " ON CONFLICT (channel_type, address) DO UPDATE SET channel_type = addresses.channel_type"
+                " RETURNING identity_id",
+                channel_type,
+                address,
+                identity_id,
+                utc_now(),
+            )
+            if owner != identity_id:
+                raise ConflictError(
+                    f"address {channel_type}:{address} belongs to another identity: unlink it first"
+                )
+            return await fetch_identity(conn, identity_id)
+
+    async def unlink_address(self, channel_type: str, address: str) -> Identity:
+        """Detach an address and return its former identity. Raises: NotFoundError."""
+        async with self._transaction() as conn:
+            owner = await conn.fetchval(
+                "DELETE FROM addresses WHERE channel_type = $1 AND address = $2 RETURNING identity_id",
+                channel_type,
+                address,
+            )
+            if owner is None:
+                raise NotFoundError("address", f"{channel_type}:{address}")
+            return await fetch_identity(conn, owner)
+
+    async def get_identity(self, identity_id: str) -> Identity:
+        """Return an identity with its addresses. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            return await fetch_identity(conn, identity_id)
+
+    async def find_identity(self, channel_type: str, address: str) -> Identity:
+        """Return the identity owning an address. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            owner = await conn.fetchval(
+                "SELECT identity_id FROM addresses WHERE channel_type = $1 AND address = $2",
+                channel_type,
+                address,
+            )
+            if owner is None:
+                raise NotFoundError("address", f"{channel_type}:{address}")
+            return await fetch_identity(conn, owner)

@@ -1,0 +1,155 @@
+"""Rooms and their conversation state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
+from storage.postgres.core import PostgresCore
+from storage.postgres.rows import room_from_row
+
+__all__ = ["RoomsMixin"]
+
+
+async def fetch_room_row(conn: asyncpg.Connection, room_id: str, *, lock: bool = False) -> asyncpg.Record:
+    """The ``rooms`` row of ``room_id`` (row-locked with ``lock``). Raises: NotFoundError."""
+    row = await conn.fetchrow(
+        "SELECT * FROM rooms WHERE room_id = $1" + (" FOR UPDATE" if lock else ""), room_id
+    )
+    if row is None:
+        raise NotFoundError("room", room_id)
+    return row
+
+
+def parse_time(value: Any) -> datetime:
+    """A cursor's ISO timestamp back to ``datetime``. Raises: InvalidInputError."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidInputError(
+            "cursor is not valid: pass back the next_cursor of the previous page"
+        ) from exc
+
+
+class RoomsMixin(PostgresCore):
+    """Rooms: create, read, list, metadata, close, conversation state."""
+
+    async def create_room(self, room: NewRoom) -> Room:
+        """Create a room. Raises: ConflictError (``room_id`` taken)."""
+        now = utc_now()
+        room_id = room.room_id or new_id("room")
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "INSERT INTO rooms (room_id, name, metadata, state_updated_at, created_by, created_at)"
+                " VALUES ($1, $2, $3, $4, $5, $4) ON CONFLICT (room_id) DO NOTHING RETURNING *",
+                room_id,
+                room.name,
+                room.metadata,
+                now,
+                room.created_by,
+            )
+            if row is None:
+                raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
+            await self._notify(conn, "room", room_id, room_id)
+        return room_from_row(row)
+
+    async def get_room(self, room_id: str) -> Room:
+        """Return a room. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            return room_from_row(await fetch_room_row(conn, room_id))
+
+    async def list_rooms(
+        self, *, status: RoomStatus | None = None, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[Room]:
+        """List rooms, newest first (``created_at`` then id). Raises: InvalidInputError (bad cursor)."""
+        size = clamp_limit(limit)
+        conds: list[str] = []
+        params: list[Any] = []
+        if status is not None:
+            params.append(str(status))
+            conds.append(f"status = ${len(params)}")
+        if cursor is not None:
+            at, last_id = decode_cursor(cursor, 2)
+            params += [parse_time(at), str(last_id)]
+            conds.append(f"(created_at, room_id) < (${len(params) - 1}, ${len(params)})")
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        params.append(size + 1)
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT * FROM rooms {where} ORDER BY created_at DESC, room_id DESC LIMIT ${len(params)}",
+                *params,
+            )
+        items = [room_from_row(r) for r in rows[:size]]
+        more = len(rows) > size
+        next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].room_id) if more else None
+        return Page[Room](items=items, next_cursor=next_cursor)
+
+    async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
+        """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""
+        merge = {k: v for k, v in metadata.items() if v is not None}
+        remove = [k for k, v in metadata.items() if v is None]
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "UPDATE rooms SET metadata = (metadata || $2::jsonb) - $3::text[]"
+                " WHERE room_id = $1 RETURNING *",
+                room_id,
+                merge,
+                remove,
+            )
+            if row is None:
+                raise NotFoundError("room", room_id)
+            await self._notify(conn, "room", room_id, room_id)
+        return room_from_row(row)
+
+    async def close_room(self, room_id: str) -> Room:
+        """Close a room (idempotent). Raises: NotFoundError."""
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "UPDATE rooms SET status = 'closed', closed_at = $2 WHERE room_id = $1 AND status = 'open'"
+                " RETURNING *",
+                room_id,
+                utc_now(),
+            )
+            if row is None:
+                return room_from_row(await fetch_room_row(conn, room_id))
+            await self._notify(conn, "room", room_id, room_id)
+        return room_from_row(row)
+
+    async def update_conversation_state(
+        self,
+        room_id: str,
+        *,
+        phase: str | None = None,
+        active_agent: str | None = None,
+        expected_version: int | None = None,
+    ) -> ConversationState:
+        """Set phase and/or active agent; the state version grows by one.
+
+        Raises:
+            NotFoundError: no such room.
+            ConflictError: ``expected_version`` differs from the current version (carries it).
+        """
+        async with self._transaction() as conn:
+            current = room_from_row(await fetch_room_row(conn, room_id, lock=True))
+            if expected_version is not None and current.state.version != expected_version:
+                raise ConflictError(
+                    f"the conversation state of room {room_id!r} is at version {current.state.version}, "
+                    f"you sent {expected_version}: re-read it and retry",
+                    current_version=current.state.version,
+                    current=current.state,
+                )
+            row = await conn.fetchrow(
+                "UPDATE rooms SET phase = coalesce($2, phase), active_agent = coalesce($3, active_agent),"
+                " state_version = state_version + 1, state_updated_at = $4 WHERE room_id = $1 RETURNING *",
+                room_id,
+                phase,
+                active_agent,
+                utc_now(),
+            )
+            await self._notify(conn, "room", room_id, room_id)
+        return room_from_row(row).state

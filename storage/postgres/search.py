@@ -1,0 +1,150 @@
+"""Hybrid search: lexical and vector candidates filtered in SQL, fused by RRF, records loaded.
+
+Lexical: the query's terms (``storage.text.query_terms``) are OR-ed into one ``to_tsquery('english',
+...)`` (each term quoted as a phrase), matched against ``search_docs.tsv`` through its GIN index and
+ranked by ``ts_rank_cd`` (cover density; Clarke et al. 2000), ties by ``(item_type, item_id)``.
+Vector: see ``storage.postgres.vectors``. Both lists see the same WHERE clause (every filter and the
+scope, ``storage.postgres.filters``), take ``CANDIDATES_PER_LIST`` items, and meet in
+``storage.ranking.fuse``. Everything is read in one REPEATABLE READ read-only transaction, so the records
+returned are those that were ranked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from storage.base import Scope
+from storage.errors import InvalidInputError
+from storage.models import SearchHit, SearchRequest, utc_now
+from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params, search_conditions
+from storage.postgres.rows import event_from_row, memory_from_row
+from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates
+from storage.ranking import Candidate, FusedCandidate, fuse
+from storage.text import query_terms
+
+__all__ = ["CANDIDATES_PER_LIST", "SearchMixin", "tsquery_text"]
+
+#: Candidates taken from each list before fusion: ``max(50, 5 * limit)`` (limit <= 100, so <= 500).
+CANDIDATES_PER_LIST = 50
+
+
+def tsquery_text(query: str) -> str | None:
+    """``to_tsquery`` text OR-ing the query's terms, each single-quoted; ``None`` when there are none.
+
+    Terms are ``\\w+`` runs, so they hold no quote or backslash; quoting keeps ``to_tsquery`` from reading
+    any of them as an operator.
+    """
+    terms = query_terms(query)
+    if not terms:
+        return None
+    return " | ".join("'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in terms)
+
+
+class SearchMixin(PostgresCore):
+    """``search``: hybrid retrieval over memories and events."""
+
+    async def search(
+        self,
+        request: SearchRequest,
+        query_embedding: Sequence[float] | None = None,
+        *,
+        scope: Scope | None = None,
+    ) -> list[SearchHit]:
+        """Hybrid search (see ``MemoryStore.search``); at most ``request.limit`` hits, best first.
+
+        Raises:
+            InvalidInputError: the embedding's size differs from the store's.
+        """
+        scope = scope or Scope.unrestricted()
+        k = max(CANDIDATES_PER_LIST, 5 * request.limit)
+        query_blob: bytes | None = None
+        if query_embedding is not None:
+            async with self._connection() as conn:
+                dims = await self._load_dimensions(conn)
+            if dims is not None:
+                query_blob = encode_embedding(query_embedding, dims)
+            elif not query_embedding:
+                raise InvalidInputError("the query embedding is empty")
+        async with self._transaction("repeatable_read") as conn:
+            lexical = await self._lexical(conn, request, scope, k)
+            vector: list[Candidate] = []
+            if query_blob is not None:
+                p = Params()
+                where = search_conditions(request, scope, p)
+                if self._vectors.mode == "pgvector-hnsw":
+                    assert self._dimensions is not None
+                    vector = await hnsw_candidates(
+                        conn,
+                        where,
+                        p.values,
+                        query_blob,
+                        k,
+                        dimensions=self._dimensions,
+                        support=self._vectors,
+                        filtered=bool(p.values) or not request.include_memories or request.include_events,
+                    )
+                else:
+                    vector = await exact_candidates(conn, where, p.values, query_blob, k)
+            fused = fuse(
+                lexical,
+                vector,
+                limit=request.limit,
+                half_life_hours=request.half_life_hours,
+                importance_weight=request.importance_weight,
+                now=request.now or utc_now(),
+            )
+            return await self._load_hits(conn, fused)
+
+    async def _lexical(
+        self, conn: asyncpg.Connection, request: SearchRequest, scope: Scope, k: int
+    ) -> list[Candidate]:
+        text = tsquery_text(request.query)
+        if text is None:
+            return []
+        p = Params(text)
+        where = search_conditions(request, scope, p)
+        rows = await conn.fetch(
+            "SELECT item_type, item_id, item_at, importance, ts_rank_cd(tsv, q) AS rank"
+            " FROM search_docs, to_tsquery('english', $1) AS q"
+            f" WHERE tsv @@ q AND {where}"
+            f" ORDER BY rank DESC, item_type, item_id LIMIT {int(k)}",
+            *p.values,
+        )
+        return [
+            Candidate(key=(r["item_type"], r["item_id"]), at=r["item_at"], importance=r["importance"])
+            for r in rows
+        ]
+
+    async def _load_hits(self, conn: asyncpg.Connection, items: list[FusedCandidate]) -> list[SearchHit]:
+        memory_ids = [f.key[1] for f in items if f.key[0] == "memory"]
+        event_ids = [f.key[1] for f in items if f.key[0] == "event"]
+        memories = {
+            r["memory_id"]: memory_from_row(r)
+            for r in await conn.fetch("SELECT * FROM memories WHERE memory_id = ANY($1::text[])", memory_ids)
+        }
+        events = {
+            r["event_id"]: event_from_row(r)
+            for r in await conn.fetch("SELECT * FROM events WHERE event_id = ANY($1::text[])", event_ids)
+        }
+        hits: list[SearchHit] = []
+        for f in items:
+            item_type, item_id = f.key
+            memory = memories.get(item_id) if item_type == "memory" else None
+            event = events.get(item_id) if item_type == "event" else None
+            if memory is None and event is None:
+                continue
+            hits.append(
+                SearchHit(
+                    item_type="memory" if memory is not None else "event",
+                    item_id=item_id,
+                    score=f.score,
+                    lexical_rank=f.lexical_rank,
+                    vector_rank=f.vector_rank,
+                    memory=memory,
+                    event=event,
+                )
+            )
+        return hits

@@ -1,0 +1,170 @@
+"""Tasks: optimistic concurrency (``version``) and an atomic claim (compare-and-set in one UPDATE)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params
+from storage.postgres.rooms import parse_time
+from storage.postgres.rows import task_from_row
+
+__all__ = ["TasksMixin"]
+
+
+class TasksMixin(PostgresCore):
+    """Tasks: create, read, list, versioned update, atomic claim."""
+
+    async def create_task(self, task: NewTask) -> TaskRecord:
+        """Create a task (``open``, or ``claimed`` when an assignee is given; version 1)."""
+        now = utc_now()
+        status = TaskStatus.CLAIMED if task.assignee else TaskStatus.OPEN
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id,"
+                " metadata,"
+                " created_by, version, created_at, updated_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1, $10, $10) RETURNING *",
+                new_id("task"),
+                task.title,
+                task.description,
+                str(status),
+                task.priority,
+                task.assignee,
+                task.room_id,
+                task.metadata,
+                task.created_by,
+                now,
+            )
+            await self._notify(conn, "task", row["task_id"], task.room_id)
+        return task_from_row(row)
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        """Return a task. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+        if row is None:
+            raise NotFoundError("task", task_id)
+        return task_from_row(row)
+
+    async def list_tasks(
+        self,
+        *,
+        status: Sequence[TaskStatus] | None = None,
+        assignee: str | None = None,
+        room_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[TaskRecord]:
+        """List tasks, highest priority first, then oldest first. Raises: InvalidInputError (bad cursor)."""
+        size = clamp_limit(limit)
+        p = Params()
+        conds: list[str] = []
+        if status:
+            conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
+        if assignee is not None:
+            conds.append(f"assignee = {p.add(assignee)}")
+        if room_id is not None:
+            conds.append(f"room_id = {p.add(room_id)}")
+        if cursor is not None:
+            priority, at, last_id = decode_cursor(cursor, 3)
+            if not isinstance(priority, int):
+                raise InvalidInputError("cursor is not valid: pass back the next_cursor of the previous page")
+            pr, ts, tid = p.add(priority), p.add(parse_time(at)), p.add(str(last_id))
+            conds.append(f"(priority < {pr} OR (priority = {pr} AND (created_at, task_id) > ({ts}, {tid})))")
+        where = ("WHERE " + " AND ".join(conds)) if conds else ""
+        limit_sql = p.add(size + 1)
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                f"SELECT * FROM tasks {where}"
+                f" ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT {limit_sql}",
+                *p.values,
+            )
+        items = [task_from_row(r) for r in rows[:size]]
+        next_cursor = None
+        if len(rows) > size:
+            last = items[-1]
+            next_cursor = encode_cursor(last.priority, isoformat(last.created_at), last.task_id)
+        return Page[TaskRecord](items=items, next_cursor=next_cursor)
+
+    async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
+        """Apply ``update`` if the task is at ``expected_version``; the version grows by one.
+
+        Raises:
+            NotFoundError: no such task.
+            ConflictError: the task is at another version (``current_version`` and ``current`` carry it).
+        """
+        async with self._transaction() as conn:
+            row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1 FOR UPDATE", task_id)
+            if row is None:
+                raise NotFoundError("task", task_id)
+            current = task_from_row(row)
+            if current.version != expected_version:
+                raise ConflictError(
+                    f"task {task_id!r} is at version {current.version}, you sent {expected_version}: "
+                    "re-read it and retry",
+                    current_version=current.version,
+                    current=current,
+                )
+            changes: dict[str, Any] = {
+                k: v
+                for k, v in {
+                    "title": update.title,
+                    "description": update.description,
+                    "status": None if update.status is None else str(update.status),
+                    "priority": update.priority,
+                    "assignee": update.assignee,
+                    "metadata": update.metadata,
+                }.items()
+                if v is not None
+            }
+            if update.clear_assignee:
+                changes["assignee"] = None
+            p = Params(task_id)
+            sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
+            sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
+            row = await conn.fetchrow(
+                f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
+            )
+            await self._notify(conn, "task", task_id, row["room_id"])
+        return task_from_row(row)
+
+    async def claim_task(
+        self, task_id: str, agent: str, *, expected_version: int | None = None
+    ) -> TaskRecord:
+        """Assign an open, unassigned task to ``agent`` in one compare-and-set UPDATE (one winner).
+
+        Raises:
+            NotFoundError: no such task.
+            ConflictError: claimed by someone else, not open, or not at ``expected_version``.
+        """
+        async with self._transaction() as conn:
+            row = await conn.fetchrow(
+                "UPDATE tasks SET status = 'claimed', assignee = $2, version = version + 1, updated_at = $3"
+                " WHERE task_id = $1 AND status = 'open' AND assignee IS NULL"
+                " AND ($4::integer IS NULL OR version = $4) RETURNING *",
+                task_id,
+                agent,
+                utc_now(),
+                expected_version,
+            )
+            if row is not None:
+                await self._notify(conn, "task", task_id, row["room_id"])
+                return task_from_row(row)
+            row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+        if row is None:
+            raise NotFoundError("task", task_id)
+        current = task_from_row(row)
+        if current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS):
+            return current
+        if current.status == TaskStatus.OPEN and current.assignee is None:
+            reason = f"is at version {current.version}, you sent {expected_version}: re-read it and retry"
+        elif current.assignee is not None:
+            reason = f"is already claimed by {current.assignee!r}"
+        else:
+            reason = f"is {current.status}, not open"
+        raise ConflictError(f"task {task_id!r} {reason}", current_version=current.version, current=current)
