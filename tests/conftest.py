@@ -18,6 +18,13 @@ PG_DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_CONNECT_TIMEOUT_SECONDS = 5.0
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Hypothesis' failure report touches every loaded module's attributes; ``mypy_extensions.TypedDict``
+    # warns on access, and ``filterwarnings = error`` would turn a readable failing example into an
+    # INTERNALERROR that hides it.
+    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"

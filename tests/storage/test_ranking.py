@@ -11,7 +11,9 @@ from storage.ranking import RRF_K, Candidate, fuse
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
 
-def cand(item_id: str, *, hours_ago: float = 0.0, importance: float = 0.5, item_type: str = "memory") -> Candidate:
+def cand(
+    item_id: str, *, hours_ago: float = 0.0, importance: float = 0.5, item_type: str = "memory"
+) -> Candidate:
     return Candidate((item_type, item_id), NOW - timedelta(hours=hours_ago), importance)
 
 

@@ -1,7 +1,9 @@
 """The ``store`` fixture: every contract test runs once per backend (``sqlite``, ``postgres``).
 
 Each test gets a fresh database: a new SQLite file under ``tmp_path``, or a new PostgreSQL database
-(``mcpmem_t_<hex>``) dropped after the test. ``store_factory`` opens more stores when a test needs them
+(``mcpmem_t_<hex>``) dropped after the test. PostgreSQL databases are copied from a template migrated once
+per session (``mcpmem_tpl_<hex>``): measured ~0.53 s per test against ~0.61 s for create + migrate, a gap
+that grows with every migration. ``store_factory`` opens more stores when a test needs them
 (a second handle on the same database, or a fresh store per hypothesis example).
 """
 
@@ -22,10 +24,13 @@ EMBEDDING_DIMENSIONS = 8
 class StoreFactory:
     """Makes fresh databases for one backend and opens stores on them; closes and drops all at the end."""
 
-    def __init__(self, backend: str, tmp_path: Path, postgres: PostgresServer | None) -> None:
+    def __init__(
+        self, backend: str, tmp_path: Path, postgres: PostgresServer | None, template: str | None
+    ) -> None:
         self.backend = backend
         self._tmp_path = tmp_path
         self._postgres = postgres
+        self._template = template
         self._stores: list[MemoryStore] = []
         self._databases: list[str] = []
         self._files = 0
@@ -36,7 +41,7 @@ class StoreFactory:
         if self.backend == "sqlite":
             return f"sqlite:///{self._tmp_path}/memory-{self._files}.db"
         assert self._postgres is not None
-        name = await self._postgres.create_database()
+        name = await self._postgres.create_database(template=self._template)
         self._databases.append(name)
         return self._postgres.dsn(name)
 
@@ -64,22 +69,35 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+async def postgres_template(postgres_server: PostgresServer) -> AsyncIterator[str]:
+    """A database migrated by ``PostgresStore`` once per session, copied for every test."""
+    name = await postgres_server.create_database(prefix="mcpmem_tpl_")
+    try:
+        store = await open_store(postgres_server.dsn(name), embedding_dimensions=EMBEDDING_DIMENSIONS)
+        await store.close()
+        yield name
+    finally:
+        await postgres_server.drop_database(name)
+
+
 @pytest.fixture
-def backend_server(backend: str, request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The PostgreSQL server when the backend needs one (skips or fails when it is unreachable)."""
+def backend_server(backend: str, request: pytest.FixtureRequest) -> tuple[PostgresServer, str] | None:
+    """The PostgreSQL server and template when the backend needs them (skip or fail when unreachable)."""
     if backend != "postgres":
         return None
     server = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_template")
     assert isinstance(server, PostgresServer)
-    return server
+    return server, str(template)
 
 
 @pytest.fixture
 async def store_factory(
-    backend: str, tmp_path: Path, backend_server: PostgresServer | None
+    backend: str, tmp_path: Path, backend_server: tuple[PostgresServer, str] | None
 ) -> AsyncIterator[StoreFactory]:
-    postgres = backend_server
-    factory = StoreFactory(backend, tmp_path, postgres)
+    postgres, template = backend_server if backend_server else (None, None)
+    factory = StoreFactory(backend, tmp_path, postgres, template)
     try:
         yield factory
     finally:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -21,12 +23,12 @@ from storage.models import (
     SearchRequest,
     Sensitivity,
 )
-from tests.storage.contract.conftest import StoreFactory
 from tests.storage.contract.support import axis, collect_pages
 
 pytestmark = pytest.mark.anyio
 
-# Each example gets fresh rooms (or a fresh store), so reusing the function-scoped fixture is sound.
+# Examples share the function-scoped store: each example uses fresh rooms, or a word of its own and an
+# oracle that knows every memory stored by the earlier examples too.
 PROPERTY = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -78,6 +80,30 @@ async def test_indexes_stay_gapless_under_interleaved_appends_and_retries(
         assert {e.idempotency_key for e in events} - {None} == keys
 
 
+# --- shared helpers ----------------------------------------------------------------------------------
+
+
+def _words() -> Iterator[str]:
+    """Distinct made-up words (``zqbbbx``, ``zqbbcx``...): a search term that only one example uses.
+
+    Vowel-free and ending in ``x``, so neither stemmer (Porter, PostgreSQL english) changes them.
+    """
+    for letters in itertools.product("bcdfghjklmnpqrtvwz", repeat=3):
+        yield "zq" + "".join(letters) + "x"
+
+
+async def _list_all(
+    store: MemoryStore, memory_filter: MemoryFilter, scope: Scope | None = None
+) -> list[Memory]:
+    return await collect_pages(
+        lambda c: store.list_memories(memory_filter, limit=50, cursor=c, scope=scope), limit=50
+    )
+
+
+def _newest_first(memories: list[Memory]) -> list[str]:
+    return [m.memory_id for m in sorted(memories, key=lambda m: (m.created_at, m.memory_id), reverse=True)]
+
+
 # --- scope never leaks -------------------------------------------------------------------------------
 
 memory_specs = st.lists(
@@ -97,42 +123,49 @@ def visible(memory: Memory, scope: Scope) -> bool:
     return scope.can_read(memory.namespace) and memory.sensitivity.level <= scope.max_sensitivity.level
 
 
+@pytest.fixture
+def word_source() -> Iterator[str]:
+    return _words()
+
+
 @PROPERTY
 @given(specs=memory_specs, scope=scopes, query_axis=st.integers(0, 7))
 async def test_scope_never_leaks_through_search_list_or_get(
-    store_factory: StoreFactory,
+    store: MemoryStore,
+    word_source: Iterator[str],
     specs: list[tuple[str, Sensitivity, int]],
     scope: Scope,
     query_axis: int,
 ) -> None:
-    store = await store_factory.new_store()
-    memories = [
+    everything = await _list_all(store, MemoryFilter())
+    word = next(word_source)
+    mine = [
         await store.add_memory(
-            NewMemory(namespace=ns, content=f"widget {i}", sensitivity=s), embedding=axis(vector_axis)
+            NewMemory(namespace=ns, content=f"{word} {i}", sensitivity=s), embedding=axis(vector_axis)
         )
         for i, (ns, s, vector_axis) in enumerate(specs)
     ]
-    expected = {m.memory_id for m in memories if visible(m, scope)}
+    everything += mine
+    all_visible = {m.memory_id for m in everything if visible(m, scope)}
+    expected = {m.memory_id for m in mine if visible(m, scope)}
 
-    listed = await collect_pages(
-        lambda c: store.list_memories(MemoryFilter(), limit=5, cursor=c, scope=scope), limit=5
-    )
-    lexical = await store.search(SearchRequest(query="widget", limit=100), scope=scope)
+    listed = await _list_all(store, MemoryFilter(), scope)
+    lexical = await store.search(SearchRequest(query=word, limit=100), scope=scope)
     vector = await store.search(
         SearchRequest(query="zebra", limit=100), query_embedding=axis(query_axis), scope=scope
     )
     hybrid = await store.search(
-        SearchRequest(query="widget", limit=100), query_embedding=axis(query_axis), scope=scope
+        SearchRequest(query=word, limit=100), query_embedding=axis(query_axis), scope=scope
     )
 
-    assert {m.memory_id for m in listed} == expected
-    assert len(listed) == len(expected)
+    assert [m.memory_id for m in listed] == [i for i in _newest_first(everything) if i in all_visible]
     assert {h.item_id for h in lexical} == expected
-    assert {h.item_id for h in vector} <= expected
-    assert {h.item_id for h in hybrid} == expected
+    assert {h.item_id for h in vector} <= all_visible
+    assert len(vector) == min(100, len(all_visible)), "every visible memory has a vector"
+    assert expected <= {h.item_id for h in hybrid} <= all_visible
     ranks = sorted(h.lexical_rank for h in lexical if h.lexical_rank is not None)
     assert ranks == list(range(1, len(expected) + 1)), "hidden items never take a rank"
-    for memory in memories:
+    for memory in mine:
         if memory.memory_id in expected:
             assert await store.get_memory(memory.memory_id, scope=scope) == memory
         else:
@@ -190,41 +223,48 @@ def matches(memory: Memory, f: MemoryFilter) -> bool:
 @PROPERTY
 @given(specs=st.lists(attributes, min_size=1, max_size=12), chosen=filters, query_axis=st.integers(0, 7))
 async def test_search_and_list_respect_every_filter(
-    store_factory: StoreFactory, specs: list[dict[str, Any]], chosen: dict[str, Any], query_axis: int
+    store: MemoryStore,
+    word_source: Iterator[str],
+    specs: list[dict[str, Any]],
+    chosen: dict[str, Any],
+    query_axis: int,
 ) -> None:
-    store = await store_factory.new_store()
-    memories: list[Memory] = []
+    everything = await _list_all(store, MemoryFilter())
+    word = next(word_source)
+    mine: list[Memory] = []
+    with_vectors: set[str] = set()
     for i, spec in enumerate(specs):
         spec = dict(spec)
         vector_axis = spec.pop("vector_axis")
-        memory = NewMemory(content=f"widget number {i}", **spec)
-        memories.append(await store.add_memory(memory, None if vector_axis is None else axis(vector_axis)))
-    times = sorted(m.created_at for m in memories)
+        memory = await store.add_memory(
+            NewMemory(content=f"{word} number {i}", **spec),
+            None if vector_axis is None else axis(vector_axis),
+        )
+        mine.append(memory)
+        if vector_axis is not None:
+            with_vectors.add(memory.memory_id)
+    everything += mine
+    times = sorted(m.created_at for m in mine)
     chosen = dict(chosen)
     if (after := chosen.pop("after", None)) is not None and after < len(times):
         chosen["created_after"] = times[after]
     if (before := chosen.pop("before", None)) is not None and before < len(times):
         chosen["created_before"] = times[before]
     memory_filter = MemoryFilter(**chosen)
-    expected = {m.memory_id for m in memories if matches(m, memory_filter)}
-    request = SearchRequest(query="widget", limit=100, **memory_filter.model_dump())
+    all_matching = [m for m in everything if matches(m, memory_filter)]
+    expected = {m.memory_id for m in mine if matches(m, memory_filter)}
+    request = SearchRequest(query=word, limit=100, **memory_filter.model_dump())
 
-    listed = await collect_pages(lambda c: store.list_memories(memory_filter, limit=4, cursor=c), limit=4)
+    listed = await _list_all(store, memory_filter)
     lexical = await store.search(request)
     hybrid = await store.search(request, query_embedding=axis(query_axis))
     vector = await store.search(
         request.model_copy(update={"query": "zebra"}), query_embedding=axis(query_axis)
     )
 
-    assert [m.memory_id for m in listed] == [
-        m.memory_id
-        for m in sorted(memories, key=lambda m: (m.created_at, m.memory_id), reverse=True)
-        if m.memory_id in expected
-    ]
+    assert [m.memory_id for m in listed] == _newest_first(all_matching)
     assert {h.item_id for h in lexical} == expected
-    assert {h.item_id for h in hybrid} == expected
-    assert {h.item_id for h in vector} <= expected
-    with_vectors = {
-        m.memory_id for m, spec in zip(memories, specs, strict=True) if spec["vector_axis"] is not None
-    }
-    assert {h.item_id for h in vector} == expected & with_vectors
+    assert expected <= {h.item_id for h in hybrid} <= {m.memory_id for m in all_matching}
+    assert {h.item_id for h in vector} <= {m.memory_id for m in all_matching}
+    if len(vector) < request.limit:  # nothing was cut: every matching memory with a vector is there
+        assert {h.item_id for h in vector} >= expected & with_vectors
