@@ -22,7 +22,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Hypothesis' failure report touches every loaded module's attributes; ``mypy_extensions.TypedDict``
     # warns on access, and ``filterwarnings = error`` would turn a readable failing example into an
     # INTERNALERROR that hides it.
-    config.addinivalue_line("filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
+    )
 
 
 @pytest.fixture(scope="session")

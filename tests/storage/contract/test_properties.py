@@ -33,8 +33,9 @@ PROPERTY = settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 
-NAMESPACES = ["agent-a", "agent-b", "shared-x", "shared-y", "team.ops"]
-PATTERNS = [*NAMESPACES, "shared-*", "agent-*", "*", "team*", "nobody"]
+# ``_`` and ``.`` are literal characters in a namespace: ``team_*`` must not match ``teamxops``.
+NAMESPACES = ["agent-a", "agent-b", "shared-x", "shared-y", "team.ops", "team_ops", "teamxops"]
+PATTERNS = [*NAMESPACES, "shared-*", "agent-*", "*", "team*", "team_*", "team.*", "*ops", "nobody"]
 SENSITIVITIES = list(Sensitivity)
 
 # --- gapless indexes ---------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ attributes = st.fixed_dictionaries(
 filters = st.fixed_dictionaries(
     {},
     optional={
-        "namespaces": st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=3, unique=True),
+        "namespaces": st.lists(st.sampled_from(PATTERNS), min_size=1, max_size=3, unique=True),
         "session_id": st.sampled_from(["s1", "s2"]),
         "room_id": st.sampled_from(["room_1", "room_2"]),
         "kinds": st.lists(
@@ -206,9 +207,15 @@ filters = st.fixed_dictionaries(
 
 
 def matches(memory: Memory, f: MemoryFilter) -> bool:
-    """The oracle: ``MemoryFilter`` semantics from its docstring, in plain Python."""
+    """The oracle: ``MemoryFilter`` semantics from its docstring, in plain Python.
+
+    ``namespaces`` entries are matched like scope patterns (``*`` wildcard), as both backends do.
+    """
     return (
-        (not f.namespaces or memory.namespace in f.namespaces)
+        (
+            not f.namespaces
+            or Scope(agent="oracle", read_namespaces=tuple(f.namespaces)).can_read(memory.namespace)
+        )
         and (f.session_id is None or memory.session_id == f.session_id)
         and (f.room_id is None or memory.room_id == f.room_id)
         and (not f.kinds or memory.kind in f.kinds)

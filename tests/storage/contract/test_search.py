@@ -390,3 +390,29 @@ async def test_search_can_restrict_memories_by_filter_in_a_shared_scope(store: M
 
     assert [h.item_id for h in hits] == [shared_a.memory_id]
     assert [m.memory_id for m in listed.items] == [shared_a.memory_id]
+
+
+async def test_namespace_filter_accepts_star_patterns(store: MemoryStore) -> None:
+    a = await store.add_memory(NewMemory(namespace="shared-a", content="widget"))
+    b = await store.add_memory(NewMemory(namespace="shared-b", content="widget"))
+    await store.add_memory(NewMemory(namespace="agent-shared-c", content="widget"))
+
+    hits = await store.search(SearchRequest(query="widget", namespaces=["shared-*"]))
+    listed = await store.list_memories(MemoryFilter(namespaces=["shared-*"]))
+
+    assert {h.item_id for h in hits} == {a.memory_id, b.memory_id}
+    assert {m.memory_id for m in listed.items} == {a.memory_id, b.memory_id}
+
+
+async def test_underscore_and_dot_in_a_namespace_are_literal(store: MemoryStore) -> None:
+    underscore = await store.add_memory(NewMemory(namespace="team_ops", content="widget"))
+    dot = await store.add_memory(NewMemory(namespace="team.ops", content="widget"))
+    await store.add_memory(NewMemory(namespace="teamxops", content="widget"))
+
+    exact = await store.search(SearchRequest(query="widget", namespaces=["team_ops", "team.ops"]))
+    pattern = await store.list_memories(
+        MemoryFilter(), scope=Scope(agent="a", read_namespaces=("team_*", "team.*"))
+    )
+
+    assert {h.item_id for h in exact} == {underscore.memory_id, dot.memory_id}
+    assert {m.memory_id for m in pattern.items} == {underscore.memory_id, dot.memory_id}
