@@ -62,10 +62,13 @@ def evidence_ids(raw: list[str], known: set[str]) -> set[str]:
 
 
 async def run(path: Path, config: Path, ks: list[int]) -> None:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    turns = load_turns(data["conversation"] if "conversation" in data else data)
+    data = json.loads(await anyio.Path(path).read_text(encoding="utf-8"))
+    turns = load_turns(data.get("conversation", data))
     known = {t["dia_id"] for t in turns}
-    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_memory", "serve", "--config", str(config), "--agent", "locomo"])
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "mcp_memory", "serve", "--config", str(config), "--agent", "locomo"],
+    )
     async with Client(params) as client:
         room = (await client.call_tool("create_room", {"name": f"LoCoMo {path.stem}"})).structured_content
         assert room is not None
@@ -98,7 +101,12 @@ async def run(path: Path, config: Path, ks: list[int]) -> None:
             t0 = time.perf_counter()
             found = await client.call_tool(
                 "search_memory",
-                {"query": qa["question"], "room_id": room["room_id"], "include_events": True, "limit": max(ks)},
+                {
+                    "query": qa["question"],
+                    "room_id": room["room_id"],
+                    "include_events": True,
+                    "limit": max(ks),
+                },
             )
             latencies.append((time.perf_counter() - t0) * 1000)
             assert found.structured_content is not None, found.content
@@ -106,7 +114,9 @@ async def run(path: Path, config: Path, ks: list[int]) -> None:
             for k in ks:
                 top = set(ranked[:k])
                 recalls[k][category].append(len(evidence & top) / len(evidence))
-    print(f"{path.name}: {len(turns)} turns ingested through MCP in {ingest_s:.1f}s ({len(turns) / ingest_s:.0f} turns/s)")
+    print(
+        f"{path.name}: {len(turns)} turns ingested through MCP in {ingest_s:.1f}s ({len(turns) / ingest_s:.0f} turns/s)"
+    )
     for k in ks:
         per_cat = {c: statistics.mean(v) for c, v in sorted(recalls[k].items())}
         overall = statistics.mean([x for v in recalls[k].values() for x in v])
@@ -114,18 +124,24 @@ async def run(path: Path, config: Path, ks: list[int]) -> None:
         cats = "  ".join(f"cat{c} {r:.3f}" for c, r in per_cat.items())
         print(f"recall@{k} {overall:.3f}  hit@{k} {hits:.3f}  ({cats})")
     lat = sorted(latencies)
-    print(f"search_memory over MCP: {len(lat)} questions, p50 {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms")
+    print(
+        f"search_memory over MCP: {len(lat)} questions, p50 {lat[len(lat) // 2]:.1f} ms, p95 {lat[int(len(lat) * 0.95)]:.1f} ms"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("conversation", type=Path, help="A LoCoMo conversation JSON file.")
     parser.add_argument("--embedder", default="local", choices=["local", "none"])
     parser.add_argument("--k", type=int, nargs="+", default=[5, 10, 20])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "locomo.toml"
-        config.write_text(f'data_dir = "{scratch}"\n[embedder]\nprovider = "{args.embedder}"\n', encoding="utf-8")
+        config.write_text(
+            f'data_dir = "{scratch}"\n[embedder]\nprovider = "{args.embedder}"\n', encoding="utf-8"
+        )
         anyio.run(run, args.conversation, config, args.k)
 
 

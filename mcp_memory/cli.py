@@ -29,7 +29,9 @@ err = Console(stderr=True)
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Team config (TOML). Default: $MCP_MEMORY_CONFIG, else built-in defaults."),
+    typer.Option(
+        "--config", "-c", help="Team config (TOML). Default: $MCP_MEMORY_CONFIG, else built-in defaults."
+    ),
 ]
 Transport = Literal["stdio", "streamable-http", "sse"]
 
@@ -55,7 +57,9 @@ def main(
 @app.command()
 def serve(
     config: ConfigOption = None,
-    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Agent this stdio session runs as.")] = None,
+    agent: Annotated[
+        str | None, typer.Option("--agent", "-a", help="Agent this stdio session runs as.")
+    ] = None,
     transport: Annotated[
         Transport | None, typer.Option("--transport", "-t", help="stdio (default), streamable-http or sse.")
     ] = None,

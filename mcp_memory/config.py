@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 from mcp_memory.auth import AgentPolicy
 
@@ -137,7 +142,9 @@ class Settings(BaseSettings):
             if agent.token_env is not None:
                 token = os.environ.get(agent.token_env)
                 if not token:
-                    raise ConfigError(f"agents.{name}.token_env: environment variable {agent.token_env} is not set")
+                    raise ConfigError(
+                        f"agents.{name}.token_env: environment variable {agent.token_env} is not set"
+                    )
                 digest = hashlib.sha256(token.encode()).hexdigest()
             if digest is None:
                 continue

@@ -67,5 +67,7 @@ class ContentCipher:
             raw = base64.urlsafe_b64decode(text[len(SEALED_PREFIX) :])
             plain = self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], kind.encode())
         except (InvalidTag, binascii.Error, ValueError) as exc:
-            raise CipherError("cannot decrypt confidential content: wrong encryption_key or tampered data") from exc
+            raise CipherError(
+                "cannot decrypt confidential content: wrong encryption_key or tampered data"
+            ) from exc
         return plain.decode("utf-8")

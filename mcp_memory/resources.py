@@ -24,20 +24,28 @@ JSON = "application/json"
 def register_resources(server: MCPServer[Any]) -> None:
     """Register the resource templates on ``server``."""
 
-    @server.resource("memory://rooms/{room_id}", mime_type=JSON, description="A room with its conversation state.")
+    @server.resource(
+        "memory://rooms/{room_id}", mime_type=JSON, description="A room with its conversation state."
+    )
     async def room(room_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.rooms.get_conversation_state(me, room_id))
 
     @server.resource(
-        "memory://rooms/{room_id}/events", mime_type=JSON, description="The room's latest events (one capped page)."
+        "memory://rooms/{room_id}/events",
+        mime_type=JSON,
+        description="The room's latest events (one capped page).",
     )
     async def room_events(room_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         room_view = await _read(service.rooms.get_room(me, room_id))
-        return await _json(service.events.list_events(me, room_id, before_index=room_view.last_event_index + 1))
+        return await _json(
+            service.events.list_events(me, room_id, before_index=room_view.last_event_index + 1)
+        )
 
-    @server.resource("memory://identities/{identity_id}", mime_type=JSON, description="A person and their addresses.")
+    @server.resource(
+        "memory://identities/{identity_id}", mime_type=JSON, description="A person and their addresses."
+    )
     async def identity(identity_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.identities.get_identity(me, identity_id))
@@ -53,7 +61,9 @@ def register_resources(server: MCPServer[Any]) -> None:
         return await _json(service.tasks.get_task(me, task_id))
 
     @server.resource(
-        "memory://escalations/{escalation_id}", mime_type=JSON, description="An escalation and its handoff package."
+        "memory://escalations/{escalation_id}",
+        mime_type=JSON,
+        description="An escalation and its handoff package.",
     )
     async def escalation(escalation_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)

@@ -12,6 +12,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import AnyHttpUrl
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -73,7 +74,9 @@ class _SharedService:
                         await stack.aclose()
 
 
-def build_server(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> MCPServer[AppState]:
+def build_server(
+    settings: Settings, *, agent: str | None = None, transport: Transport = "stdio"
+) -> MCPServer[AppState]:
     """Return an ``MCPServer`` for ``settings``.
 
     Over stdio every call runs as ``agent`` (default: ``server.default_agent``). Over HTTP/SSE callers
@@ -100,7 +103,9 @@ def build_server(settings: Settings, *, agent: str | None = None, transport: Tra
         base = f"http://{settings.server.host}:{settings.server.port}"
         auth_options = {
             "token_verifier": StaticTokenVerifier(digests),
-            "auth": AuthSettings(issuer_url=base, resource_server_url=None, required_scopes=[ACCESS_SCOPE]),
+            "auth": AuthSettings(
+                issuer_url=AnyHttpUrl(base), resource_server_url=None, required_scopes=[ACCESS_SCOPE]
+            ),
         }
 
     server: MCPServer[AppState] = MCPServer(
@@ -115,7 +120,7 @@ def build_server(settings: Settings, *, agent: str | None = None, transport: Tra
     register_all(server)
     register_resources(server)
 
-    @server.custom_route("/health", methods=["GET"])
+    @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
 

@@ -61,4 +61,6 @@ async def open_store(url: str, **options: Any) -> MemoryStore:
         from storage.postgres import PostgresStore
 
         return await PostgresStore.open(url, **options)
-    raise InvalidInputError(f"unsupported storage URL scheme in {url.split(':', 1)[0]!r}: use sqlite:// or postgresql://")
+    raise InvalidInputError(
+        f"unsupported storage URL scheme in {url.split(':', 1)[0]!r}: use sqlite:// or postgresql://"
+    )

@@ -129,7 +129,9 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInputError("cursor is not valid: pass back the next_cursor of the previous page") from exc
+        raise InvalidInputError(
+            "cursor is not valid: pass back the next_cursor of the previous page"
+        ) from exc
     if not isinstance(key, list) or len(key) != arity:
         raise InvalidInputError("cursor is not valid: pass back the next_cursor of the previous page")
     return key
@@ -459,7 +461,9 @@ class MemoryStore(abc.ABC):
         """
 
     @abc.abstractmethod
-    async def claim_task(self, task_id: str, agent: str, *, expected_version: int | None = None) -> TaskRecord:
+    async def claim_task(
+        self, task_id: str, agent: str, *, expected_version: int | None = None
+    ) -> TaskRecord:
         """Atomically assign an open, unassigned task to ``agent`` (status ``claimed``).
 
         A compare-and-set: of any number of concurrent claims exactly one wins. Claiming a task the same

@@ -42,7 +42,9 @@ def load_migrations(package: str) -> list[Migration]:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
     if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise SchemaVersionError(f"migrations of {package} are not numbered 1..N: {[m.version for m in found]}")
+        raise SchemaVersionError(
+            f"migrations of {package} are not numbered 1..N: {[m.version for m in found]}"
+        )
     return found
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,9 +35,16 @@ def test_init_writes_a_config_that_doctor_accepts(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", str(config)]).exit_code == 0
     assert runner.invoke(app, ["init", str(config)]).exit_code == 1  # refuses to overwrite
     config.write_text(config.read_text().replace('provider = "local"', 'provider = "none"'))
-    result = runner.invoke(app, ["doctor", "--config", str(config)])
-    assert result.exit_code == 0, result.output
-    facts = json.loads(result.output)
+    # In a real process: the test session's event loop must not host the CLI's own anyio.run.
+    result = subprocess.run(
+        [sys.executable, "-m", "mcp_memory", "doctor", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
     assert facts["backend"] == "sqlite"
     assert facts["embedder"] == "none"
     assert (tmp_path / "data" / "memory.db").exists()

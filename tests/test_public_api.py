@@ -7,7 +7,9 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("module_name", ["storage", "storage.models", "storage.errors", "storage.base", "mcp_memory"])
+@pytest.mark.parametrize(
+    "module_name", ["storage", "storage.models", "storage.errors", "storage.base", "mcp_memory"]
+)
 def test_all_is_sorted_and_resolves(module_name: str) -> None:
     module = importlib.import_module(module_name)
     exported = list(module.__all__)

@@ -39,7 +39,9 @@ class EscalationService:
         """
         self._ctx.require_group(principal, GROUP)
         if not principal.policy.may_escalate:
-            raise PermissionDeniedError(f"agent {principal.agent!r} may not escalate (policy may_escalate=false)")
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
+            )
         return await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
@@ -93,7 +95,9 @@ class EscalationService:
             NotFoundError, ConflictError: unknown, or already resolved.
         """
         self._require_handler(principal)
-        return await self._explain(self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution))
+        return await self._explain(
+            self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution)
+        )
 
     def _require_handler(self, principal: Principal) -> None:
         self._ctx.require_group(principal, GROUP)

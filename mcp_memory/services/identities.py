@@ -31,7 +31,9 @@ class IdentityService:
         )
         return ResolvedIdentity(identity=identity, created=created)
 
-    async def link_address(self, principal: Principal, identity_id: str, channel_type: str, address: str) -> Identity:
+    async def link_address(
+        self, principal: Principal, identity_id: str, channel_type: str, address: str
+    ) -> Identity:
         """Attach another address to a known identity (the same person on a new channel).
 
         Raises:

@@ -91,7 +91,10 @@ class MemoryService:
         items = [_as_item(hit) for hit in hits]
         kept, cut = fit_to_budget(items, limits.max_chars_per_response)
         return SearchResults(
-            query=request.query, mode="hybrid" if vector is not None else "lexical", results=kept, cut_to_fit=cut
+            query=request.query,
+            mode="hybrid" if vector is not None else "lexical",
+            results=kept,
+            cut_to_fit=cut,
         )
 
     async def get_memory(self, principal: Principal, memory_id: str) -> Memory:
@@ -105,7 +108,9 @@ class MemoryService:
         """List visible memories matching ``filters``, newest first."""
         self._ctx.require_group(principal, GROUP)
         limit = min(limit, self._ctx.settings.limits.max_items_per_response)
-        page = await self._ctx.store.list_memories(filters, limit=limit, cursor=cursor, scope=principal.scope())
+        page = await self._ctx.store.list_memories(
+            filters, limit=limit, cursor=cursor, scope=principal.scope()
+        )
         return MemoryPage(memories=page.items, next_cursor=page.next_cursor)
 
     async def forget(self, principal: Principal, memory_id: str) -> Memory:

@@ -50,7 +50,12 @@ class RoomService:
         return await self._ctx.store.get_room(room_id)
 
     async def list_rooms(
-        self, principal: Principal, *, status: RoomStatus | None = None, limit: int = 20, cursor: str | None = None
+        self,
+        principal: Principal,
+        *,
+        status: RoomStatus | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
     ) -> RoomPage:
         """List rooms, newest first, one page at a time."""
         self._ctx.require_group(principal, GROUP)
@@ -88,7 +93,9 @@ class RoomService:
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            await self._ctx.store.update_conversation_state(room_id, phase=phase, expected_version=expected_version)
+            await self._ctx.store.update_conversation_state(
+                room_id, phase=phase, expected_version=expected_version
+            )
         except ConflictError as exc:
             raise ConflictError(
                 f"the conversation state of room {room_id!r} is at version {exc.current_version}, you sent "
@@ -109,6 +116,8 @@ class RoomService:
         """
         self._ctx.require_group(principal, GROUP)
         store = self._ctx.store
-        state, event = await store.record_handoff(room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason)
+        state, event = await store.record_handoff(
+            room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason
+        )
         await store.add_participant(room_id, to_agent, kind="agent")
         return HandoffResult(state=state, event=event)

@@ -53,7 +53,9 @@ class TaskService:
         self._ctx.require_group(principal, GROUP)
         return await self._ctx.store.get_task(task_id)
 
-    async def claim_task(self, principal: Principal, task_id: str, *, expected_version: int | None = None) -> TaskRecord:
+    async def claim_task(
+        self, principal: Principal, task_id: str, *, expected_version: int | None = None
+    ) -> TaskRecord:
         """Claim an open task for the caller; exactly one of several racing claims wins.
 
         Raises:
@@ -62,7 +64,9 @@ class TaskService:
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            return await self._ctx.store.claim_task(task_id, principal.agent, expected_version=expected_version)
+            return await self._ctx.store.claim_task(
+                task_id, principal.agent, expected_version=expected_version
+            )
         except ConflictError as exc:
             current = exc.current if isinstance(exc.current, TaskRecord) else None
             if current is not None and current.assignee and current.assignee != principal.agent:

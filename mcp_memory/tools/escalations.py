@@ -23,8 +23,12 @@ def register(server: MCPServer[Any]) -> None:
     async def escalate(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
-        reason: Annotated[str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)],
-        queue: Annotated[str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)] = None,
+        reason: Annotated[
+            str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)
+        ],
+        queue: Annotated[
+            str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)
+        ] = None,
         assignee: Annotated[str | None, Field(max_length=128)] = None,
         priority: Annotated[int, Field(ge=0, le=3)] = 2,
     ) -> EscalationSummary:
@@ -56,7 +60,9 @@ def register(server: MCPServer[Any]) -> None:
     async def resolve_escalation(
         ctx: Context[Any, Any],
         escalation_id: EscalationId,
-        resolution: Annotated[str, Field(description="What was decided or done.", min_length=1, max_length=4000)],
+        resolution: Annotated[
+            str, Field(description="What was decided or done.", min_length=1, max_length=4000)
+        ],
     ) -> EscalationSummary:
         """Close an escalation with its resolution (for humans or supervisors allowed to resolve)."""
         service, me = caller(ctx)

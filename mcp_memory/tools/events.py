@@ -21,18 +21,30 @@ def register(server: MCPServer[Any]) -> None:
     async def store_event(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
-        content: Annotated[str, Field(description="The message or note text.", min_length=1, max_length=100_000)],
+        content: Annotated[
+            str, Field(description="The message or note text.", min_length=1, max_length=100_000)
+        ],
         type: Annotated[str, Field(description="message, note, system, ...", max_length=64)] = "message",
-        channel_type: Annotated[str | None, Field(description="Channel it came in on: sms, email, web...", max_length=32)] = None,
-        sender_address: Annotated[
-            str | None, Field(description="The customer's address on that channel; resolves their identity.", max_length=320)
+        channel_type: Annotated[
+            str | None, Field(description="Channel it came in on: sms, email, web...", max_length=32)
         ] = None,
-        visibility: Annotated[Visibility, Field(description="'all' or 'agents' (hidden from the customer).")] = Visibility.ALL,
+        sender_address: Annotated[
+            str | None,
+            Field(
+                description="The customer's address on that channel; resolves their identity.", max_length=320
+            ),
+        ] = None,
+        visibility: Annotated[
+            Visibility, Field(description="'all' or 'agents' (hidden from the customer).")
+        ] = Visibility.ALL,
         sensitivity: Sensitivity = Sensitivity.INTERNAL,
         idempotency_key: Annotated[
-            str | None, Field(description="Reuse the same key when retrying: no duplicate is written.", max_length=200)
+            str | None,
+            Field(description="Reuse the same key when retrying: no duplicate is written.", max_length=200),
         ] = None,
-        occurred_at: Annotated[datetime | None, Field(description="When it happened (UTC ISO 8601); default now.")] = None,
+        occurred_at: Annotated[
+            datetime | None, Field(description="When it happened (UTC ISO 8601); default now.")
+        ] = None,
         metadata: dict[str, Any] | None = None,
     ) -> StoredEvent:
         """Append a message or note to a room's timeline. Returns the event with its per-room index."""
@@ -56,10 +68,16 @@ def register(server: MCPServer[Any]) -> None:
     async def list_events(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
-        after_index: Annotated[int | None, Field(description="Only events after this index (continue paging).", ge=0)] = None,
-        before_index: Annotated[int | None, Field(description="Only the latest events before this index.", ge=1)] = None,
+        after_index: Annotated[
+            int | None, Field(description="Only events after this index (continue paging).", ge=0)
+        ] = None,
+        before_index: Annotated[
+            int | None, Field(description="Only the latest events before this index.", ge=1)
+        ] = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        types: Annotated[list[str] | None, Field(description="Keep only these event types.", max_length=20)] = None,
+        types: Annotated[
+            list[str] | None, Field(description="Keep only these event types.", max_length=20)
+        ] = None,
     ) -> EventPage:
         """Read a room's timeline, oldest first, a page at a time (use next_after_index to continue)."""
         service, me = caller(ctx)

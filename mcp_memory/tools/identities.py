@@ -12,7 +12,9 @@ from mcp_memory.tools._common import WRITE_IDEMPOTENT, caller, tool_errors
 from storage.models import Identity
 
 ChannelType = Annotated[str, Field(description="sms, email, whatsapp, web, ...", min_length=1, max_length=32)]
-AddressText = Annotated[str, Field(description="Phone number, email address, handle...", min_length=1, max_length=320)]
+AddressText = Annotated[
+    str, Field(description="Phone number, email address, handle...", min_length=1, max_length=320)
+]
 
 
 def register(server: MCPServer[Any]) -> None:

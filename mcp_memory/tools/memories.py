@@ -22,13 +22,23 @@ def register(server: MCPServer[Any]) -> None:
     @tool_errors
     async def remember(
         ctx: Context[Any, Any],
-        content: Annotated[str, Field(description="The knowledge to keep, self-contained.", min_length=1, max_length=20_000)],
+        content: Annotated[
+            str, Field(description="The knowledge to keep, self-contained.", min_length=1, max_length=20_000)
+        ],
         namespace: Annotated[
-            str | None, Field(description="e.g. shared-customer-context; default: your private agent-<name>.", max_length=128)
+            str | None,
+            Field(
+                description="e.g. shared-customer-context; default: your private agent-<name>.",
+                max_length=128,
+            ),
         ] = None,
-        kind: Annotated[str, Field(description="note, observation, decision, learning, ...", max_length=64)] = "note",
+        kind: Annotated[
+            str, Field(description="note, observation, decision, learning, ...", max_length=64)
+        ] = "note",
         tags: Tags = None,
-        room_id: Annotated[str | None, Field(description="The conversation this is about.", max_length=128)] = None,
+        room_id: Annotated[
+            str | None, Field(description="The conversation this is about.", max_length=128)
+        ] = None,
         task_id: Annotated[str | None, Field(max_length=128)] = None,
         session_id: Annotated[str | None, Field(max_length=128)] = None,
         sensitivity: Sensitivity = Sensitivity.INTERNAL,
@@ -55,17 +65,26 @@ def register(server: MCPServer[Any]) -> None:
     @tool_errors
     async def search_memory(
         ctx: Context[Any, Any],
-        query: Annotated[str, Field(description="What you want to know, in words.", min_length=1, max_length=4000)],
-        namespaces: Annotated[list[str] | None, Field(description="Limit to these (patterns like shared-* allowed).", max_length=64)] = None,
+        query: Annotated[
+            str, Field(description="What you want to know, in words.", min_length=1, max_length=4000)
+        ],
+        namespaces: Annotated[
+            list[str] | None,
+            Field(description="Limit to these (patterns like shared-* allowed).", max_length=64),
+        ] = None,
         kinds: Annotated[list[str] | None, Field(max_length=32)] = None,
         tags: Annotated[Tags, Field(description="Results must carry all of these tags.")] = None,
         room_id: Annotated[str | None, Field(max_length=128)] = None,
         session_id: Annotated[str | None, Field(max_length=128)] = None,
         include_events: Annotated[bool, Field(description="Also search room timelines.")] = False,
-        metadata: Annotated[dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")] = None,
+        metadata: Annotated[
+            dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")
+        ] = None,
         created_after: datetime | None = None,
         created_before: datetime | None = None,
-        half_life_hours: Annotated[float | None, Field(description="Favour recent items (decay half-life).", gt=0)] = None,
+        half_life_hours: Annotated[
+            float | None, Field(description="Favour recent items (decay half-life).", gt=0)
+        ] = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> SearchResults:
         """Find memories (and optionally room events) by meaning and keywords, best first, within your access."""

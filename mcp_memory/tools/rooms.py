@@ -21,10 +21,18 @@ def register(server: MCPServer[Any]) -> None:
     @tool_errors
     async def create_room(
         ctx: Context[Any, Any],
-        name: Annotated[str | None, Field(description="Human-readable title, e.g. 'Order 1182 refund'.", max_length=200)] = None,
-        room_id: Annotated[str | None, Field(description="Your own id for the room; generated when omitted.", max_length=128)] = None,
-        participants: Annotated[list[AgentName] | None, Field(description="Other agents to add.", max_length=50)] = None,
-        metadata: Annotated[dict[str, Any] | None, Field(description="Free JSON metadata, e.g. {'order_id': '1182'}.")] = None,
+        name: Annotated[
+            str | None, Field(description="Human-readable title, e.g. 'Order 1182 refund'.", max_length=200)
+        ] = None,
+        room_id: Annotated[
+            str | None, Field(description="Your own id for the room; generated when omitted.", max_length=128)
+        ] = None,
+        participants: Annotated[
+            list[AgentName] | None, Field(description="Other agents to add.", max_length=50)
+        ] = None,
+        metadata: Annotated[
+            dict[str, Any] | None, Field(description="Free JSON metadata, e.g. {'order_id': '1182'}.")
+        ] = None,
     ) -> Room:
         """Open a room for a new conversation or case. Returns the room with its id; you join it."""
         service, me = caller(ctx)
@@ -47,7 +55,9 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
         to_agent: Annotated[AgentName, Field(description="The agent that takes over the conversation.")],
-        reason: Annotated[str | None, Field(description="Why, for the next agent to read.", max_length=2000)] = None,
+        reason: Annotated[
+            str | None, Field(description="Why, for the next agent to read.", max_length=2000)
+        ] = None,
     ) -> HandoffResult:
         """Hand a room's conversation to another agent: sets the active agent and logs a handoff event."""
         service, me = caller(ctx)

@@ -25,14 +25,24 @@ def register(server: MCPServer[Any]) -> None:
         title: Annotated[str, Field(min_length=1, max_length=300)],
         description: Annotated[str, Field(max_length=20_000)] = "",
         priority: Priority = 1,
-        room_id: Annotated[str | None, Field(description="The conversation it belongs to.", max_length=128)] = None,
-        assignee: Annotated[str | None, Field(description="Assign now instead of letting someone claim it.", max_length=128)] = None,
+        room_id: Annotated[
+            str | None, Field(description="The conversation it belongs to.", max_length=128)
+        ] = None,
+        assignee: Annotated[
+            str | None, Field(description="Assign now instead of letting someone claim it.", max_length=128)
+        ] = None,
         metadata: dict[str, Any] | None = None,
     ) -> TaskRecord:
         """Create a work item for the team; it stays open until an agent claims it."""
         service, me = caller(ctx)
         return await service.tasks.create_task(
-            me, title, description=description, priority=priority, room_id=room_id, assignee=assignee, metadata=metadata
+            me,
+            title,
+            description=description,
+            priority=priority,
+            room_id=room_id,
+            assignee=assignee,
+            metadata=metadata,
         )
 
     @server.tool(annotations=WRITE)
@@ -40,7 +50,9 @@ def register(server: MCPServer[Any]) -> None:
     async def claim_task(
         ctx: Context[Any, Any],
         task_id: TaskId,
-        expected_version: Annotated[int | None, Field(description="Fail if the task changed since you read it.", ge=1)] = None,
+        expected_version: Annotated[
+            int | None, Field(description="Fail if the task changed since you read it.", ge=1)
+        ] = None,
     ) -> TaskRecord:
         """Take an open task for yourself. Only one agent can win a claim; the others get an error."""
         service, me = caller(ctx)
@@ -51,7 +63,9 @@ def register(server: MCPServer[Any]) -> None:
     async def update_task(
         ctx: Context[Any, Any],
         task_id: TaskId,
-        expected_version: Annotated[int, Field(description="The version you last read; stale versions are refused.", ge=1)],
+        expected_version: Annotated[
+            int, Field(description="The version you last read; stale versions are refused.", ge=1)
+        ],
         status: TaskStatus | None = None,
         title: Annotated[str | None, Field(min_length=1, max_length=300)] = None,
         description: Annotated[str | None, Field(max_length=20_000)] = None,
@@ -62,7 +76,12 @@ def register(server: MCPServer[Any]) -> None:
         """Change a task's status, priority, assignee or text; needs the version you last read."""
         service, me = caller(ctx)
         update = TaskUpdate(
-            status=status, title=title, description=description, priority=priority, assignee=assignee, metadata=metadata
+            status=status,
+            title=title,
+            description=description,
+            priority=priority,
+            assignee=assignee,
+            metadata=metadata,
         )
         return await service.tasks.update_task(me, task_id, update, expected_version=expected_version)
 
@@ -74,7 +93,9 @@ def register(server: MCPServer[Any]) -> None:
         assignee: Annotated[str | None, Field(max_length=128)] = None,
         room_id: Annotated[str | None, Field(max_length=128)] = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 20,
-        cursor: Annotated[str | None, Field(description="next_cursor of the previous page.", max_length=500)] = None,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page.", max_length=500)
+        ] = None,
     ) -> TaskPage:
         """List tasks, most urgent first, filtered by status, assignee or room."""
         service, me = caller(ctx)

@@ -32,19 +32,28 @@ async def test_two_stdio_sessions_share_one_data_dir_with_the_local_embedder(tmp
             room = (await triage.call_tool("create_room", {"name": "case"})).structured_content
             assert room is not None
             stored = await billing.call_tool(
-                "store_event", {"room_id": room["room_id"], "content": "The customer was charged twice for March"}
+                "store_event",
+                {"room_id": room["room_id"], "content": "The customer was charged twice for March"},
             )
             assert not stored.is_error
             assert stored.structured_content is not None
             assert stored.structured_content["event"]["source"]["agent"] == "billing"
             await triage.call_tool(
                 "remember",
-                {"content": "Duplicate payment on the March invoice", "namespace": "shared-cases", "kind": "observation"},
+                {
+                    "content": "Duplicate payment on the March invoice",
+                    "namespace": "shared-cases",
+                    "kind": "observation",
+                },
             )
-            found = await billing.call_tool("search_memory", {"query": "customer billed two times", "namespaces": ["shared-*"]})
+            found = await billing.call_tool(
+                "search_memory", {"query": "customer billed two times", "namespaces": ["shared-*"]}
+            )
             assert found.structured_content is not None
             assert found.structured_content["mode"] == "hybrid"
-            assert found.structured_content["results"][0]["content"] == "Duplicate payment on the March invoice"
+            assert (
+                found.structured_content["results"][0]["content"] == "Duplicate payment on the March invoice"
+            )
 
 
 async def test_server_answers_initialize_quickly_even_with_the_local_embedder(tmp_path: Path) -> None:

@@ -63,11 +63,17 @@ async def test_list_events_pages_with_next_after_index(client: Client) -> None:
 async def test_sender_address_resolves_one_identity_across_channels(client: Client) -> None:
     room = await call(client, "create_room")
     sms = await call(
-        client, "store_event", room_id=room["room_id"], content="my bill is wrong", channel_type="sms",
+        client,
+        "store_event",
+        room_id=room["room_id"],
+        content="my bill is wrong",
+        channel_type="sms",
         sender_address="+1 (555) 010-2000",
     )
     identity_id = sms["event"]["source"]["sender_identity_id"]
-    linked = await call(client, "link_address", identity_id=identity_id, channel_type="email", address="Ana@Example.com")
+    linked = await call(
+        client, "link_address", identity_id=identity_id, channel_type="email", address="Ana@Example.com"
+    )
     assert {(a["channel_type"], a["address"]) for a in linked["addresses"]} == {
         ("sms", "+15550102000"),
         ("email", "ana@example.com"),
@@ -93,8 +99,12 @@ async def test_handoff_sets_active_agent_and_counts(client: Client) -> None:
 
 async def test_remember_search_and_forget(client: Client) -> None:
     memory = await call(
-        client, "remember", content="Customer Ana prefers email over phone calls", namespace="shared-customers",
-        kind="observation", tags=["ana"],
+        client,
+        "remember",
+        content="Customer Ana prefers email over phone calls",
+        namespace="shared-customers",
+        kind="observation",
+        tags=["ana"],
     )
     found = await call(client, "search_memory", query="how does Ana like to be contacted email", tags=["ana"])
     assert found["mode"] == "lexical"
@@ -111,9 +121,10 @@ async def test_writing_outside_the_policy_is_a_tool_error_and_writes_nothing(cli
 
 
 async def test_claim_task_conflict_names_the_winner(settings: Settings) -> None:
-    async with Client(build_server(settings, agent="technical")) as technical, Client(
-        build_server(settings, agent="billing")
-    ) as billing:
+    async with (
+        Client(build_server(settings, agent="technical")) as technical,
+        Client(build_server(settings, agent="billing")) as billing,
+    ):
         task = await call(technical, "create_task", title="Refund duplicate charge", priority=2)
         won = await call(billing, "claim_task", task_id=task["task_id"])
         assert won["assignee"] == "billing"
@@ -123,9 +134,13 @@ async def test_claim_task_conflict_names_the_winner(settings: Settings) -> None:
 
 async def test_update_task_with_stale_version_fails_and_changes_nothing(client: Client) -> None:
     task = await call(client, "create_task", title="Check logs")
-    updated = await call(client, "update_task", task_id=task["task_id"], expected_version=1, status="in_progress")
+    updated = await call(
+        client, "update_task", task_id=task["task_id"], expected_version=1, status="in_progress"
+    )
     assert updated["version"] == 2
-    message = await call_error(client, "update_task", task_id=task["task_id"], expected_version=1, status="done")
+    message = await call_error(
+        client, "update_task", task_id=task["task_id"], expected_version=1, status="done"
+    )
     assert "is at version 2, you sent 1" in message
     tasks = await call(client, "list_tasks", status=["in_progress"])
     assert [t["task_id"] for t in tasks["tasks"]] == [task["task_id"]]
@@ -133,10 +148,26 @@ async def test_update_task_with_stale_version_fails_and_changes_nothing(client: 
 
 async def test_escalation_package_is_readable_as_a_resource(client: Client) -> None:
     room = await call(client, "create_room", name="case")
-    await call(client, "store_event", room_id=room["room_id"], content="charged twice", channel_type="sms", sender_address="+15550100")
-    await call(client, "remember", content="double charge on invoice 7", kind="observation", namespace="shared-cases", room_id=room["room_id"])
+    await call(
+        client,
+        "store_event",
+        room_id=room["room_id"],
+        content="charged twice",
+        channel_type="sms",
+        sender_address="+15550100",
+    )
+    await call(
+        client,
+        "remember",
+        content="double charge on invoice 7",
+        kind="observation",
+        namespace="shared-cases",
+        room_id=room["room_id"],
+    )
     await call(client, "create_task", title="refund", room_id=room["room_id"])
-    escalation = await call(client, "escalate", room_id=room["room_id"], reason="refund above limit", queue="billing-humans")
+    escalation = await call(
+        client, "escalate", room_id=room["room_id"], reason="refund above limit", queue="billing-humans"
+    )
     assert escalation["handoff_event_count"] == 1
     assert escalation["handoff_open_task_count"] == 1
     with anyio.fail_after(10):
@@ -146,7 +177,9 @@ async def test_escalation_package_is_readable_as_a_resource(client: Client) -> N
     assert "+15550100" in text
     listed = await call(client, "list_escalations", status=["open"])
     assert [e["escalation_id"] for e in listed["escalations"]] == [escalation["escalation_id"]]
-    resolved = await call(client, "resolve_escalation", escalation_id=escalation["escalation_id"], resolution="refunded")
+    resolved = await call(
+        client, "resolve_escalation", escalation_id=escalation["escalation_id"], resolution="refunded"
+    )
     assert resolved["status"] == "resolved"
 
 
@@ -186,7 +219,9 @@ async def test_resources_read_rooms_tasks_and_memories(client: Client) -> None:
     }
 
 
-async def test_search_results_are_capped_to_the_character_budget(settings_factory: Callable[..., Settings]) -> None:
+async def test_search_results_are_capped_to_the_character_budget(
+    settings_factory: Callable[..., Settings],
+) -> None:
     settings = settings_factory(limits={"max_chars_per_response": 3000})
     async with Client(build_server(settings, agent="triage")) as client:
         for n in range(10):
