@@ -21,6 +21,10 @@ class ServiceContext:
     embeddings: EmbeddingGate
     settings: Settings
 
+    def page_size(self, limit: int) -> int:
+        """Bound a requested page size to ``1..limits.max_items_per_response``."""
+        return max(1, min(limit, self.settings.limits.max_items_per_response))
+
     def require_group(self, principal: Principal, group: str) -> None:
         """Raise ``PermissionDeniedError`` unless the principal's policy allows tool group ``group``."""
         if not principal.may_use(group):

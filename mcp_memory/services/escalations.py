@@ -71,7 +71,7 @@ class EscalationService:
     ) -> EscalationPage:
         """List escalations (summaries without packages), newest first."""
         self._ctx.require_group(principal, GROUP)
-        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_escalations(
             status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor
         )

@@ -98,7 +98,7 @@ class EventService:
         """
         self._ctx.require_group(principal, GROUP)
         limits = self._ctx.settings.limits
-        limit = max(1, min(limit, limits.max_items_per_response))
+        limit = self._ctx.page_size(limit)
         events = await self._ctx.store.list_events(
             room_id,
             limit=limit + 1,

@@ -85,7 +85,7 @@ class MemoryService:
         """
         self._ctx.require_group(principal, GROUP)
         limits = self._ctx.settings.limits
-        request = request.model_copy(update={"limit": min(request.limit, limits.max_items_per_response)})
+        request = request.model_copy(update={"limit": self._ctx.page_size(request.limit)})
         vector = await self._ctx.embeddings.embed_query(request.query)
         hits = await self._ctx.store.search(request, vector, scope=principal.scope())
         items = [_as_item(hit) for hit in hits]
@@ -107,7 +107,7 @@ class MemoryService:
     ) -> MemoryPage:
         """List visible memories matching ``filters``, newest first."""
         self._ctx.require_group(principal, GROUP)
-        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_memories(
             filters, limit=limit, cursor=cursor, scope=principal.scope()
         )

@@ -59,7 +59,7 @@ class RoomService:
     ) -> RoomPage:
         """List rooms, newest first, one page at a time."""
         self._ctx.require_group(principal, GROUP)
-        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_rooms(status=status, limit=limit, cursor=cursor)
         return RoomPage(rooms=page.items, next_cursor=page.next_cursor)
 

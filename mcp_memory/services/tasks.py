@@ -115,7 +115,7 @@ class TaskService:
     ) -> TaskPage:
         """List tasks, most urgent first, one page at a time."""
         self._ctx.require_group(principal, GROUP)
-        limit = min(limit, self._ctx.settings.limits.max_items_per_response)
+        limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_tasks(
             status=status, assignee=assignee, room_id=room_id, limit=limit, cursor=cursor
         )
