@@ -26,9 +26,13 @@ asyncpg = pytest.importorskip("asyncpg")
 
 from storage import errors, models  # noqa: E402
 from storage.base import Scope  # noqa: E402
+from storage.migrate import load_migrations  # noqa: E402
 from storage.postgres import ChangeNotice, PostgresStore, migrate  # noqa: E402
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
+
+#: The schema version this code migrates to (the newest shipped migration).
+LATEST = load_migrations("storage.postgres")[-1].version
 
 ADMIN_URL = os.environ.get(
     "MCP_MEMORY_TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -114,22 +118,22 @@ async def test_concurrent_opens_apply_each_migration_once(pg_url: str) -> None:
         stores = await asyncio.gather(*(_open(pg_url, max_size=2) for _ in range(6)))
     try:
         versions = {await s.schema_version() for s in stores}
-        assert versions == {1}
+        assert versions == {LATEST}
         async with stores[0]._connection() as conn:
             rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [r["version"] for r in rows] == [1]
+        assert [r["version"] for r in rows] == list(range(1, LATEST + 1))
     finally:
         for s in stores:
             await s.close()
 
 
 async def test_migrate_function_is_idempotent(pg_url: str) -> None:
-    assert await migrate(pg_url) == 1
-    assert await migrate(pg_url) == 1
+    assert await migrate(pg_url) == LATEST
+    assert await migrate(pg_url) == LATEST
 
 
 async def test_database_newer_than_code_is_refused(pg_url: str) -> None:
-    assert await migrate(pg_url) == 1
+    assert await migrate(pg_url) == LATEST
     conn = await asyncpg.connect(pg_url)
     try:
         await conn.execute("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')")
