@@ -1,6 +1,9 @@
 """Discovery of versioned SQL migrations shared by the backends.
 
-Each backend keeps ``migrations/NNNN_short_name.sql`` files beside its store. A migration is applied in
+Each backend keeps ``migrations/NNNN_short_name.sql`` files beside its store. Numbers are unique and
+ascending; a gap is allowed while parallel work lands (a later-numbered migration may land before an
+earlier one), so a backend applies every shipped migration that is not recorded yet, whatever the
+newest recorded number. A migration is applied in
 one transaction together with the row that records it in ``schema_migrations`` (the pattern of
 sqlite-utils' ``Migrations.apply``), so a failed migration leaves no trace. Migrations only add (new
 tables, columns, indexes): a running server of the previous version keeps working. A database whose
@@ -33,7 +36,7 @@ def load_migrations(package: str) -> list[Migration]:
     """Return the migrations shipped in ``{package}.migrations``, ordered by version.
 
     Raises:
-        SchemaVersionError: versions are not 1..N without gaps or duplicates (a packaging error).
+        SchemaVersionError: two files share a version (a packaging error).
     """
     found: list[Migration] = []
     for entry in resources.files(package).joinpath("migrations").iterdir():
@@ -41,10 +44,9 @@ def load_migrations(package: str) -> list[Migration]:
         if match:
             found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda m: m.version)
-    if [m.version for m in found] != list(range(1, len(found) + 1)):
-        raise SchemaVersionError(
-            f"migrations of {package} are not numbered 1..N: {[m.version for m in found]}"
-        )
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions) or any(v < 1 for v in versions):
+        raise SchemaVersionError(f"migrations of {package} are not numbered uniquely from 1: {versions}")
     return found
 
 

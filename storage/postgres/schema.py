@@ -63,13 +63,11 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str | None) -> int:
         current = await applied_version(conn)
         check_not_newer(current, known)
     for migration in known:
-        if migration.version <= current:
-            continue
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key(schema))
             current = await applied_version(conn)
             check_not_newer(current, known)
-            if migration.version <= current:
+            if await conn.fetchval("SELECT 1 FROM schema_migrations WHERE version = $1", migration.version):
                 continue
             try:
                 async with conn.transaction():
@@ -87,5 +85,4 @@ async def apply_migrations(conn: asyncpg.Connection, schema: str | None) -> int:
                 migration.name,
             )
             logger.info("applied migration %04d_%s", migration.version, migration.name)
-            current = migration.version
-    return current
+    return await applied_version(conn)

@@ -118,9 +118,8 @@ class Database:
             self._begin_immediate(conn)
             try:
                 # Re-read under the write lock: another process may have applied it meanwhile.
-                applied = self._applied_version(conn)
-                check_not_newer(applied, migrations)
-                if applied < migration.version:
+                check_not_newer(self._applied_version(conn), migrations)
+                if not self._is_applied(conn, migration.version):
                     conn.execute(migration.sql)
                     conn.execute(
                         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -138,6 +137,12 @@ class Database:
             except BaseException:
                 self._rollback(conn)
                 raise
+
+    @staticmethod
+    def _is_applied(conn: apsw.Connection, version: int) -> bool:
+        return (
+            fetch_one(conn, "SELECT 1 AS x FROM schema_migrations WHERE version = ?", (version,)) is not None
+        )
 
     @staticmethod
     def _applied_version(conn: apsw.Connection) -> int:

@@ -121,7 +121,7 @@ async def test_concurrent_opens_apply_each_migration_once(pg_url: str) -> None:
         assert versions == {LATEST}
         async with stores[0]._connection() as conn:
             rows = await conn.fetch("SELECT version FROM schema_migrations ORDER BY version")
-        assert [r["version"] for r in rows] == list(range(1, LATEST + 1))
+        assert [r["version"] for r in rows] == [m.version for m in load_migrations("storage.postgres")]
     finally:
         for s in stores:
             await s.close()
