@@ -2,8 +2,9 @@
 
 Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/events``,
 ``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``, ``memory://tasks/{task_id}``,
-``memory://escalations/{escalation_id}`` (with its full handoff package). Every read runs as the caller
-and inside its scope.
+``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
+(an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
+the agent itself may read it). Every read runs as the caller and inside its scope.
 """
 
 from __future__ import annotations
@@ -68,6 +69,24 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def escalation(escalation_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.escalations.get_escalation(me, escalation_id))
+
+    @server.resource(
+        "memory://entities/{entity_id}",
+        mime_type=JSON,
+        description="A graph entity with its direct relations and neighbours.",
+    )
+    async def entity(entity_id: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.graph.get_entity(me, entity_id))
+
+    @server.resource(
+        "memory://agents/{agent}/inbox",
+        mime_type=JSON,
+        description="Your unacknowledged alerts, newest first (updated when alerts arrive).",
+    )
+    async def inbox(agent: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.alerts.read_inbox(me, agent=agent))
 
 
 async def _read(pending: Any) -> Any:

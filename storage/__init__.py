@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import errors, models
+from storage import errors, models, models_alerts, models_graph
+from storage.alerts_contract import AlertStore
 from storage.base import MemoryStore, Scope
 from storage.errors import (
     BackendUnavailableError,
@@ -22,10 +23,13 @@ from storage.errors import (
     SchemaVersionError,
     StorageError,
 )
+from storage.graph_contract import GraphStore
 
 __all__ = [
+    "AlertStore",
     "BackendUnavailableError",
     "ConflictError",
+    "GraphStore",
     "InvalidInputError",
     "MemoryStore",
     "NotFoundError",
@@ -35,6 +39,8 @@ __all__ = [
     "StorageError",
     "errors",
     "models",
+    "models_alerts",
+    "models_graph",
     "open_store",
 ]
 

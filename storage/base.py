@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from storage.alerts_contract import AlertStore
 from storage.errors import InvalidInputError
+from storage.graph_contract import GraphStore
 from storage.models import (
     AppendResult,
     ChannelBinding,
@@ -137,7 +139,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
-class MemoryStore(abc.ABC):
+class MemoryStore(GraphStore, AlertStore, abc.ABC):
     """Async storage contract of mcp-memory.
 
     Use as an async context manager or call ``close()``; ``storage.open_store(url)`` returns an opened,

@@ -1,7 +1,7 @@
 """The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
-``escalations``); every method takes the calling ``Principal`` first. Use it in-process::
+``escalations``, ``graph``, ``alerts``); every method takes the calling ``Principal`` first. Use it in-process::
 
     async with open_service(load_settings("configs/default.toml")) as service:
         me = service.principal("triage")
@@ -16,10 +16,12 @@ from contextlib import asynccontextmanager
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import make_embedder
+from mcp_memory.services.alerts import AlertService
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.escalations import EscalationService
 from mcp_memory.services.events import EventService
+from mcp_memory.services.graph import GraphService
 from mcp_memory.services.identities import IdentityService
 from mcp_memory.services.memories import MemoryService
 from mcp_memory.services.rooms import RoomService
@@ -42,6 +44,8 @@ class Service:
         self.memories = MemoryService(ctx)
         self.tasks = TaskService(ctx)
         self.escalations = EscalationService(ctx)
+        self.graph = GraphService(ctx)
+        self.alerts = AlertService(ctx)
 
     @property
     def store(self) -> MemoryStore:

@@ -14,9 +14,11 @@ from typing import Any
 import asyncpg
 
 from storage.errors import BackendUnavailableError
+from storage.postgres.alerts import AlertsMixin
 from storage.postgres.errors import map_driver_errors
 from storage.postgres.escalations import EscalationsMixin
 from storage.postgres.events import EventsMixin
+from storage.postgres.graph import GraphMixin
 from storage.postgres.identities import IdentitiesMixin
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.notify import ChangeSubscription
@@ -42,6 +44,8 @@ class PostgresStore(
     SearchMixin,
     TasksMixin,
     EscalationsMixin,
+    GraphMixin,
+    AlertsMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

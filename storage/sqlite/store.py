@@ -45,6 +45,7 @@ from storage.models import (
 )
 from storage.sqlite import escalations, events, identities, memories, meta, rooms, search, tasks
 from storage.sqlite.connection import Database
+from storage.sqlite.coordination import AlertsMixin, GraphMixin
 from storage.sqlite.rows import fetch_one
 
 __all__ = ["SQLiteStore", "parse_sqlite_url"]
@@ -88,7 +89,7 @@ def _journal_mode(conn: apsw.Connection) -> str:
     return "unknown" if row is None else str(row["journal_mode"])
 
 
-class SQLiteStore(MemoryStore):
+class SQLiteStore(GraphMixin, AlertsMixin, MemoryStore):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
     Open with ``await SQLiteStore.open(url)`` (or ``storage.open_store``); use as an async context manager

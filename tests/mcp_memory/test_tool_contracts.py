@@ -71,9 +71,34 @@ EXPECTED: dict[str, set[str]] = {
     "escalate": {"room_id", "reason", "queue", "assignee", "priority"},
     "list_escalations": {"status", "room_id", "queue", "limit", "cursor"},
     "resolve_escalation": {"escalation_id", "resolution"},
+    "add_relation": {
+        "source",
+        "relation_type",
+        "target",
+        "namespace",
+        "source_type",
+        "target_type",
+        "confidence",
+        "properties",
+    },
+    "set_entity": {"name", "type", "namespace", "properties", "sensitivity"},
+    "get_entity": {"entity", "namespace", "type"},
+    "traverse_graph": {"start", "namespace", "max_depth", "relation_types", "direction", "max_nodes"},
+    "send_alert": {"to_agents", "message", "severity", "room_id"},
+    "read_inbox": {"include_acked", "limit", "cursor"},
+    "ack_alert": {"alert_id"},
 }
 
-READ_ONLY = {"get_conversation_state", "list_events", "search_memory", "list_tasks", "list_escalations"}
+READ_ONLY = {
+    "get_conversation_state",
+    "list_events",
+    "search_memory",
+    "list_tasks",
+    "list_escalations",
+    "get_entity",
+    "traverse_graph",
+    "read_inbox",
+}
 DESTRUCTIVE = {"forget"}
 
 
@@ -101,5 +126,6 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     )
     # What a model reads to choose and call tools (inputs + descriptions) stays under ~5k tokens; the
     # whole list (output schemas are ~60% of it) is held under ~13k tokens. Guards against growth.
-    assert inputs < 20_000
-    assert size < 52_000
+    # Graph and alert tools (7) measured +5,694 input and +18,828 total characters: budgets raised by that.
+    assert inputs < 20_000 + 5_700
+    assert size < 52_000 + 18_900

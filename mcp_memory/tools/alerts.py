@@ -1,0 +1,61 @@
+"""Alert tools: send an alert to agents, read your inbox, acknowledge an alert.
+
+Inbox changes are published as resource updates of ``memory://agents/{agent}/inbox``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from mcp_memory.services.alerts import InboxPage, inbox_uri
+from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller, tool_errors
+from storage.models_alerts import Alert, AlertSeverity, InboxItem
+
+AlertId = Annotated[str, Field(max_length=128)]
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the alert tools on ``server``."""
+
+    @server.tool(annotations=WRITE)
+    @tool_errors
+    async def send_alert(
+        ctx: Context[Any, Any],
+        to_agents: Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=128)]],
+            Field(description="Agent names to notify.", min_length=1, max_length=100),
+        ],
+        message: Annotated[str, Field(min_length=1, max_length=4000)],
+        severity: AlertSeverity = AlertSeverity.INFO,
+        room_id: Annotated[str | None, Field(max_length=128)] = None,
+    ) -> Alert:
+        """Warn other agents now (e.g. "client budget cut, all deals on hold"); it lands in their inboxes."""
+        service, me = caller(ctx)
+        alert = await service.alerts.send_alert(me, to_agents, message, severity=severity, room_id=room_id)
+        for agent in alert.recipients:
+            await ctx.notify_resource_updated(inbox_uri(agent))
+        return alert
+
+    @server.tool(annotations=READ)
+    @tool_errors
+    async def read_inbox(
+        ctx: Context[Any, Any],
+        include_acked: bool = False,
+        limit: Annotated[int, Field(ge=1, le=50)] = 20,
+        cursor: Annotated[str | None, Field(max_length=512)] = None,
+    ) -> InboxPage:
+        """Read alerts other agents sent you, newest first; acknowledge each with ack_alert."""
+        service, me = caller(ctx)
+        return await service.alerts.read_inbox(me, unacked_only=not include_acked, limit=limit, cursor=cursor)
+
+    @server.tool(annotations=WRITE_IDEMPOTENT)
+    @tool_errors
+    async def ack_alert(ctx: Context[Any, Any], alert_id: AlertId) -> InboxItem:
+        """Mark an alert from your inbox as handled so it no longer shows as new."""
+        service, me = caller(ctx)
+        item = await service.alerts.ack_alert(me, alert_id)
+        await ctx.notify_resource_updated(inbox_uri(me.agent))
+        return item

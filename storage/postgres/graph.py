@@ -1,0 +1,347 @@
+"""The knowledge graph on PostgreSQL: entities, relations, and traversal by a recursive CTE.
+
+Visibility follows ``storage.graph_contract``: an entity is visible when its namespace is readable in the
+scope (``LIKE ANY`` of the scope's patterns) and its sensitivity level is within the clearance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import asyncpg
+
+from storage.base import Scope
+from storage.errors import NotFoundError, PermissionDeniedError
+from storage.graph_contract import MAX_EDGES, check_traversal, walk_row_cap
+from storage.models import Sensitivity, new_id, utc_now
+from storage.models_graph import (
+    AddedRelation,
+    Entity,
+    EntityRef,
+    GraphNode,
+    GraphTraversal,
+    NewEntity,
+    NewRelation,
+    Relation,
+)
+from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params, like_patterns
+from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+
+__all__ = ["GraphMixin", "fetch_entity", "traverse"]
+
+Row = Mapping[str, Any]
+
+
+def entity_from_row(row: Row) -> Entity:
+    """An ``entities`` row as an ``Entity``."""
+    return Entity(
+        entity_id=row["entity_id"],
+        namespace=row["namespace"],
+        type=row["type"],
+        name=row["name"],
+        properties=row["properties"],
+        sensitivity=LEVEL_TO_SENSITIVITY[row["sensitivity"]],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def relation_from_row(row: Row) -> Relation:
+    """A ``relations`` row as a ``Relation``."""
+    return Relation(
+        relation_id=row["relation_id"],
+        namespace=row["namespace"],
+        source_id=row["from_id"],
+        type=row["type"],
+        target_id=row["to_id"],
+        properties=row["properties"],
+        confidence=row["confidence"],
+        discovered_by=row["discovered_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _visible(scope: Scope | None, p: Params, alias: str = "e") -> str:
+    conds = ["TRUE"]
+    if scope is not None:
+        readable = like_patterns(scope.read_namespaces)
+        if readable is not None:
+            conds.append(f"{alias}.namespace LIKE ANY({p.add(readable)}::text[])")
+        conds.append(f"{alias}.sensitivity <= {p.add(scope.max_sensitivity.level)}")
+    return " AND ".join(conds)
+
+
+def _check_writable(scope: Scope | None, namespace: str) -> None:
+    if scope is not None and not scope.can_write(namespace):
+        raise PermissionDeniedError(
+            f"namespace {namespace!r} is not writable by {scope.agent!r}: write to one of "
+            f"{', '.join(scope.write_namespaces) or 'no namespace'}"
+        )
+
+
+def _check_clearance(scope: Scope | None, level: int, what: str) -> None:
+    if scope is not None and level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"{what} is above the clearance of {scope.agent!r} ({scope.max_sensitivity.value})"
+        )
+
+
+async def fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope | None) -> Entity:
+    """Return a visible entity. Raises: NotFoundError."""
+    p = Params(entity_id)
+    row = await conn.fetchrow(
+        f"SELECT * FROM entities AS e WHERE e.entity_id = $1 AND {_visible(scope, p)}", *p.values
+    )
+    if row is None:
+        raise NotFoundError("entity", entity_id)
+    return entity_from_row(row)
+
+
+async def _upsert(
+    conn: asyncpg.Connection,
+    namespace: str,
+    ref: EntityRef,
+    properties: dict[str, Any],
+    sensitivity: Sensitivity | None,
+    created_by: str | None,
+    scope: Scope | None,
+) -> tuple[Entity, bool]:
+    if sensitivity is not None:
+        _check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
+    now = utc_now()
+    clean = {k: v for k, v in properties.items() if v is not None}
+    inserted = await conn.fetchrow(
+        "INSERT INTO entities (entity_id, namespace, type, name, properties, sensitivity, created_by,"
+        " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
+        " ON CONFLICT (namespace, type, name) DO NOTHING RETURNING *",
+        new_id("ent"),
+        namespace,
+        ref.type,
+        ref.name,
+        clean,
+        (sensitivity or Sensitivity.INTERNAL).level,
+        created_by,
+        now,
+    )
+    if inserted is not None:
+        return entity_from_row(inserted), True
+    row = await conn.fetchrow(
+        "SELECT * FROM entities WHERE namespace = $1 AND type = $2 AND name = $3 FOR UPDATE",
+        namespace,
+        ref.type,
+        ref.name,
+    )
+    assert row is not None  # the conflicting row exists and entities are never deleted
+    _check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
+    if not properties and sensitivity is None:
+        return entity_from_row(row), False
+    merged = dict(row["properties"])
+    for key, value in properties.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    level = row["sensitivity"] if sensitivity is None else sensitivity.level
+    updated = await conn.fetchrow(
+        "UPDATE entities SET properties = $2, sensitivity = $3, updated_at = $4 WHERE entity_id = $1"
+        " RETURNING *",
+        row["entity_id"],
+        merged,
+        level,
+        now,
+    )
+    return entity_from_row(updated), False
+
+
+async def traverse(
+    conn: asyncpg.Connection,
+    start: Entity,
+    *,
+    max_depth: int,
+    relation_types: Sequence[str],
+    direction: str,
+    max_nodes: int,
+    ceiling: int,
+) -> GraphTraversal:
+    """Breadth-first walk from a visible ``start`` by a recursive CTE (see ``GraphStore.traverse_graph``)."""
+    types = list(dict.fromkeys(relation_types))
+    p = Params(start.namespace)
+    type_sql = f" AND type = ANY({p.add(types)}::text[])" if types else ""
+    legs: list[str] = []
+    if direction in ("out", "both"):
+        legs.append(f"SELECT from_id AS a, to_id AS b FROM relations WHERE namespace = $1{type_sql}")
+    if direction in ("in", "both"):
+        legs.append(f"SELECT to_id AS a, from_id AS b FROM relations WHERE namespace = $1{type_sql}")
+    cap = walk_row_cap(max_nodes)
+    # The subquery's LIMIT stops the recursive evaluation once enough rows were produced (PostgreSQL
+    # evaluates a WITH query only as far as its parent fetches, manual section 7.8.2).
+    rows = await conn.fetch(
+        f"WITH RECURSIVE edges(a, b) AS ({' UNION ALL '.join(legs)}),"
+        " walk(entity_id, depth) AS ("
+        f"  SELECT {p.add(start.entity_id)}::text, 0"
+        "  UNION"
+        "  SELECT edges.b, walk.depth + 1 FROM walk JOIN edges ON edges.a = walk.entity_id"
+        f"  JOIN entities AS n ON n.entity_id = edges.b AND n.sensitivity <= {p.add(ceiling)}"
+        f"  WHERE walk.depth < {p.add(max_depth)}"
+        f") SELECT entity_id, depth FROM (SELECT * FROM walk LIMIT {p.add(cap + 1)}) AS w",
+        *p.values,
+    )
+    truncated = len(rows) > cap
+    depth_of: dict[str, int] = {}
+    for row in rows[:cap]:
+        known = depth_of.get(row["entity_id"])
+        if known is None or row["depth"] < known:
+            depth_of[row["entity_id"]] = row["depth"]
+    ordered = sorted(depth_of.items(), key=lambda kv: (kv[1], kv[0]))
+    if len(ordered) > max_nodes:
+        ordered, truncated = ordered[:max_nodes], True
+    node_ids = [entity_id for entity_id, _ in ordered]
+    entities = {
+        r["entity_id"]: entity_from_row(r)
+        for r in await conn.fetch("SELECT * FROM entities WHERE entity_id = ANY($1::text[])", node_ids)
+    }
+    q = Params(start.namespace, node_ids)
+    edge_type_sql = f" AND type = ANY({q.add(types)}::text[])" if types else ""
+    edge_rows = await conn.fetch(
+        "SELECT * FROM relations WHERE namespace = $1 AND from_id = ANY($2::text[])"
+        f" AND to_id = ANY($2::text[]){edge_type_sql}"
+        f" ORDER BY created_at, relation_id LIMIT {q.add(MAX_EDGES + 1)}",
+        *q.values,
+    )
+    if len(edge_rows) > MAX_EDGES:
+        edge_rows, truncated = edge_rows[:MAX_EDGES], True
+    return GraphTraversal(
+        start_id=start.entity_id,
+        nodes=[GraphNode(entity=entities[entity_id], depth=depth) for entity_id, depth in ordered],
+        edges=[relation_from_row(r) for r in edge_rows],
+        truncated=truncated,
+    )
+
+
+class GraphMixin(PostgresCore):
+    """``GraphStore`` on PostgreSQL."""
+
+    async def upsert_entity(self, entity: NewEntity, *, scope: Scope | None = None) -> Entity:
+        """Create or update an entity. Raises: PermissionDeniedError."""
+        _check_writable(scope, entity.namespace)
+        async with self._transaction() as conn:
+            created, _ = await _upsert(
+                conn,
+                entity.namespace,
+                entity,
+                entity.properties,
+                entity.sensitivity,
+                entity.created_by,
+                scope,
+            )
+        return created
+
+    async def get_entity(self, entity_id: str, *, scope: Scope | None = None) -> Entity:
+        """Return a visible entity. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            return await fetch_entity(conn, entity_id, scope)
+
+    async def find_entity(
+        self, namespace: str, name: str, *, type: str | None = None, scope: Scope | None = None
+    ) -> Entity:
+        """Return the visible entity named ``name`` in ``namespace`` (oldest first). Raises: NotFoundError."""
+        p = Params(namespace, name)
+        conds = ["e.namespace = $1", "e.name = $2", _visible(scope, p)]
+        if type is not None:
+            conds.append(f"e.type = {p.add(type)}")
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                f"SELECT * FROM entities AS e WHERE {' AND '.join(conds)}"
+                " ORDER BY e.created_at, e.entity_id LIMIT 1",
+                *p.values,
+            )
+        if row is None:
+            raise NotFoundError("entity", f"{namespace}/{type + '/' if type else ''}{name}")
+        return entity_from_row(row)
+
+    async def add_relation(self, relation: NewRelation, *, scope: Scope | None = None) -> AddedRelation:
+        """Add or update a relation, creating missing entities. Raises: PermissionDeniedError."""
+        _check_writable(scope, relation.namespace)
+        ns = relation.namespace
+        async with self._transaction() as conn:
+            source, source_new = await _upsert(
+                conn, ns, relation.source, {}, None, relation.discovered_by, scope
+            )
+            target, target_new = await _upsert(
+                conn, ns, relation.target, {}, None, relation.discovered_by, scope
+            )
+            now = utc_now()
+            row = await conn.fetchrow(
+                "INSERT INTO relations (relation_id, namespace, from_id, type, to_id, properties, confidence,"
+                " discovered_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
+                " ON CONFLICT (from_id, type, to_id) DO UPDATE SET properties = EXCLUDED.properties,"
+                " confidence = EXCLUDED.confidence, discovered_by = EXCLUDED.discovered_by,"
+                " updated_at = EXCLUDED.updated_at RETURNING *",
+                new_id("rel"),
+                ns,
+                source.entity_id,
+                relation.type,
+                target.entity_id,
+                relation.properties,
+                relation.confidence,
+                relation.discovered_by,
+                now,
+            )
+        created = [e.entity_id for e, new in ((source, source_new), (target, target_new)) if new]
+        return AddedRelation(relation=relation_from_row(row), created_entity_ids=created)
+
+    async def list_relations(
+        self, entity_id: str, *, limit: int = 50, scope: Scope | None = None
+    ) -> list[Relation]:
+        """Visible relations from or to a visible entity, newest first. Raises: NotFoundError."""
+        async with self._connection() as conn:
+            await fetch_entity(conn, entity_id, scope)
+            p = Params(entity_id)
+            conds = ["(r.from_id = $1 OR r.to_id = $1)"]
+            if scope is not None:
+                readable = like_patterns(scope.read_namespaces)
+                if readable is not None:
+                    conds.append(f"r.namespace LIKE ANY({p.add(readable)}::text[])")
+                level = p.add(scope.max_sensitivity.level)
+                conds += [f"s.sensitivity <= {level}", f"t.sensitivity <= {level}"]
+            rows = await conn.fetch(
+                "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
+                " JOIN entities AS t ON t.entity_id = r.to_id"
+                f" WHERE {' AND '.join(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
+                f" LIMIT {p.add(max(1, min(limit, MAX_EDGES)))}",
+                *p.values,
+            )
+        return [relation_from_row(r) for r in rows]
+
+    async def traverse_graph(
+        self,
+        start_id: str,
+        *,
+        max_depth: int = 2,
+        relation_types: Sequence[str] = (),
+        direction: str = "both",
+        max_nodes: int = 100,
+        scope: Scope | None = None,
+    ) -> GraphTraversal:
+        """Breadth-first walk by a recursive CTE (see ``GraphStore.traverse_graph``).
+
+        Raises:
+            NotFoundError: the start is not visible. InvalidInputError: bounds or direction.
+        """
+        check_traversal(max_depth, direction, max_nodes)
+        ceiling = scope.max_sensitivity.level if scope is not None else Sensitivity.CONFIDENTIAL.level
+        async with self._transaction("repeatable_read") as conn:
+            start = await fetch_entity(conn, start_id, scope)
+            return await traverse(
+                conn,
+                start,
+                max_depth=max_depth,
+                relation_types=relation_types,
+                direction=direction,
+                max_nodes=max_nodes,
+                ceiling=ceiling,
+            )

@@ -1,0 +1,180 @@
+"""Knowledge graph and alerts through real MCP client sessions, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from mcp_memory.config import Settings
+from mcp_memory.server import build_server
+from tests.conftest import PostgresServer
+from tests.mcp_memory.conftest import make_settings
+from tests.mcp_memory.test_tools import call, call_error
+
+pytestmark = pytest.mark.anyio
+
+Sessions = Callable[[str], Client]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def pg_server_or_none(request: pytest.FixtureRequest) -> PostgresServer | None:
+    """The PostgreSQL server for the ``postgres`` parameter (skip or fail when absent), else ``None``."""
+    if request.param == "sqlite":
+        return None
+    server = request.getfixturevalue("postgres_server")
+    assert isinstance(server, PostgresServer)
+    return server
+
+
+@pytest.fixture
+async def team_settings(pg_server_or_none: PostgresServer | None, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings of a team deployment on a fresh store of each backend."""
+    agents = {
+        "lead": {},
+        "billing": {},
+        "triage": {"clearance": "internal"},
+        "intern": {"tool_groups": ["memories"]},
+    }
+    if pg_server_or_none is None:
+        yield make_settings(tmp_path, agents=agents)
+        return
+    name = await pg_server_or_none.create_database()
+    try:
+        yield make_settings(tmp_path, agents=agents, storage={"url": pg_server_or_none.dsn(name)})
+    finally:
+        await pg_server_or_none.drop_database(name)
+
+
+@pytest.fixture
+async def team(team_settings: Settings) -> AsyncIterator[dict[str, Client]]:
+    """One connected MCP session per agent, all on the same store."""
+    clients: dict[str, Client] = {}
+    async with (
+        Client(build_server(team_settings, agent="lead")) as lead,
+        Client(build_server(team_settings, agent="billing")) as billing,
+        Client(build_server(team_settings, agent="triage")) as triage,
+        Client(build_server(team_settings, agent="intern")) as intern,
+    ):
+        clients.update(lead=lead, billing=billing, triage=triage, intern=intern)
+        yield clients
+
+
+async def test_agents_build_and_traverse_a_shared_graph(team: dict[str, Client]) -> None:
+    lead, billing = team["lead"], team["billing"]
+    ns = "shared-customer-context"
+    added = await call(
+        lead,
+        "add_relation",
+        source="Ana Silva",
+        source_type="person",
+        relation_type="works_at",
+        target="Acme",
+        target_type="company",
+        namespace=ns,
+        confidence=0.8,
+    )
+    assert len(added["created_entity_ids"]) == 2
+    assert added["relation"]["discovered_by"] == "lead"
+    await call(
+        billing,
+        "add_relation",
+        source="Acme",
+        source_type="company",
+        relation_type="depends_on",
+        target="Payments API",
+        target_type="service",
+        namespace=ns,
+    )
+    await call(
+        billing,
+        "add_relation",
+        source="Payments API",
+        source_type="service",
+        relation_type="owned_by",
+        target="Acme",
+        target_type="company",
+        namespace=ns,
+    )
+    await call(billing, "set_entity", name="Acme", type="company", namespace=ns, properties={"tier": "gold"})
+
+    view = await call(billing, "get_entity", entity="Acme", namespace=ns)
+    assert view["entity"]["properties"] == {"tier": "gold"}
+    assert {n["name"] for n in view["neighbours"]} == {"Ana Silva", "Payments API"}
+    assert {r["type"] for r in view["relations"]} == {"works_at", "depends_on", "owned_by"}
+
+    walk = await call(lead, "traverse_graph", start="Ana Silva", namespace=ns, max_depth=3, direction="out")
+    assert [(n["entity"]["name"], n["depth"]) for n in walk["nodes"]] == [
+        ("Ana Silva", 0),
+        ("Acme", 1),
+        ("Payments API", 2),
+    ]
+    only = await call(
+        lead, "traverse_graph", start=added["relation"]["source_id"], relation_types=["works_at"], max_depth=5
+    )
+    assert [n["entity"]["name"] for n in only["nodes"]] == ["Ana Silva", "Acme"]
+
+    with anyio.fail_after(10):
+        read = await lead.read_resource(f"memory://entities/{added['relation']['target_id']}")
+    assert '"Payments API"' in read.contents[0].text  # type: ignore[union-attr]
+
+
+async def test_graph_follows_namespace_policy_clearance_and_tool_groups(team: dict[str, Client]) -> None:
+    lead, triage, intern = team["lead"], team["triage"], team["intern"]
+    await call(lead, "add_relation", source="deal-7", relation_type="part_of", target="q4-plan")
+    assert "not found" in await call_error(triage, "get_entity", entity="deal-7", namespace="agent-lead")
+    assert "Permission" in await call_error(
+        triage, "add_relation", source="a", relation_type="relates_to", target="b", namespace="agent-lead"
+    )
+    await call(lead, "set_entity", name="vault", namespace="shared-ops", sensitivity="confidential")
+    assert "not found" in await call_error(triage, "get_entity", entity="vault", namespace="shared-ops")
+    assert "graph tools" in await call_error(intern, "traverse_graph", start="x")
+    assert "InvalidInput" in await call_error(
+        lead, "add_relation", source="a", relation_type="Not A Type", target="b"
+    )
+
+
+async def test_alerts_reach_inboxes_and_acks_are_per_agent(team: dict[str, Client]) -> None:
+    lead, billing, triage = team["lead"], team["billing"], team["triage"]
+    alert = await call(
+        lead,
+        "send_alert",
+        to_agents=["billing", "triage"],
+        message="Client budget cut: all deals on hold",
+        severity="critical",
+    )
+    assert alert["recipients"] == ["billing", "triage"]
+    inbox = await call(billing, "read_inbox")
+    assert [(a["alert_id"], a["sender"], a["severity"]) for a in inbox["alerts"]] == [
+        (alert["alert_id"], "lead", "critical")
+    ]
+    acked = await call(billing, "ack_alert", alert_id=alert["alert_id"])
+    assert acked["acked_at"] is not None
+    assert (await call(billing, "read_inbox"))["alerts"] == []
+    assert len((await call(billing, "read_inbox", include_acked=True))["alerts"]) == 1
+    assert len((await call(triage, "read_inbox"))["alerts"]) == 1
+    assert "not found" in await call_error(lead, "ack_alert", alert_id=alert["alert_id"])
+    assert "unknown agent" in await call_error(lead, "send_alert", to_agents=["nobody"], message="hi")
+    with anyio.fail_after(10):
+        own = await triage.read_resource("memory://agents/triage/inbox")
+    assert alert["alert_id"] in own.contents[0].text  # type: ignore[union-attr]
+    with anyio.fail_after(10), pytest.raises(MCPError, match="own inbox"):
+        await triage.read_resource("memory://agents/billing/inbox")
+
+
+async def test_inbox_subscribers_are_notified_when_an_alert_arrives(settings_factory: Any) -> None:
+    settings = settings_factory()
+    server = build_server(settings, agent="lead")
+    async with Client(server) as client:
+        uri = "memory://agents/billing/inbox"
+        with anyio.fail_after(10):
+            async with client.listen(resource_subscriptions=[uri]) as subscription:
+                await call(client, "send_alert", to_agents=["billing"], message="all deals on hold")
+                async for event in subscription:
+                    assert getattr(event, "uri", None) == uri
+                    break
