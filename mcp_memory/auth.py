@@ -23,7 +23,18 @@ __all__ = ["ACCESS_SCOPE", "TOOL_GROUPS", "AgentPolicy", "Principal", "StaticTok
 ACCESS_SCOPE = "memory"
 
 #: Tool groups a policy can allow; every tool belongs to exactly one.
-TOOL_GROUPS = ("rooms", "events", "identities", "memories", "tasks", "escalations", "graph", "alerts")
+TOOL_GROUPS = (
+    "rooms",
+    "events",
+    "identities",
+    "memories",
+    "tasks",
+    "escalations",
+    "graph",
+    "alerts",
+    "facts",
+    "snapshots",
+)
 
 
 class AgentPolicy(BaseModel):

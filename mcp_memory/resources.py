@@ -4,7 +4,8 @@ Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/e
 ``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``, ``memory://tasks/{task_id}``,
 ``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
 (an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
-the agent itself may read it). Every read runs as the caller and inside its scope.
+the agent itself may read it), ``memory://facts/{namespace}/{key}``, ``memory://facts/{namespace}`` (first
+page of its facts), ``memory://snapshots/{namespace}``. Every read runs as the caller and inside its scope.
 """
 
 from __future__ import annotations
@@ -87,6 +88,27 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def inbox(agent: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.alerts.read_inbox(me, agent=agent))
+
+    @server.resource(
+        "memory://facts/{namespace}/{key}", mime_type=JSON, description="One fact with its version."
+    )
+    async def fact(namespace: str, key: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.facts.get_fact(me, namespace, key))
+
+    @server.resource(
+        "memory://facts/{namespace}", mime_type=JSON, description="A namespace's facts (first page, by key)."
+    )
+    async def facts(namespace: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.facts.list_facts(me, namespace))
+
+    @server.resource(
+        "memory://snapshots/{namespace}", mime_type=JSON, description="A namespace's snapshots, newest first."
+    )
+    async def snapshots(namespace: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.versions.list_snapshots(me, namespace))
 
 
 async def _read(pending: Any) -> Any:

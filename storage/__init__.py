@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import errors, models, models_alerts, models_graph
+from storage import errors, models, models_alerts, models_facts, models_graph, models_versions
 from storage.alerts_contract import AlertStore
 from storage.base import MemoryStore, Scope
 from storage.errors import (
@@ -40,7 +40,9 @@ __all__ = [
     "errors",
     "models",
     "models_alerts",
+    "models_facts",
     "models_graph",
+    "models_versions",
     "open_store",
 ]
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from storage.alerts_contract import AlertStore
 from storage.errors import InvalidInputError
+from storage.facts_contract import FactStore
 from storage.graph_contract import GraphStore
 from storage.models import (
     AppendResult,
@@ -55,6 +56,7 @@ from storage.models import (
     TaskUpdate,
     Visibility,
 )
+from storage.versions_contract import VersionStore
 
 __all__ = ["MemoryStore", "Scope", "decode_cursor", "encode_cursor"]
 
@@ -139,7 +141,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
-class MemoryStore(GraphStore, AlertStore, abc.ABC):
+class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, abc.ABC):
     """Async storage contract of mcp-memory.
 
     Use as an async context manager or call ``close()``; ``storage.open_store(url)`` returns an opened,
@@ -378,6 +380,9 @@ class MemoryStore(GraphStore, AlertStore, abc.ABC):
     ) -> Memory:
         """Store a memory (and its embedding: float32[dimensions], L2-normalised).
 
+        The addition MUST be appended to the namespace's change log in the same transaction
+        (``VersionStore``).
+
         Raises:
             PermissionDeniedError: the namespace is not writable in ``scope``, or the sensitivity is above
                 its clearance.
@@ -391,6 +396,9 @@ class MemoryStore(GraphStore, AlertStore, abc.ABC):
     @abc.abstractmethod
     async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         """Delete a memory (and its search entries) and return what was deleted.
+
+        The deletion MUST be appended to the namespace's change log in the same transaction, with the
+        memory's record and embedding, so a rollback can restore it (``VersionStore``).
 
         Raises:
             NotFoundError: no such memory visible in the scope.

@@ -24,6 +24,7 @@ __all__ = [
     "EscalationStatus",
     "Event",
     "EventSource",
+    "HANDOFF_FACT_LIMIT",
     "HandoffPackage",
     "Identity",
     "Memory",
@@ -439,6 +440,9 @@ class HandoffPackage(_Record):
     ``events``: the room's most recent events, oldest first. ``observations`` / ``decisions``: memories of
     those kinds linked to the room. ``open_tasks``: tasks of the room not done or cancelled. ``identity``:
     the customer (the room's participant with role ``customer``, else the newest event's sender).
+    ``facts``: the live facts of the room's namespaces (the namespaces of memories linked to the room,
+    plus the names listed under the room's ``namespaces`` metadata key; branch namespaces excluded),
+    ordered by namespace then key, at most ``HANDOFF_FACT_LIMIT``.
     """
 
     room: Room
@@ -448,6 +452,7 @@ class HandoffPackage(_Record):
     open_tasks: list[TaskRecord]
     identity: Identity | None
     frozen_at: datetime
+    facts: list[Fact] = Field(default_factory=list)
 
 
 class NewEscalation(_Record):
@@ -479,3 +484,12 @@ class Escalation(_Record):
     resolved_at: datetime | None = None
     resolution: str | None = None
     handoff: HandoffPackage
+
+
+#: Most facts a handoff package holds (the first by namespace, key).
+HANDOFF_FACT_LIMIT = 200
+
+# Fact records build on the records above (``_Record``, ``Sensitivity``), so they are imported last.
+from storage.models_facts import Fact  # noqa: E402
+
+HandoffPackage.model_rebuild()

@@ -1,7 +1,8 @@
 """The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
-``escalations``, ``graph``, ``alerts``); every method takes the calling ``Principal`` first. Use it in-process::
+``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``); every method takes the calling ``Principal``
+first. Use it in-process::
 
     async with open_service(load_settings("configs/default.toml")) as service:
         me = service.principal("triage")
@@ -21,11 +22,13 @@ from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.escalations import EscalationService
 from mcp_memory.services.events import EventService
+from mcp_memory.services.facts import FactService
 from mcp_memory.services.graph import GraphService
 from mcp_memory.services.identities import IdentityService
 from mcp_memory.services.memories import MemoryService
 from mcp_memory.services.rooms import RoomService
 from mcp_memory.services.tasks import TaskService
+from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, open_store
 
 __all__ = ["Service", "open_service"]
@@ -46,6 +49,8 @@ class Service:
         self.escalations = EscalationService(ctx)
         self.graph = GraphService(ctx)
         self.alerts = AlertService(ctx)
+        self.facts = FactService(ctx)
+        self.versions = VersionService(ctx)
 
     @property
     def store(self) -> MemoryStore:

@@ -31,7 +31,7 @@ class EscalationService:
         assignee: str | None = None,
         priority: int = 2,
     ) -> Escalation:
-        """Escalate a room; its events, observations, decisions, open tasks and customer are frozen.
+        """Escalate a room; its events, observations, decisions, open tasks, customer and facts are frozen.
 
         Raises:
             PermissionDeniedError: the caller's policy does not allow escalating.
@@ -139,4 +139,5 @@ def summarize(escalation: Escalation) -> EscalationSummary:
         resolution=escalation.resolution,
         handoff_event_count=len(escalation.handoff.events),
         handoff_open_task_count=len(escalation.handoff.open_tasks),
+        handoff_fact_count=len(escalation.handoff.facts),
     )

@@ -139,6 +139,7 @@ class EscalationSummary(_Result):
     resolution: str | None = None
     handoff_event_count: int
     handoff_open_task_count: int
+    handoff_fact_count: int = 0
 
 
 class EscalationPage(_Result):

@@ -9,12 +9,23 @@ from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 
-from mcp_memory.tools import alerts, escalations, events, graph, identities, memories, rooms, tasks
+from mcp_memory.tools import (
+    alerts,
+    escalations,
+    events,
+    facts,
+    graph,
+    identities,
+    memories,
+    rooms,
+    tasks,
+    versions,
+)
 
 __all__ = ["register_all"]
 
 
 def register_all(server: MCPServer[Any]) -> None:
     """Register every tool area on ``server``."""
-    for area in (rooms, events, identities, memories, tasks, escalations, graph, alerts):
+    for area in (rooms, events, identities, memories, tasks, escalations, graph, alerts, facts, versions):
         area.register(server)

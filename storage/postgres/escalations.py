@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import asyncpg
 
 from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
+    HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
     HandoffPackage,
@@ -18,7 +20,9 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.models_facts import Fact
 from storage.postgres.core import PostgresCore
+from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import Params
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
@@ -63,7 +67,24 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         open_tasks=[task_from_row(r) for r in task_rows],
         identity=await _customer(conn, room_id),
         frozen_at=utc_now(),
+        facts=await _room_facts(conn, room_id, room.metadata),
     )
+
+
+async def _room_facts(conn: asyncpg.Connection, room_id: str, metadata: dict[str, Any]) -> list[Fact]:
+    """The live facts of the room's namespaces (see ``HandoffPackage.facts``)."""
+    listed = metadata.get("namespaces")
+    names = sorted({n for n in listed if isinstance(n, str)}) if isinstance(listed, list) else []
+    rows = await conn.fetch(
+        "SELECT * FROM facts WHERE namespace IN ("
+        " SELECT namespace FROM memories WHERE room_id = $1 UNION SELECT unnest($2::text[]))"
+        " AND namespace NOT IN (SELECT namespace FROM branches)"
+        ' ORDER BY namespace COLLATE "C", key COLLATE "C" LIMIT $3',
+        room_id,
+        names,
+        HANDOFF_FACT_LIMIT,
+    )
+    return [fact_from_row(r) for r in rows]
 
 
 async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:

@@ -1,12 +1,19 @@
-"""Memories: store, read, delete, list (search lives in ``search.py``)."""
+"""Memories: store, read, delete, list (search lives in ``search.py``).
+
+Every add and delete is appended to the namespace's change log (``changelog``) in the same transaction,
+after taking the namespace's head lock first.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import asyncpg
+
 from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import NotFoundError, PermissionDeniedError
 from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, memory_conditions
 from storage.postgres.rooms import parse_time
@@ -44,44 +51,83 @@ class MemoriesMixin(PostgresCore):
             )
         blob = await self._encode(embedding)
         now = utc_now()
+        created = Memory(
+            memory_id=new_id("mem"),
+            namespace=memory.namespace,
+            content=memory.content,
+            kind=memory.kind,
+            session_id=memory.session_id,
+            tags=list(memory.tags),
+            metadata=memory.metadata,
+            sensitivity=memory.sensitivity,
+            importance=memory.importance,
+            author=author,
+            room_id=memory.room_id,
+            task_id=memory.task_id,
+            created_at=now,
+            updated_at=now,
+        )
         async with self._transaction() as conn:
-            row = await conn.fetchrow(
-                "INSERT INTO memories (memory_id, namespace, content, kind, session_id, tags, metadata,"
-                " sensitivity, importance, author, room_id, task_id, created_at, updated_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING *",
-                new_id("mem"),
-                memory.namespace,
-                memory.content,
-                memory.kind,
-                memory.session_id,
-                list(memory.tags),
-                memory.metadata,
-                memory.sensitivity.level,
-                memory.importance,
-                author,
-                memory.room_id,
-                memory.task_id,
-                now,
-            )
-            created = memory_from_row(row)
-            await self._put_search_doc(
-                conn,
-                item_type="memory",
-                item_id=created.memory_id,
-                namespace=created.namespace,
-                session_id=created.session_id,
-                room_id=created.room_id,
-                kind=created.kind,
-                tags=created.tags,
-                metadata=created.metadata,
-                sensitivity=created.sensitivity.level,
-                importance=created.importance,
-                item_at=created.created_at,
-                body=created.content,
-                embedding=blob,
-            )
-            await self._notify(conn, "memory", created.memory_id, created.room_id)
+            seq = await changelog.bump(conn, created.namespace)  # the namespace lock comes first
+            await self._insert_memory(conn, created, blob)
+            await changelog.record_memory_add(conn, created, scope.agent, seq=seq)
         return created
+
+    async def _insert_memory(self, conn: asyncpg.Connection, memory: Memory, blob: bytes | None) -> None:
+        """Insert a memory record as it is (id, timestamps) with its search document; no change-log entry.
+
+        Used by ``add_memory`` and to restore or copy memories (rollback, branch, merge).
+        """
+        await conn.execute(
+            "INSERT INTO memories (memory_id, namespace, content, kind, session_id, tags, metadata,"
+            " sensitivity, importance, author, room_id, task_id, created_at, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+            memory.memory_id,
+            memory.namespace,
+            memory.content,
+            memory.kind,
+            memory.session_id,
+            list(memory.tags),
+            memory.metadata,
+            memory.sensitivity.level,
+            memory.importance,
+            memory.author,
+            memory.room_id,
+            memory.task_id,
+            memory.created_at,
+            memory.updated_at,
+        )
+        await self._put_search_doc(
+            conn,
+            item_type="memory",
+            item_id=memory.memory_id,
+            namespace=memory.namespace,
+            session_id=memory.session_id,
+            room_id=memory.room_id,
+            kind=memory.kind,
+            tags=list(memory.tags),
+            metadata=memory.metadata,
+            sensitivity=memory.sensitivity.level,
+            importance=memory.importance,
+            item_at=memory.created_at,
+            body=memory.content,
+            embedding=blob,
+        )
+        await self._notify(conn, "memory", memory.memory_id, memory.room_id)
+
+    async def _remove_memory(
+        self, conn: asyncpg.Connection, memory: Memory, actor: str | None, seq: int | None = None
+    ) -> None:
+        """Delete a memory and its search document, logging it (record and embedding) for a rollback."""
+        embedding = await conn.fetchval(
+            "SELECT embedding FROM search_docs WHERE item_type = 'memory' AND item_id = $1", memory.memory_id
+        )
+        await changelog.record_memory_delete(conn, memory, embedding, actor, seq=seq)
+        await conn.execute(
+            "DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = $1", memory.memory_id
+        )
+        await conn.execute("DELETE FROM memories WHERE memory_id = $1", memory.memory_id)
+        await self._notify(conn, "memory", memory.memory_id, memory.room_id)
 
     async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         """Return a memory. Raises: NotFoundError (also when outside the scope)."""
@@ -104,21 +150,21 @@ class MemoriesMixin(PostgresCore):
         p = Params(memory_id)
         visible = visible_memory_sql(scope, p)
         async with self._transaction() as conn:
+            namespace = await conn.fetchval(
+                f"SELECT namespace FROM memories WHERE memory_id = $1 AND {visible}", *p.values
+            )
+            if namespace is None:
+                raise NotFoundError("memory", memory_id)
+            if not scope.can_write(namespace):
+                raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
+            seq = await changelog.bump(conn, namespace)  # the namespace lock comes first
             row = await conn.fetchrow(
                 f"SELECT * FROM memories WHERE memory_id = $1 AND {visible} FOR UPDATE", *p.values
             )
-            if row is None:
+            if row is None:  # deleted by a writer that held the namespace lock before us
                 raise NotFoundError("memory", memory_id)
             memory = memory_from_row(row)
-            if not scope.can_write(memory.namespace):
-                raise PermissionDeniedError(
-                    f"namespace {memory.namespace!r} is not writable by {scope.agent!r}"
-                )
-            await conn.execute(
-                "DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = $1", memory_id
-            )
-            await conn.execute("DELETE FROM memories WHERE memory_id = $1", memory_id)
-            await self._notify(conn, "memory", memory_id, memory.room_id)
+            await self._remove_memory(conn, memory, scope.agent, seq=seq)
         return memory
 
     async def list_memories(

@@ -28,7 +28,7 @@ logger = logging.getLogger("storage.postgres")
 #: The NOTIFY channel shared by every mcp-memory process on one database.
 CHANNEL = "mcp_memory_changes"
 
-ChangeKind = Literal["room", "event", "task", "escalation", "memory"]
+ChangeKind = Literal["room", "event", "task", "escalation", "memory", "fact"]
 
 
 @dataclass(frozen=True)

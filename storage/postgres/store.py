@@ -3,7 +3,8 @@
 Many server processes on many machines share one database: every guarantee of the contract is enforced
 by the database (row locks, unique constraints, compare-and-set updates), never by process memory.
 The per-area methods live in mixins (``rooms``, ``participants``, ``events``, ``identities``,
-``memories``, ``search``, ``tasks``, ``escalations``); this module opens, migrates, describes and closes.
+``memories``, ``search``, ``tasks``, ``escalations``, ``facts``, ``versions``); this module opens, migrates,
+describes and closes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import SearchMixin
 from storage.postgres.tasks import TasksMixin
 from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
+from storage.postgres.versions import VersionsMixin
 
 __all__ = ["PostgresStore", "migrate"]
 
@@ -36,6 +38,7 @@ logger = logging.getLogger("storage.postgres")
 
 
 class PostgresStore(
+    VersionsMixin,
     RoomsMixin,
     ParticipantsMixin,
     EventsMixin,
@@ -189,7 +192,7 @@ class PostgresStore(
                 notice = await changes.get()  # ChangeNotice(kind="event", id="evt_…", room_id="room_…")
 
         Listening starts when the block is entered, on a dedicated connection (not from the pool).
-        Kinds: ``room``, ``event``, ``task``, ``escalation``, ``memory``.
+        Kinds: ``room``, ``event``, ``task``, ``escalation``, ``memory``, ``fact`` (id ``namespace/key``).
         """
         return ChangeSubscription(self._dsn, self._schema_name, {"timeout": 10})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +11,7 @@ import apsw
 from storage.base import decode_cursor
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
+    HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
     HandoffPackage,
@@ -19,7 +21,9 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.models_facts import Fact
 from storage.sqlite.events import room_row
+from storage.sqlite.facts import fact_from_row
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import (
     escalation_from_row,
@@ -98,7 +102,23 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
         open_tasks=open_tasks_of_room(conn, room_id),
         identity=_customer(conn, room_id),
         frozen_at=utc_now(),
+        facts=_room_facts(conn, room_id, room.metadata),
     )
+
+
+def _room_facts(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> list[Fact]:
+    """The live facts of the room's namespaces (see ``HandoffPackage.facts``)."""
+    listed = metadata.get("namespaces")
+    names = sorted({n for n in listed if isinstance(n, str)}) if isinstance(listed, list) else []
+    rows = fetch_all(
+        conn,
+        "SELECT * FROM facts WHERE namespace IN ("
+        " SELECT namespace FROM memories WHERE room_id = ?"
+        " UNION SELECT value FROM json_each(?)) AND namespace NOT IN (SELECT namespace FROM branches)"
+        " ORDER BY namespace, key LIMIT ?",
+        (room_id, json.dumps(names), HANDOFF_FACT_LIMIT),
+    )
+    return [fact_from_row(r) for r in rows]
 
 
 def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Memories: writing them (with their search document), reading, deleting and listing within a scope.
 
 Each memory has one ``search_docs`` row written and deleted in the same transaction; triggers keep the
-FTS5 index (``search_fts``) in step with it.
+FTS5 index (``search_fts``) in step with it. Every add and delete is appended to the namespace's change
+log (``changelog``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import apsw
 from storage.base import Scope, decode_cursor
 from storage.errors import NotFoundError, PermissionDeniedError
 from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.sqlite import changelog
 from storage.sqlite.filters import memories_where
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import fetch_all, fetch_one, make_page, memory_from_row, pack_embedding, to_json, ts
 
-__all__ = ["add_memory", "delete_memory", "get_memory", "list_memories"]
+__all__ = ["add_memory", "delete_memory", "get_memory", "insert_memory", "list_memories", "remove_memory"]
 
 
 def add_memory(
@@ -48,16 +50,45 @@ def add_memory(
     if embedding is not None:
         blob = pack_embedding(embedding)
         check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=True)
-    memory_id = new_id("mem")
-    now = ts(utc_now())
+    now = utc_now()
+    record = Memory(
+        memory_id=new_id("mem"),
+        namespace=memory.namespace,
+        content=memory.content,
+        kind=memory.kind,
+        session_id=memory.session_id,
+        tags=list(memory.tags),
+        metadata=memory.metadata,
+        sensitivity=memory.sensitivity,
+        importance=memory.importance,
+        author=memory.author,
+        room_id=memory.room_id,
+        task_id=memory.task_id,
+        created_at=now,
+        updated_at=now,
+    )
+    insert_memory(conn, record, blob)
+    changelog.record_memory_add(conn, record, scope.agent if scope is not None else memory.author)
+    return _visible(conn, record.memory_id, None)
+
+
+def insert_memory(conn: apsw.Connection, memory: Memory, blob: bytes | None) -> None:
+    """Insert a memory record as it is (id, timestamps) with its search document; no change-log entry.
+
+    Used by ``add_memory`` and to restore or copy memories (rollback, branch, merge).
+
+    Raises:
+        InvalidInputError: metadata or tags not JSON.
+    """
     tags = to_json(list(memory.tags), "tags")
     metadata = to_json(memory.metadata)
+    created = ts(memory.created_at)
     conn.execute(
         "INSERT INTO memories (memory_id, namespace, content, kind, session_id, tags, metadata, sensitivity,"
         " sensitivity_level, importance, author, room_id, task_id, created_at, updated_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            memory_id,
+            memory.memory_id,
             memory.namespace,
             memory.content,
             memory.kind,
@@ -70,8 +101,8 @@ def add_memory(
             memory.author,
             memory.room_id,
             memory.task_id,
-            now,
-            now,
+            created,
+            ts(memory.updated_at),
         ),
     )
     conn.execute(
@@ -79,7 +110,7 @@ def add_memory(
         " sensitivity_level, importance, item_at, text, embedding)"
         " VALUES ('memory', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            memory_id,
+            memory.memory_id,
             memory.namespace,
             memory.session_id,
             memory.room_id,
@@ -88,12 +119,23 @@ def add_memory(
             metadata,
             memory.sensitivity.level,
             memory.importance,
-            now,
+            created,
             memory.content,
             blob,
         ),
     )
-    return _visible(conn, memory_id, None)
+
+
+def remove_memory(conn: apsw.Connection, memory: Memory, actor: str | None) -> None:
+    """Delete a memory and its search document, logging it (record and embedding) for a rollback."""
+    row = fetch_one(
+        conn,
+        "SELECT embedding FROM search_docs WHERE item_type = 'memory' AND item_id = ?",
+        (memory.memory_id,),
+    )
+    changelog.record_memory_delete(conn, memory, None if row is None else row["embedding"], actor)
+    conn.execute("DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = ?", (memory.memory_id,))
+    conn.execute("DELETE FROM memories WHERE memory_id = ?", (memory.memory_id,))
 
 
 def _visible(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
@@ -121,8 +163,7 @@ def delete_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) ->
             f"memory {memory_id!r} is in namespace {memory.namespace!r}, which {scope.agent!r} may read "
             "but not write"
         )
-    conn.execute("DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = ?", (memory_id,))
-    conn.execute("DELETE FROM memories WHERE memory_id = ?", (memory_id,))
+    remove_memory(conn, memory, scope.agent if scope is not None else None)
     return memory
 
 

@@ -3,7 +3,7 @@
 Each method is one transaction run by ``Database`` in a worker thread: writes under ``BEGIN IMMEDIATE`` on
 the single writer connection, reads on a pool of reader connections. The SQL lives in one module per area
 (``rooms``, ``events``, ``identities``, ``memories``, ``search``, ``tasks``, ``escalations``); this class
-only dispatches to them. Guarantees are those documented on ``storage.base.MemoryStore``.
+only dispatches to them. Facts and namespace versioning come as mixins (``facts``, ``versions``). Guarantees are those documented on ``storage.base.MemoryStore``.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ from storage.models import (
 from storage.sqlite import escalations, events, identities, memories, meta, rooms, search, tasks
 from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin
+from storage.sqlite.facts import FactsMixin
 from storage.sqlite.rows import fetch_one
+from storage.sqlite.versions import VersionsMixin
 
 __all__ = ["SQLiteStore", "parse_sqlite_url"]
 
@@ -89,7 +91,7 @@ def _journal_mode(conn: apsw.Connection) -> str:
     return "unknown" if row is None else str(row["journal_mode"])
 
 
-class SQLiteStore(GraphMixin, AlertsMixin, MemoryStore):
+class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, MemoryStore):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
     Open with ``await SQLiteStore.open(url)`` (or ``storage.open_store``); use as an async context manager

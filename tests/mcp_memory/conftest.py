@@ -11,6 +11,7 @@ from mcp import Client
 
 from mcp_memory.config import Settings, load_settings
 from mcp_memory.server import build_server
+from tests.conftest import PostgresServer
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -34,3 +35,31 @@ def settings(tmp_path: Path) -> Settings:
 async def client(settings: Settings) -> AsyncIterator[Client]:
     async with Client(build_server(settings, agent="triage")) as connected:
         yield connected
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings_backend(request: pytest.FixtureRequest) -> PostgresServer | None:
+    """The backend of ``backend_settings``: ``None`` for SQLite, else the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return None
+    server = request.getfixturevalue("postgres_server")
+    assert isinstance(server, PostgresServer)
+    return server
+
+
+@pytest.fixture
+async def backend_settings(
+    settings_backend: PostgresServer | None, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    """Settings on each backend: a SQLite file under ``tmp_path``, or a fresh PostgreSQL database.
+
+    Servers built from these settings (one per agent) share the database like separate processes do.
+    """
+    if settings_backend is None:
+        yield make_settings(tmp_path)
+        return
+    name = await settings_backend.create_database()
+    try:
+        yield make_settings(tmp_path, storage={"url": settings_backend.dsn(name), "pool_max_size": 4})
+    finally:
+        await settings_backend.drop_database(name)

@@ -1,0 +1,144 @@
+"""The per-namespace change log of the PostgreSQL backend (see ``storage.versions_contract``).
+
+Every write to a namespace first bumps (or locks) its ``namespace_heads`` row, and holds that row lock
+until it commits. So writes to one namespace are serialised, their sequence numbers are gapless and in
+commit order, and a snapshot (which locks the same row) sees exactly the writes committed before it.
+Taking the head lock first in every writer also fixes one lock order: no deadlock between writers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from storage.models import Memory, utc_now
+from storage.versioning import Change
+
+__all__ = [
+    "bump",
+    "changes_since",
+    "head",
+    "lock_head",
+    "record",
+    "record_memory_add",
+    "record_memory_delete",
+]
+
+
+async def bump(conn: asyncpg.Connection, namespace: str, count: int = 1) -> int:
+    """Reserve ``count`` sequence numbers of ``namespace`` (locking its head) and return the last one."""
+    value = await conn.fetchval(
+        "INSERT INTO namespace_heads (namespace, last_seq) VALUES ($1, $2) ON CONFLICT (namespace)"
+        " DO UPDATE SET last_seq = namespace_heads.last_seq + EXCLUDED.last_seq RETURNING last_seq",
+        namespace,
+        count,
+    )
+    return int(value)
+
+
+async def lock_head(conn: asyncpg.Connection, namespace: str) -> int:
+    """Lock the namespace's head until commit (waiting for writers in flight) and return its seq."""
+    return await bump(conn, namespace, 0)
+
+
+async def head(conn: asyncpg.Connection, namespace: str) -> int:
+    """The namespace's newest sequence number (0 when nothing was ever written to it)."""
+    value = await conn.fetchval("SELECT last_seq FROM namespace_heads WHERE namespace = $1", namespace)
+    return 0 if value is None else int(value)
+
+
+async def record(
+    conn: asyncpg.Connection,
+    namespace: str,
+    item_type: str,
+    item_key: str,
+    op: str,
+    *,
+    level: int,
+    actor: str | None,
+    version: int | None = None,
+    before: Any = None,
+    before_embedding: bytes | None = None,
+    after: Any = None,
+    seq: int | None = None,
+) -> int:
+    """Append one change (bumping the namespace's head unless ``seq`` was reserved); return its seq."""
+    seq = await bump(conn, namespace) if seq is None else seq
+    await conn.execute(
+        "INSERT INTO namespace_changes (namespace, seq, item_type, item_key, op, version, sensitivity,"
+        " before, before_embedding, after, actor, changed_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        namespace,
+        seq,
+        item_type,
+        item_key,
+        op,
+        version,
+        level,
+        before,
+        before_embedding,
+        after,
+        actor,
+        utc_now(),
+    )
+    return seq
+
+
+async def record_memory_add(
+    conn: asyncpg.Connection, memory: Memory, actor: str | None, seq: int | None = None
+) -> int:
+    """Log the addition of ``memory`` (its id only: the row is the state)."""
+    return await record(
+        conn,
+        memory.namespace,
+        "memory",
+        memory.memory_id,
+        "add",
+        level=memory.sensitivity.level,
+        actor=actor,
+        seq=seq,
+    )
+
+
+async def record_memory_delete(
+    conn: asyncpg.Connection,
+    memory: Memory,
+    embedding: bytes | None,
+    actor: str | None,
+    seq: int | None = None,
+) -> int:
+    """Log the deletion of ``memory`` with its whole record and embedding (so a rollback can restore it)."""
+    return await record(
+        conn,
+        memory.namespace,
+        "memory",
+        memory.memory_id,
+        "delete",
+        level=memory.sensitivity.level,
+        actor=actor,
+        before=memory.model_dump(mode="json"),
+        before_embedding=embedding,
+        seq=seq,
+    )
+
+
+async def changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[Change]:
+    """The namespace's changes with a sequence number above ``seq``, oldest first."""
+    rows = await conn.fetch(
+        "SELECT seq, item_type, item_key, sensitivity, before, before_embedding FROM namespace_changes"
+        " WHERE namespace = $1 AND seq > $2 ORDER BY seq",
+        namespace,
+        seq,
+    )
+    return [
+        Change(
+            seq=r["seq"],
+            item_type=r["item_type"],
+            item_key=r["item_key"],
+            level=r["sensitivity"],
+            before=r["before"],
+            before_embedding=r["before_embedding"],
+        )
+        for r in rows
+    ]
