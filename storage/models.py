@@ -15,6 +15,9 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from storage.indexing import SENDER_BOOST
+from storage.ranking import VECTOR_WEIGHT
+
 __all__ = [
     "Address",
     "AppendResult",
@@ -358,7 +361,9 @@ class SearchRequest(MemoryFilter):
     ``include_events`` adds room events (their content, type and room) to the candidates; filters that only
     memories carry (namespaces, session, kinds, tags) exclude events when set. ``half_life_hours`` turns on
     recency decay (score times 0.5 ** (age / half-life)); ``importance_weight`` scales memories by
-    ``1 + weight * importance``.
+    ``1 + weight * importance``. ``vector_weight``: weight of the vector candidates' reciprocal ranks
+    against 1.0 for the lexical ones (``storage.ranking.VECTOR_WEIGHT``). ``sender_boost``: events whose
+    sender the query names score ``1 + sender_boost`` times more (``storage.indexing.SENDER_BOOST``).
     """
 
     query: str = Field(min_length=1, max_length=4_000)
@@ -367,6 +372,8 @@ class SearchRequest(MemoryFilter):
     include_events: bool = False
     half_life_hours: float | None = Field(default=None, gt=0)
     importance_weight: float = Field(default=0.0, ge=0.0, le=10.0)
+    vector_weight: float = Field(default=VECTOR_WEIGHT, ge=0.0, le=10.0)
+    sender_boost: float = Field(default=SENDER_BOOST, ge=0.0, le=10.0)
     now: UtcDatetime | None = None
 
 

@@ -11,7 +11,8 @@ from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import EventPage, StoredEvent
 from storage import InvalidInputError
-from storage.models import EventSource, NewEvent, Sensitivity, Visibility
+from storage.indexing import event_head, sender_label
+from storage.models import EventSource, NewEvent, Sensitivity, Visibility, utc_now
 
 __all__ = ["EventService"]
 
@@ -55,12 +56,16 @@ class EventService:
         store = self._ctx.store
         room = await store.get_room(room_id)
         identity_id = None
+        sender = sender_label(None, None, principal.agent)
         channel = normalize_channel_type(channel_type) if channel_type else None
         if sender_address is not None:
             if channel is None:
                 raise InvalidInputError("sender_address needs channel_type (e.g. 'sms' or 'email')")
             identity, _ = await store.resolve_identity(channel, normalize_address(channel, sender_address))
             identity_id = identity.identity_id
+            first = identity.addresses[0].address if identity.addresses else None
+            sender = sender_label(identity.display_name, first, principal.agent)
+        occurred_at = occurred_at or utc_now()
         new = NewEvent(
             room_id=room.room_id,
             type=type,
@@ -72,7 +77,9 @@ class EventService:
             idempotency_key=idempotency_key,
             occurred_at=occurred_at,
         )
-        embedding = await self._ctx.embeddings.embed_document(content)
+        # The vector is of the event's indexed head (date, sender, content): see storage.indexing.
+        head = event_head(content, sender=sender, occurred_at=new.occurred_at or occurred_at)
+        embedding = await self._ctx.embeddings.embed_document(head)
         result = await store.append_event(new, embedding)
         if identity_id is not None and result.created:
             participants = await store.list_participants(room_id, include_left=True)

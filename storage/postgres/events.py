@@ -16,6 +16,14 @@ import asyncpg
 
 from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit
 from storage.errors import ConflictError, NotFoundError
+from storage.indexing import (
+    CONTEXT_AFTER,
+    CONTEXT_BEFORE,
+    EventText,
+    event_head,
+    sender_label,
+    window_documents,
+)
 from storage.models import (
     AppendResult,
     ConversationState,
@@ -35,6 +43,37 @@ __all__ = ["EventsMixin"]
 
 #: Importance given to events in search ranking (``storage.ranking.Candidate``).
 EVENT_IMPORTANCE = 0.5
+
+
+async def _window(
+    conn: asyncpg.Connection, room_id: str, index: int
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Lexical texts to write after appending event ``index`` (``storage.indexing.window_documents``) and
+    the event ids by index."""
+    rows = await conn.fetch(
+        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity, e.agent, i.display_name,"
+        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
+        " ORDER BY a.addr_seq LIMIT 1) AS address"
+        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
+        " WHERE e.room_id = $1 AND e.idx BETWEEN $2 AND $3",
+        room_id,
+        index - CONTEXT_AFTER - CONTEXT_BEFORE,
+        index,
+    )
+    texts = [
+        EventText(
+            r["idx"],
+            r["occurred_at"],
+            r["sensitivity"],
+            event_head(
+                r["content"],
+                sender=sender_label(r["display_name"], r["address"], r["agent"]),
+                occurred_at=r["occurred_at"],
+            ),
+        )
+        for r in rows
+    ]
+    return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
 class _Existing(Exception):
@@ -75,6 +114,7 @@ class EventsMixin(PostgresCore):
             now,
         )
         created = event_from_row(row)
+        documents, event_ids = await _window(conn, created.room_id, index)
         await self._put_search_doc(
             conn,
             item_type="event",
@@ -88,9 +128,15 @@ class EventsMixin(PostgresCore):
             sensitivity=created.sensitivity.level,
             importance=EVENT_IMPORTANCE,
             item_at=created.occurred_at,
-            body=created.content,
+            body=documents.pop(index),
             embedding=embedding,
         )
+        for earlier, document in documents.items():
+            await conn.execute(
+                "UPDATE search_docs SET body = $1 WHERE item_type = 'event' AND item_id = $2 AND body <> $1",
+                document,
+                event_ids[earlier],
+            )
         await self._notify(conn, "event", created.event_id, created.room_id)
         return created
 

@@ -17,6 +17,7 @@ import asyncpg
 
 from storage.base import Scope
 from storage.errors import InvalidInputError
+from storage.indexing import names_sender, sender_label
 from storage.models import SearchHit, SearchRequest, utc_now
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, search_conditions
@@ -41,6 +42,29 @@ def tsquery_text(query: str) -> str | None:
     if not terms:
         return None
     return " | ".join("'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in terms)
+
+
+async def _sender_boosts(
+    conn: asyncpg.Connection, request: SearchRequest, candidates: list[Candidate]
+) -> dict[tuple[str, str], float]:
+    """``1 + sender_boost`` for each candidate event whose sender the query names (``names_sender``)."""
+    event_ids = sorted({c.key[1] for c in candidates if c.key[0] == "event"})
+    if not request.sender_boost or not event_ids:
+        return {}
+    rows = await conn.fetch(
+        "SELECT e.event_id, e.agent, i.display_name,"
+        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
+        " ORDER BY a.addr_seq LIMIT 1) AS address"
+        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
+        " WHERE e.event_id = ANY($1::text[])",
+        event_ids,
+    )
+    factor = 1.0 + request.sender_boost
+    return {
+        ("event", r["event_id"]): factor
+        for r in rows
+        if names_sender(request.query, sender_label(r["display_name"], r["address"], r["agent"]))
+    }
 
 
 class SearchMixin(PostgresCore):
@@ -91,9 +115,11 @@ class SearchMixin(PostgresCore):
             fused = fuse(
                 lexical,
                 vector,
+                boosts=await _sender_boosts(conn, request, [*lexical, *vector]),
                 limit=request.limit,
                 half_life_hours=request.half_life_hours,
                 importance_weight=request.importance_weight,
+                vector_weight=request.vector_weight,
                 now=request.now or utc_now(),
             )
             return await self._load_hits(conn, fused)

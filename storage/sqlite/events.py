@@ -14,9 +14,17 @@ import apsw
 
 from storage.base import Scope, clamp_limit
 from storage.errors import ConflictError, NotFoundError
+from storage.indexing import (
+    CONTEXT_AFTER,
+    CONTEXT_BEFORE,
+    EventText,
+    event_head,
+    sender_label,
+    window_documents,
+)
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, pack_embedding, to_json, ts
+from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 
 __all__ = ["append_event", "get_event", "list_events", "room_row"]
 
@@ -91,6 +99,7 @@ def append_event(
         ),
     )
     conn.execute("UPDATE rooms SET last_event_index = ? WHERE room_id = ?", (index, event.room_id))
+    documents, event_ids = _window(conn, event.room_id, index)
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
         " sensitivity_level, importance, item_at, text, embedding)"
@@ -103,13 +112,39 @@ def append_event(
             event.sensitivity.level,
             EVENT_IMPORTANCE,
             ts(occurred_at),
-            event.content,
+            documents.pop(index),
             blob,
         ),
     )
+    for earlier, document in documents.items():
+        conn.execute(
+            "UPDATE search_docs SET text = ? WHERE item_type = 'event' AND item_id = ? AND text <> ?",
+            (document, event_ids[earlier], document),
+        )
     row = fetch_one(conn, "SELECT * FROM events WHERE event_id = ?", (event_id,))
     assert row is not None  # inserted above, in this transaction
     return AppendResult(event=event_from_row(row), created=True)
+
+
+def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, str], dict[int, str]]:
+    """Lexical texts to write after appending event ``index`` (``storage.indexing.window_documents``) and
+    the event ids by index."""
+    rows = fetch_all(
+        conn,
+        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity_level, e.source_agent,"
+        " i.display_name, (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
+        " ORDER BY a.seq LIMIT 1) AS address"
+        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
+        " WHERE e.room_id = ? AND e.idx BETWEEN ? AND ?",
+        (room_id, index - CONTEXT_AFTER - CONTEXT_BEFORE, index),
+    )
+    texts = []
+    for r in rows:
+        at = from_ts(r["occurred_at"])
+        sender = sender_label(r["display_name"], r["address"], r["source_agent"])
+        head = event_head(r["content"], sender=sender, occurred_at=at)
+        texts.append(EventText(r["idx"], at, r["sensitivity_level"], head))
+    return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
 def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:

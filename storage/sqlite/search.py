@@ -13,6 +13,7 @@ from typing import Any
 import apsw
 
 from storage.base import Scope
+from storage.indexing import names_sender, sender_label
 from storage.models import Event, Memory, SearchHit, SearchRequest, utc_now
 from storage.ranking import Candidate, fuse
 from storage.sqlite.filters import docs_where
@@ -43,6 +44,31 @@ def _candidates(rows: list[dict[str, Any]]) -> list[Candidate]:
         Candidate(key=(r["item_type"], r["item_id"]), at=from_ts(r["item_at"]), importance=r["importance"])
         for r in rows
     ]
+
+
+def _sender_boosts(
+    conn: apsw.Connection, request: SearchRequest, candidates: list[Candidate]
+) -> dict[tuple[str, str], float]:
+    """``1 + sender_boost`` for each candidate event whose sender the query names (``names_sender``)."""
+    event_ids = sorted({c.key[1] for c in candidates if c.key[0] == "event"})
+    if not request.sender_boost or not event_ids:
+        return {}
+    marks = ", ".join("?" * len(event_ids))
+    rows = fetch_all(
+        conn,
+        "SELECT e.event_id, e.source_agent, i.display_name,"
+        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
+        " ORDER BY a.seq LIMIT 1) AS address"
+        f" FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
+        f" WHERE e.event_id IN ({marks})",
+        event_ids,
+    )
+    factor = 1.0 + request.sender_boost
+    return {
+        ("event", r["event_id"]): factor
+        for r in rows
+        if names_sender(request.query, sender_label(r["display_name"], r["address"], r["source_agent"]))
+    }
 
 
 def search(
@@ -88,9 +114,11 @@ def search(
     fused = fuse(
         lexical,
         vector,
+        boosts=_sender_boosts(conn, request, [*lexical, *vector]),
         limit=request.limit,
         half_life_hours=request.half_life_hours,
         importance_weight=request.importance_weight,
+        vector_weight=request.vector_weight,
         now=request.now or utc_now(),
     )
     memory_ids = [f.key[1] for f in fused if f.key[0] == "memory"]

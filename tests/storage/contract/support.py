@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from storage import MemoryStore
 from storage.models import Memory, MemoryFilter, NewMemory, Page, Sensitivity
+from storage.ranking import VECTOR_WEIGHT
 
 T = TypeVar("T")
 
@@ -57,9 +58,17 @@ async def collect_pages(
     raise AssertionError(f"listing did not end after {max_pages} pages")
 
 
-def rrf(*ranks: int | None, k: int = 60) -> float:
-    """Reciprocal rank fusion score of one item from its 1-based ranks (``None`` when absent)."""
-    return sum(1.0 / (k + r) for r in ranks if r is not None)
+def rrf(
+    lexical_rank: int | None,
+    vector_rank: int | None = None,
+    *,
+    k: int = 60,
+    vector_weight: float = VECTOR_WEIGHT,
+) -> float:
+    """Weighted reciprocal rank fusion score of one item from its 1-based ranks (``None`` when absent):
+    lexical weight 1.0, vector weight ``vector_weight`` (default ``storage.ranking.VECTOR_WEIGHT``)."""
+    score = 0.0 if lexical_rank is None else 1.0 / (k + lexical_rank)
+    return score + (0.0 if vector_rank is None else vector_weight / (k + vector_rank))
 
 
 def ids(items: Sequence[object], attribute: str) -> list[str]:

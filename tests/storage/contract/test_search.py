@@ -16,15 +16,17 @@ from storage.models import (
     SearchRequest,
     Sensitivity,
 )
+from storage.ranking import VECTOR_WEIGHT
 from tests.storage.contract.support import FILTER_CASES, at, axis, filter_fixture, rrf
 
 pytestmark = pytest.mark.anyio
 
 
-def assert_well_formed(hits: list[SearchHit]) -> None:
-    """Scores are plain RRF (no decay or importance asked), best first, ties by item id."""
+def assert_well_formed(hits: list[SearchHit], *, vector_weight: float = VECTOR_WEIGHT) -> None:
+    """Scores are weighted RRF (no decay or importance asked), best first, ties by item id."""
     for hit in hits:
-        assert hit.score == pytest.approx(rrf(hit.lexical_rank, hit.vector_rank), rel=1e-9)
+        expected = rrf(hit.lexical_rank, hit.vector_rank, vector_weight=vector_weight)
+        assert hit.score == pytest.approx(expected, rel=1e-9)
         assert (hit.memory is not None) == (hit.item_type == "memory")
         assert (hit.event is not None) == (hit.item_type == "event")
         item = hit.memory.memory_id if hit.memory else hit.event.event_id  # type: ignore[union-attr]
@@ -99,7 +101,7 @@ async def test_memories_without_an_embedding_are_found_only_by_words(store: Memo
     assert [h.item_id for h in hits] == [with_vector.memory_id]
 
 
-async def test_fusion_puts_an_item_found_both_ways_first(store: MemoryStore) -> None:
+async def test_fusion_with_equal_weights_puts_an_item_found_both_ways_first(store: MemoryStore) -> None:
     both = await store.add_memory(NewMemory(namespace="agent-billing", content="refund policy"), axis(0))
     words = await store.add_memory(
         NewMemory(namespace="agent-billing", content="refund refund refund window"), axis(5)
@@ -108,7 +110,7 @@ async def test_fusion_puts_an_item_found_both_ways_first(store: MemoryStore) -> 
         NewMemory(namespace="agent-billing", content="money back"), axis(0, lean=1, amount=0.2)
     )
 
-    hits = await store.search(SearchRequest(query="refund"), query_embedding=axis(0))
+    hits = await store.search(SearchRequest(query="refund", vector_weight=1.0), query_embedding=axis(0))
 
     assert hits[0].item_id == both.memory_id
     assert hits[0].vector_rank == 1
@@ -117,7 +119,27 @@ async def test_fusion_puts_an_item_found_both_ways_first(store: MemoryStore) -> 
     assert by_id[words.memory_id].lexical_rank in (1, 2)
     assert by_id[meaning.memory_id].lexical_rank is None
     assert by_id[meaning.memory_id].vector_rank == 2
-    assert_well_formed(hits)
+    assert_well_formed(hits, vector_weight=1.0)
+
+
+async def test_vector_weight_scales_the_vector_lists_share_of_the_score(store: MemoryStore) -> None:
+    """Lexical rank 1 scores 1/61; vector rank 1 scores w/61: the weight decides which comes first."""
+    lexical = await store.add_memory(NewMemory(namespace="agent-billing", content="refund window"), None)
+    semantic = await store.add_memory(NewMemory(namespace="agent-billing", content="money back"), axis(0))
+
+    by_weight = {
+        weight: await store.search(
+            SearchRequest(query="refund", vector_weight=weight), query_embedding=axis(0)
+        )
+        for weight in (0.0, 0.5, 2.0)
+    }
+
+    assert [h.item_id for h in by_weight[0.0]] == [lexical.memory_id, semantic.memory_id]
+    assert by_weight[0.0][1].score == 0.0
+    assert [h.item_id for h in by_weight[0.5]] == [lexical.memory_id, semantic.memory_id]
+    assert [h.item_id for h in by_weight[2.0]] == [semantic.memory_id, lexical.memory_id]
+    for weight, hits in by_weight.items():
+        assert_well_formed(hits, vector_weight=weight)
 
 
 async def test_equal_items_rank_by_item_id(store: MemoryStore) -> None:
