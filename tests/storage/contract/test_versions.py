@@ -323,3 +323,53 @@ async def test_rollback_gives_back_exactly_the_snapshot_state(
 
 
 NAMESPACES = _namespaces()
+
+
+def _content(memories: dict[str, Memory]) -> list[tuple[Any, ...]]:
+    """Memories without id and namespace (what a branch or merge copy keeps), sorted."""
+    return sorted(
+        (m.content, m.kind, m.tags, m.sensitivity, m.importance, m.created_at) for m in memories.values()
+    )
+
+
+@PROPERTY
+@given(before=operations, after=operations)
+async def test_a_branch_holds_exactly_the_snapshot_state(
+    store: MemoryStore, before: list[tuple[Any, ...]], after: list[tuple[Any, ...]]
+) -> None:
+    namespace = next(NAMESPACES)
+    await _apply(store, namespace, before, "zqbranchx")
+    snapshot = await store.create_snapshot(namespace, "property")
+    expected = (_content(await memories_of(store, namespace)), await facts_of(store, namespace))
+
+    await _apply(store, namespace, after, "zqbranchx")
+    await store.branch(namespace, snapshot.snapshot_id, f"{namespace}-branch")
+
+    branch = f"{namespace}-branch"
+    assert (_content(await memories_of(store, branch)), await facts_of(store, branch)) == expected
+
+
+@PROPERTY
+@given(before=operations, on_branch=operations)
+async def test_merging_into_an_unchanged_origin_makes_it_equal_the_branch(
+    store: MemoryStore, before: list[tuple[Any, ...]], on_branch: list[tuple[Any, ...]]
+) -> None:
+    namespace = next(NAMESPACES)
+    branch = f"{namespace}-branch"
+    await _apply(store, namespace, before, "zqmergex")
+    snapshot = await store.create_snapshot(namespace, "property")
+    await store.branch(namespace, snapshot.snapshot_id, branch)
+
+    await _apply(store, branch, on_branch, "zqmergex")
+    result = await store.merge(branch, namespace)
+
+    assert result.conflicts == []
+    assert _content(await memories_of(store, namespace)) == _content(await memories_of(store, branch))
+    assert await facts_of(store, namespace) == await facts_of(store, branch)
+    again = await store.merge(branch, namespace)
+    assert (again.memories_added, again.memories_removed, again.facts_set, again.facts_removed) == (
+        0,
+        0,
+        0,
+        0,
+    )
