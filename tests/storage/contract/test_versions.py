@@ -7,6 +7,7 @@ import itertools
 from collections.abc import Iterator
 from typing import Any
 
+import anyio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +21,7 @@ from storage import (
     Scope,
 )
 from storage.models import Memory, MemoryFilter, NewMemory, SearchRequest, Sensitivity
+from tests.storage.contract.conftest import StoreFactory
 from tests.storage.contract.support import axis, collect_pages
 
 pytestmark = pytest.mark.anyio
@@ -373,3 +375,41 @@ async def test_merging_into_an_unchanged_origin_makes_it_equal_the_branch(
         0,
         0,
     )
+
+
+async def test_writes_racing_a_rollback_are_either_undone_by_it_or_applied_after_it(
+    store_factory: StoreFactory,
+) -> None:
+    url = await store_factory.new_url()
+    first, second = await store_factory.open(url), await store_factory.open(url)
+    await first.add_memory(NewMemory(namespace=NS, content="kept"))
+    snapshot = await first.create_snapshot(NS, "s")
+    for i in range(5):
+        await first.add_memory(NewMemory(namespace=NS, content=f"churn {i}"))
+    added: list[str] = []
+    results = []
+
+    async def writer() -> None:
+        for i in range(20):
+            added.append((await second.add_memory(NewMemory(namespace=NS, content=f"racer {i}"))).memory_id)
+
+    async def roll() -> None:
+        await anyio.sleep(0.01)
+        results.append(await first.rollback(NS, snapshot.snapshot_id))
+
+    with anyio.fail_after(60):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(writer)
+            tg.start_soon(roll)
+
+    [result] = results
+    undone_racers = result.memories_removed - 5
+    print(f"racing adds undone by the rollback: {undone_racers} of 20")
+    remaining = await memories_of(second, NS)
+    assert 0 <= undone_racers <= 20
+    assert "kept" in {m.content for m in remaining.values()}
+    assert not any(m.content.startswith("churn") for m in remaining.values())
+    survivors = [i for i in added if i in remaining]
+    assert len(survivors) == 20 - undone_racers, "every racing add is undone by the rollback or kept after it"
+    assert survivors == added[undone_racers:], "the ones committed after the rollback are the ones kept"
+    assert len(remaining) == 1 + len(survivors)
