@@ -21,6 +21,7 @@ from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.resources import register_resources
 from mcp_memory.services import Service, open_service
+from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 
@@ -47,8 +48,9 @@ class _SharedService:
     store pool and one embedder per process either way.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, bridge: ResourceChangeBridge) -> None:
         self._settings = settings
+        self._bridge = bridge
         self._lock = anyio.Lock()
         self._users = 0
         self._stack: AsyncExitStack | None = None
@@ -60,6 +62,7 @@ class _SharedService:
             if self._service is None:
                 stack = AsyncExitStack()
                 self._service = await stack.enter_async_context(open_service(self._settings))
+                stack.enter_context(self._bridge.attached(self._service.changes))
                 self._stack = stack
                 logger.info("mcp-memory %s on %s", __version__, await self._service.store.describe())
             self._users += 1
@@ -86,7 +89,8 @@ def build_server(
     Raises:
         ConfigError: an HTTP transport is asked for but no agent has a token.
     """
-    shared = _SharedService(settings)
+    bridge = ResourceChangeBridge()
+    shared = _SharedService(settings, bridge)
     principal_of = _stdio_principal(settings, agent) if transport == "stdio" else _token_principal(settings)
 
     @asynccontextmanager
@@ -116,10 +120,12 @@ def build_server(
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
+        subscriptions=bridge,
         **auth_options,
     )
     register_all(server)
     register_resources(server)
+    install_legacy_handlers(server, bridge)
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:

@@ -2,7 +2,8 @@
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
 ``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``); every method takes the calling ``Principal``
-first. Use it in-process::
+first. ``changes`` is the change bus: writes publish the resource URIs they changed, and anyone may
+``await service.changes.publish(uri)`` (see ``services/changes.py``). Use it in-process::
 
     async with open_service(load_settings("configs/default.toml")) as service:
         me = service.principal("triage")
@@ -18,6 +19,7 @@ from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import make_embedder
 from mcp_memory.services.alerts import AlertService
+from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.escalations import EscalationService
@@ -37,8 +39,15 @@ __all__ = ["Service", "open_service"]
 class Service:
     """All service areas over one store and one embedder."""
 
-    def __init__(self, store: MemoryStore, embeddings: EmbeddingGate, settings: Settings) -> None:
-        ctx = ServiceContext(store=store, embeddings=embeddings, settings=settings)
+    def __init__(
+        self,
+        store: MemoryStore,
+        embeddings: EmbeddingGate,
+        settings: Settings,
+        changes: ChangeBus | None = None,
+    ) -> None:
+        self.changes = changes or ChangeBus(store)
+        ctx = ServiceContext(store=store, embeddings=embeddings, settings=settings, changes=self.changes)
         self.context = ctx
         self.settings = settings
         self.rooms = RoomService(ctx)
@@ -66,7 +75,8 @@ class Service:
 async def open_service(settings: Settings) -> AsyncIterator[Service]:
     """Open the store and the embedder of ``settings`` and yield a ``Service``; closes both on exit.
 
-    The embedder starts loading in the background: this returns as soon as the store is open.
+    The embedder starts loading in the background: this returns as soon as the store is open. The change
+    bus follows the store's change feed (other processes' changes) until exit.
 
     Raises:
         StorageError: the store cannot be opened or migrated, or was indexed by another embedder.
@@ -88,7 +98,9 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
     try:
         await embeddings.bind(store)
         embeddings.start_warmup()
-        yield Service(store, embeddings, settings)
+        changes = ChangeBus(store)
+        async with changes.following():
+            yield Service(store, embeddings, settings, changes)
     finally:
         await embeddings.aclose()
         await store.close()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
+from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.embedding import EmbeddingGate
 from storage import MemoryStore, PermissionDeniedError
 from storage.models import Sensitivity
@@ -20,6 +21,7 @@ class ServiceContext:
     store: MemoryStore
     embeddings: EmbeddingGate
     settings: Settings
+    changes: ChangeBus
 
     def page_size(self, limit: int) -> int:
         """Bound a requested page size to ``1..limits.max_items_per_response``."""

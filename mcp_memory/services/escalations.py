@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
 from storage import ConflictError, PermissionDeniedError
@@ -42,7 +43,7 @@ class EscalationService:
             raise PermissionDeniedError(
                 f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
             )
-        return await self._ctx.store.create_escalation(
+        escalation = await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
                 reason=reason,
@@ -53,6 +54,8 @@ class EscalationService:
             ),
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
+        await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))
+        return escalation
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
         """Return an escalation with its full handoff package. Raises: NotFoundError."""
@@ -85,7 +88,11 @@ class EscalationService:
             NotFoundError, ConflictError: unknown, or not open.
         """
         self._require_handler(principal)
-        return await self._explain(self._ctx.store.acknowledge_escalation(escalation_id, principal.agent))
+        escalation = await self._explain(
+            self._ctx.store.acknowledge_escalation(escalation_id, principal.agent)
+        )
+        await self._ctx.changes.publish(escalation_uri(escalation_id))
+        return escalation
 
     async def resolve(self, principal: Principal, escalation_id: str, resolution: str) -> Escalation:
         """Close an escalation with a resolution note.
@@ -95,9 +102,11 @@ class EscalationService:
             NotFoundError, ConflictError: unknown, or already resolved.
         """
         self._require_handler(principal)
-        return await self._explain(
+        escalation = await self._explain(
             self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution)
         )
+        await self._ctx.changes.publish(escalation_uri(escalation_id))
+        return escalation
 
     def _require_handler(self, principal: Principal) -> None:
         self._ctx.require_group(principal, GROUP)

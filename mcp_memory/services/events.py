@@ -7,6 +7,7 @@ from typing import Any
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.addresses import normalize_address, normalize_channel_type
+from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import EventPage, StoredEvent
@@ -85,6 +86,8 @@ class EventService:
             participants = await store.list_participants(room_id, include_left=True)
             if not any(p.role == "customer" for p in participants):
                 await store.add_participant(room_id, identity_id, kind="identity", role="customer")
+        if result.created:
+            await self._ctx.changes.publish(room_events_uri(room.room_id), room_uri(room.room_id))
         return StoredEvent(event=result.event, created=result.created)
 
     async def list_events(

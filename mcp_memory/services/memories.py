@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
@@ -121,7 +122,9 @@ class MemoryService:
             PermissionDeniedError: visible but in a namespace the caller may not write.
         """
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
+        memory = await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
+        await self._ctx.changes.publish(memory_uri(memory.memory_id))
+        return memory
 
 
 def _as_item(hit: SearchHit) -> SearchResultItem:

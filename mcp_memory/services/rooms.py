@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import HandoffResult, RoomPage, RoomStateView
 from storage import ConflictError
@@ -66,7 +67,9 @@ class RoomService:
     async def close_room(self, principal: Principal, room_id: str) -> Room:
         """Close a room (it then refuses new events). Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.close_room(room_id)
+        room = await self._ctx.store.close_room(room_id)
+        await self._ctx.changes.publish(room_uri(room.room_id))
+        return room
 
     async def get_conversation_state(self, principal: Principal, room_id: str) -> RoomStateView:
         """Return the room's conversation state and current participants. Raises: NotFoundError."""
@@ -103,6 +106,7 @@ class RoomService:
                 current_version=exc.current_version,
                 current=exc.current,
             ) from None
+        await self._ctx.changes.publish(room_uri(room_id))
         return await self.get_conversation_state(principal, room_id)
 
     async def handoff(
@@ -120,4 +124,5 @@ class RoomService:
             room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason
         )
         await store.add_participant(room_id, to_agent, kind="agent")
+        await self._ctx.changes.publish(room_uri(room_id), room_events_uri(room_id))
         return HandoffResult(state=state, event=event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.changes import task_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import TaskPage
 from storage import ConflictError
@@ -64,7 +65,7 @@ class TaskService:
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            return await self._ctx.store.claim_task(
+            task = await self._ctx.store.claim_task(
                 task_id, principal.agent, expected_version=expected_version
             )
         except ConflictError as exc:
@@ -82,6 +83,8 @@ class TaskService:
             else:
                 message = exc.message
             raise ConflictError(message, current_version=exc.current_version, current=exc.current) from None
+        await self._ctx.changes.publish(task_uri(task.task_id))
+        return task
 
     async def update_task(
         self, principal: Principal, task_id: str, update: TaskUpdate, *, expected_version: int
@@ -94,7 +97,7 @@ class TaskService:
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            return await self._ctx.store.update_task(task_id, update, expected_version=expected_version)
+            task = await self._ctx.store.update_task(task_id, update, expected_version=expected_version)
         except ConflictError as exc:
             raise ConflictError(
                 f"task {task_id} is at version {exc.current_version}, you sent {expected_version}: "
@@ -102,6 +105,8 @@ class TaskService:
                 current_version=exc.current_version,
                 current=exc.current,
             ) from None
+        await self._ctx.changes.publish(task_uri(task.task_id))
+        return task
 
     async def list_tasks(
         self,

@@ -6,6 +6,10 @@ every listening connection, in every process, when (and only if) the transaction
 Payload: JSON ``{"kind", "id", "room_id"?, "schema"}`` on channel ``mcp_memory_changes`` (well under
 the 8000-byte payload limit of ``NOTIFY``). Delivery is at most once: a listener that was disconnected
 misses notices, so consumers re-read state after reconnecting.
+
+The change feed of ``storage.changes_contract`` rides the same channel: ``publish_topics`` sends
+``{"kind": "topics", "topics": [...], "schema", "origin"}`` after the caller's write committed, and
+``follow_topics`` hands every topic of another ``origin`` (another store instance) to a listener.
 """
 
 from __future__ import annotations
@@ -13,15 +17,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
 
+from storage.changes_contract import TopicListener
 from storage.postgres.errors import map_driver_errors
 
-__all__ = ["CHANNEL", "ChangeKind", "ChangeNotice", "ChangeSubscription", "notify_change"]
+__all__ = [
+    "CHANNEL",
+    "ChangeKind",
+    "ChangeNotice",
+    "ChangeSubscription",
+    "follow_topics",
+    "notify_change",
+    "publish_topics",
+]
 
 logger = logging.getLogger("storage.postgres")
 
@@ -85,7 +99,7 @@ class ChangeSubscription:
         except ValueError:
             logger.warning("ignored a malformed change notice")
             return
-        if not isinstance(data, dict) or data.get("schema") != self._schema:
+        if not isinstance(data, dict) or data.get("schema") != self._schema or data.get("kind") == "topics":
             return
         notice = ChangeNotice(kind=str(data.get("kind")), id=str(data.get("id")), room_id=data.get("room_id"))
         try:
@@ -103,3 +117,75 @@ class ChangeSubscription:
     async def _iterate(self) -> AsyncIterator[ChangeNotice]:
         while True:
             yield await self._queue.get()
+
+
+#: Bytes of topic text per NOTIFY (the payload limit is 8000 bytes; JSON framing needs the rest).
+_TOPIC_BYTES_PER_NOTICE = 7000
+
+
+async def publish_topics(conn: asyncpg.Connection, schema: str, origin: str, topics: Sequence[str]) -> None:
+    """Send ``topics`` to every follower of ``schema`` (one ``NOTIFY`` per ~7 kB of topics)."""
+    batch: list[str] = []
+    size = 0
+    for topic in dict.fromkeys(topics):
+        if batch and size + len(topic.encode()) > _TOPIC_BYTES_PER_NOTICE:
+            await _notify_topics(conn, schema, origin, batch)
+            batch, size = [], 0
+        batch.append(topic)
+        size += len(topic.encode()) + 4
+    if batch:
+        await _notify_topics(conn, schema, origin, batch)
+
+
+async def _notify_topics(conn: asyncpg.Connection, schema: str, origin: str, topics: list[str]) -> None:
+    payload = {"kind": "topics", "topics": topics, "schema": schema, "origin": origin}
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(payload))
+
+
+@asynccontextmanager
+async def follow_topics(
+    dsn: str, schema: str, origin: str, listener: TopicListener, connect_kwargs: dict[str, Any]
+) -> AsyncIterator[bool]:
+    """Call ``listener(topic)`` for every topic published on ``schema`` by another ``origin``.
+
+    Listens on a dedicated connection (not from the pool), closed on exit. A lost connection is logged
+    (topics are missed until the follower is opened again).
+
+    Raises:
+        BackendUnavailableError: the connection cannot be opened.
+    """
+
+    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return
+        if (
+            not isinstance(data, dict)
+            or data.get("kind") != "topics"
+            or data.get("schema") != schema
+            or data.get("origin") == origin
+        ):
+            return
+        for topic in data.get("topics") or ():
+            if isinstance(topic, str):
+                try:
+                    listener(topic)
+                except Exception:  # a listener must not break the connection's notification loop
+                    logger.exception("change topic listener raised")
+
+    def on_lost(_conn: object) -> None:
+        logger.warning("the change feed connection closed; changes from other processes are missed")
+
+    with map_driver_errors():
+        conn = await asyncpg.connect(dsn, **connect_kwargs)
+    try:
+        with map_driver_errors():
+            await conn.add_listener(CHANNEL, on_notify)
+        conn.add_termination_listener(on_lost)
+        yield True
+    finally:
+        conn.remove_termination_listener(on_lost)
+        if not conn.is_closed():
+            with map_driver_errors():
+                await conn.close()

@@ -10,10 +10,14 @@ describes and closes.
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
 
+from storage.changes_contract import TopicListener, check_topics
 from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import AlertsMixin
 from storage.postgres.errors import map_driver_errors
@@ -22,7 +26,7 @@ from storage.postgres.events import EventsMixin
 from storage.postgres.graph import GraphMixin
 from storage.postgres.identities import IdentitiesMixin
 from storage.postgres.memories import MemoriesMixin
-from storage.postgres.notify import ChangeSubscription
+from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
 from storage.postgres.participants import ParticipantsMixin
 from storage.postgres.pool import create_pool, search_path, validate_schema
 from storage.postgres.rooms import RoomsMixin
@@ -75,6 +79,8 @@ class PostgresStore(
         self._min_size = min_size
         self._max_size = max_size
         self._closed = False
+        #: Identifies this instance's change topics, so its own followers skip them.
+        self._origin = secrets.token_hex(8)
 
     @classmethod
     async def open(
@@ -181,6 +187,7 @@ class PostgresStore(
             "pgvector_version": self._vectors.pgvector_version,
             "hnsw_iterative_scan": self._vectors.iterative_scan,
             "embedding_dimensions": dims,
+            "change_feed": "listen-notify",
         }
 
     def subscribe_changes(self) -> ChangeSubscription:
@@ -195,6 +202,22 @@ class PostgresStore(
         Kinds: ``room``, ``event``, ``task``, ``escalation``, ``memory``, ``fact`` (id ``namespace/key``).
         """
         return ChangeSubscription(self._dsn, self._schema_name, {"timeout": 10})
+
+    async def publish_changes(self, topics: Sequence[str]) -> None:
+        """Send ``topics`` to the followers of other store instances on this schema (``NOTIFY``).
+
+        Raises:
+            InvalidInputError: a topic is empty or too long.
+            BackendUnavailableError: the database cannot be reached.
+        """
+        check_topics(topics)
+        if topics:
+            async with self._connection() as conn:
+                await publish_topics(conn, self._schema_name, self._origin, topics)
+
+    def follow_changes(self, listener: TopicListener) -> AbstractAsyncContextManager[bool]:
+        """Call ``listener(topic)`` for topics other store instances publish (``LISTEN``; yields ``True``)."""
+        return follow_topics(self._dsn, self._schema_name, self._origin, listener, {"timeout": 10})
 
 
 async def migrate(url: str, *, schema: str | None = None) -> int:

@@ -164,6 +164,7 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, MemoryStor
             vector_mode=search.VECTOR_MODE,
             embedding_dimensions=recorded or self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
+            change_feed="process-local",
         )
         return facts
 
