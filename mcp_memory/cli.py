@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
@@ -67,7 +68,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port for HTTP transports.")] = None,
 ) -> None:
     """Run the MCP server (stdio for one local agent; HTTP/SSE for a team)."""
-    from mcp_memory.server import build_server
+    from mcp_memory.server import build_server, serve_http
+    from storage import StorageError
 
     settings = _settings(config)
     if host:
@@ -77,16 +79,16 @@ def serve(
     chosen = transport or settings.server.transport
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
-        server = build_server(settings, agent=agent, transport=chosen)
+        if chosen == "stdio":
+            build_server(settings, agent=agent, transport="stdio").run("stdio")
+        else:
+            anyio.run(partial(serve_http, settings, transport=chosen))
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    if chosen == "stdio":
-        server.run("stdio")
-    elif chosen == "sse":
-        server.run("sse", host=settings.server.host, port=settings.server.port)
-    else:
-        server.run("streamable-http", host=settings.server.host, port=settings.server.port)
+    except StorageError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
 
 
 @app.command()

@@ -81,6 +81,7 @@ class ServerSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     default_agent: str = Field(default="assistant", min_length=1, max_length=128)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
 
 
 class LimitSettings(_Section):

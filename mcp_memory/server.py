@@ -1,35 +1,45 @@
-"""Builds the MCP server: tools, resources, authentication, and a lifespan that opens the store once."""
+"""Builds the MCP server (tools, resources, subscriptions, authentication, a lifespan that opens the store
+once) and runs it over HTTP with a graceful shutdown.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import anyio
+import uvicorn
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import AnyHttpUrl
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
+from mcp_memory.lifecycle import InFlightCalls
 from mcp_memory.resources import register_resources
 from mcp_memory.services import Service, open_service
 from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
+from storage import StorageError
 
-__all__ = ["INSTRUCTIONS", "build_server"]
+__all__ = ["INSTRUCTIONS", "build_server", "serve_http"]
 
 logger = logging.getLogger("mcp_memory")
 
 Transport = Literal["stdio", "streamable-http", "sse"]
+
+#: Bound of the store check behind ``GET /health`` (seconds).
+HEALTH_TIMEOUT_SECONDS = 5.0
 
 INSTRUCTIONS = """\
 Shared memory for a team of agents. Rooms are conversations: store_event appends to a room's timeline,
@@ -56,6 +66,11 @@ class _SharedService:
         self._stack: AsyncExitStack | None = None
         self._service: Service | None = None
 
+    @property
+    def current(self) -> Service | None:
+        """The open service, or ``None`` when no session holds it."""
+        return self._service
+
     @asynccontextmanager
     async def use(self) -> AsyncIterator[Service]:
         async with self._lock:
@@ -78,6 +93,13 @@ class _SharedService:
                         await stack.aclose()
 
 
+@dataclass
+class _Parts:
+    server: MCPServer[AppState]
+    shared: _SharedService
+    in_flight: InFlightCalls
+
+
 def build_server(
     settings: Settings, *, agent: str | None = None, transport: Transport = "stdio"
 ) -> MCPServer[AppState]:
@@ -85,12 +107,75 @@ def build_server(
 
     Over stdio every call runs as ``agent`` (default: ``server.default_agent``). Over HTTP/SSE callers
     authenticate with a bearer token configured per agent; a missing or wrong token gets HTTP 401.
+    ``GET /health`` (HTTP transports, no token) answers 200 when the store answers a query, else 503.
 
     Raises:
         ConfigError: an HTTP transport is asked for but no agent has a token.
     """
+    return _assemble(settings, agent=agent, transport=transport).server
+
+
+async def serve_http(settings: Settings, *, transport: Literal["streamable-http", "sse"]) -> None:
+    """Serve over HTTP on ``server.host:server.port`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    Shutdown order: stop accepting connections; let open requests finish for up to
+    ``server.shutdown_grace_seconds`` (longer-lived streams are then cancelled); tool calls already
+    running always finish, their writes committed (``InFlightCalls``); close the store; return.
+
+    Raises:
+        ConfigError: no agent has a token.
+        StorageError: the store cannot be opened.
+    """
+    parts = _assemble(settings, transport=transport)
+    host, port = settings.server.host, settings.server.port
+    if transport == "sse":
+        app = parts.server.sse_app(host=host)
+    else:
+        app = parts.server.streamable_http_app(host=host)
+    _hold_service(app, parts, settings.server.shutdown_grace_seconds)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds),
+    )
+    await _Uvicorn(config).serve()
+    logger.info("mcp-memory stopped cleanly")
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server, except that a handled SIGTERM/SIGINT is not raised again after shutdown.
+
+    uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
+    complete when ``serve`` returns, so the process exits normally (status 0).
+    """
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
+
+
+def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
+    """Open the service for the app's whole life (SSE opens one per session otherwise), drain, close."""
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[Any]:
+        async with parts.shared.use():
+            async with inner(app) as state:
+                yield state
+            await parts.in_flight.drain(grace_seconds)
+
+    app.router.lifespan_context = lifespan
+
+
+def _assemble(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> _Parts:
     bridge = ResourceChangeBridge()
     shared = _SharedService(settings, bridge)
+    in_flight = InFlightCalls()
     principal_of = _stdio_principal(settings, agent) if transport == "stdio" else _token_principal(settings)
 
     @asynccontextmanager
@@ -121,6 +206,7 @@ def build_server(
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=bridge,
+        middleware=[in_flight],
         **auth_options,
     )
     register_all(server)
@@ -129,9 +215,29 @@ def build_server(
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__})
+        return await _health(shared, in_flight)
 
-    return server
+    return _Parts(server=server, shared=shared, in_flight=in_flight)
+
+
+async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:
+    """200 ``{"status": "ok", "store": "ok", ...}`` when the store answers a query within
+    ``HEALTH_TIMEOUT_SECONDS``; 503 while starting, draining, or when the store is unreachable."""
+    body: dict[str, Any] = {"version": __version__, "in_flight_calls": in_flight.running}
+    service = shared.current
+    if in_flight.draining:
+        return JSONResponse({**body, "status": "draining", "store": "closing"}, status_code=503)
+    if service is None:
+        return JSONResponse({**body, "status": "starting", "store": "not open"}, status_code=503)
+    body["backend"] = service.store.backend
+    try:
+        with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
+            body["schema_version"] = await service.store.schema_version()
+    except (StorageError, TimeoutError) as exc:
+        reason = exc.message if isinstance(exc, StorageError) else "no answer in time"
+        logger.warning("health check: the store is unreachable: %s", reason)
+        return JSONResponse({**body, "status": "unavailable", "store": "unreachable"}, status_code=503)
+    return JSONResponse({**body, "status": "ok", "store": "ok"})
 
 
 def _stdio_principal(settings: Settings, agent: str | None) -> Any:
