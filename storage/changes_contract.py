@@ -5,9 +5,10 @@ A *topic* is an opaque string naming what changed (the server uses resource URIs
 re-read it if you care". Delivery is at most once and carries no data: a follower that was disconnected
 misses topics and re-reads state after reconnecting.
 
-``MemoryStore`` inherits ``ChangeFeedStore``. Backends shared by many processes (PostgreSQL:
-``LISTEN``/``NOTIFY``) SHOULD override both methods; the defaults keep a store process-local (publishing
-reaches nobody, following yields nothing), which is correct for a single process.
+``MemoryStore`` inherits ``ChangeFeedStore``. Backends shared by many processes SHOULD override both
+methods (PostgreSQL: ``LISTEN``/``NOTIFY``; SQLite: Unix datagram sockets between the processes of one
+machine); the defaults keep a store process-local (publishing reaches nobody, following yields
+``False``), which is correct for a single process.
 """
 
 from __future__ import annotations

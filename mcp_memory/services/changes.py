@@ -10,7 +10,8 @@ for the clients subscribed to it (``subscriptions/listen`` and legacy ``resource
 
 Publishing delivers to this process's listeners at once and hands the URIs to the store's change feed
 (``MemoryStore.publish_changes``), which carries them to the other server processes on the same
-database (PostgreSQL ``LISTEN``/``NOTIFY``; on SQLite the feed is process-local). Events are level
+database (PostgreSQL ``LISTEN``/``NOTIFY``; SQLite: Unix datagram sockets between the processes of one
+machine sharing the file). Events are level
 triggers without data ("re-read it"), delivered at most once: a publish that fails to reach other
 processes is logged, never raised, because the write it reports has already committed.
 """

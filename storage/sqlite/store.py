@@ -47,6 +47,7 @@ from storage.sqlite import escalations, events, identities, memories, meta, room
 from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin
 from storage.sqlite.facts import FactsMixin
+from storage.sqlite.feed import DatagramFeedMixin
 from storage.sqlite.rows import fetch_one
 from storage.sqlite.versions import VersionsMixin
 
@@ -91,7 +92,7 @@ def _journal_mode(conn: apsw.Connection) -> str:
     return "unknown" if row is None else str(row["journal_mode"])
 
 
-class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, MemoryStore):
+class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFeedMixin, MemoryStore):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
     Open with ``await SQLiteStore.open(url)`` (or ``storage.open_store``); use as an async context manager
@@ -103,6 +104,7 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, MemoryStor
     def __init__(self, db: Database, embedding_dimensions: int | None) -> None:
         self._db = db
         self._dims = embedding_dimensions
+        self._init_feed(db.path)
 
     @classmethod
     async def open(
@@ -164,7 +166,7 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, MemoryStor
             vector_mode=search.VECTOR_MODE,
             embedding_dimensions=recorded or self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
-            change_feed="process-local",
+            change_feed="unix-datagram",
         )
         return facts
 
