@@ -9,7 +9,8 @@ Modes (``describe()["vector_mode"]``):
 
 - ``pgvector-hnsw``: approximate nearest neighbours through the index. Filters stay correct: with
   pgvector >= 0.8 the scan is iterative (``hnsw.iterative_scan = relaxed_order``, re-sorted here by
-  exact distance); with older pgvector a filtered query runs exactly (index scans disabled).
+  exact distance); with older pgvector a filtered query runs exactly (index scans disabled). A filter
+  that leaves few documents (``storage.postgres.search.EXACT_BELOW_ROWS``) is ranked exactly instead.
 - ``exact-fallback``: the filtered ``(id, embedding)`` rows are fetched and ranked exactly by cosine
   similarity with NumPy (a matrix-vector product); linear in the number of filtered rows.
 """

@@ -314,7 +314,14 @@ async def test_pgvector_mode_uses_hnsw_and_keeps_filtered_results_correct(pgvect
             )
         assert index is not None
         assert "hnsw" in index
+        store.exact_below_rows = 0  # always through the index, however selective the filter
         await _vector_ranking_matches_exact(store, expect_exact=False)
+
+
+async def test_pgvector_mode_ranks_a_selective_filter_exactly(pgvector_url: str) -> None:
+    async with await _open(pgvector_url, embedding_dimensions=16) as store:
+        assert store.exact_below_rows > 100  # the 100 rows of the filter below are ranked exactly
+        await _vector_ranking_matches_exact(store, expect_exact=True)
 
 
 async def test_pgvector_database_still_migrates_and_appends(pgvector_url: str) -> None:
