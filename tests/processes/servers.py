@@ -21,6 +21,7 @@ import anyio
 import httpx2
 from anyio.abc import Process
 from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
@@ -67,6 +68,11 @@ class ServerProcess:
         """An SDK client over streamable HTTP authenticated as ``agent``."""
         http = create_mcp_http_client(headers={"Authorization": f"Bearer {AGENT_TOKENS[agent]}"})
         return Client(streamable_http_client(self.mcp_url, http_client=http), **options)  # type: ignore[arg-type]
+
+    def sse_client(self, agent: str, **options: object) -> Client:
+        """An SDK client over the legacy SSE transport (``/sse``) authenticated as ``agent``."""
+        headers = {"Authorization": f"Bearer {AGENT_TOKENS[agent]}"}
+        return Client(sse_client(f"{self.base_url}/sse", headers=headers), **options)  # type: ignore[arg-type]
 
     def signal(self, signum: int) -> None:
         self.process.send_signal(signum)

@@ -141,3 +141,20 @@ async def test_stdio_subscribers_hear_a_stdio_writer_in_another_process(team_con
                 event = await anext(sub)
         assert event == ResourceUpdated(uri=events_uri)
         assert await inbox.next_uri() == events_uri
+
+
+async def test_sse_subscriber_hears_an_event_written_over_streamable_http_to_another_server(
+    http_config: Path,
+) -> None:
+    inbox = LegacyInbox()
+    async with (
+        http_server(http_config, transport="sse") as sse,
+        http_server(http_config) as http,
+        sse.sse_client("triage", mode="legacy", message_handler=inbox) as triage,
+        http.client("billing") as billing,
+    ):
+        room = await call(billing, "create_room", name="over sse")
+        uri = f"memory://rooms/{room['room_id']}/events"
+        await legacy_subscribe(triage, uri)
+        await call(billing, "store_event", room_id=room["room_id"], content="hello sse")
+        assert await inbox.next_uri() == uri
