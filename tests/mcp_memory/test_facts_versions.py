@@ -1,6 +1,7 @@
 """Facts, snapshots, rollback, branches and merges through real MCP client sessions, on both backends.
 
-Each agent gets its own in-process server on the same database (like separate server processes).
+Each agent gets its own in-process server on the same database (like separate server processes); the
+last test runs two real ``mcp-memory serve`` processes over stdio.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mcp import Client
 from mcp_memory.config import Settings
 from mcp_memory.server import build_server
 from tests.mcp_memory.conftest import make_settings
+from tests.mcp_memory.test_stdio import serve
 from tests.mcp_memory.test_tools import call, call_error
 
 pytestmark = pytest.mark.anyio
@@ -262,3 +264,35 @@ async def test_escalation_package_holds_the_facts_of_the_rooms_namespaces(backen
         ("shared-cases", "refund-approved", False),
         ("shared-policies", "max-refund", 250),
     ]
+
+
+async def test_two_stdio_server_processes_racing_set_fact_get_one_success_and_one_conflict(
+    backend_settings: Settings, tmp_path: Any
+) -> None:
+    config = tmp_path / "team.toml"
+    config.write_text(
+        f'data_dir = "{backend_settings.data_dir.as_posix()}"\n'
+        f'[storage]\nurl = "{backend_settings.storage_url}"\n[embedder]\nprovider = "none"\n',
+        encoding="utf-8",
+    )
+    with anyio.fail_after(90):
+        async with Client(serve(config, "triage")) as triage, Client(serve(config, "billing")) as billing:
+            await call(triage, "set_fact", namespace="shared-case-9", key="owner", value="nobody")
+            outcomes: dict[str, Any] = {}
+
+            async def write(agent: str, client: Client) -> None:
+                outcomes[agent] = await client.call_tool(
+                    "set_fact",
+                    {"namespace": "shared-case-9", "key": "owner", "value": agent, "expected_version": 1},
+                )
+
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(write, "triage", triage)
+                tg.start_soon(write, "billing", billing)
+            final = await call(billing, "get_fact", namespace="shared-case-9", key="owner")
+
+    winners = [agent for agent, result in outcomes.items() if not result.is_error]
+    [loser] = [result for result in outcomes.values() if result.is_error]
+    assert winners == [final["value"]]
+    assert final["version"] == 2
+    assert "Conflict: fact shared-case-9/owner is at version 2" in loser.content[0].text  # type: ignore[union-attr]
