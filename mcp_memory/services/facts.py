@@ -1,4 +1,8 @@
-"""Versioned facts: read, compare-and-set, delete, list and history, within the caller's policy."""
+"""Versioned facts: read, compare-and-set, delete, list and history, within the caller's policy.
+
+Writes publish ``memory://facts/{namespace}/{key}`` and ``memory://facts/{namespace}`` on the change bus,
+so agents subscribed to a fact hear when another agent changes it.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,22 @@ from storage import ConflictError, PermissionDeniedError
 from storage.models import Sensitivity
 from storage.models_facts import Fact, FactChange
 
-__all__ = ["FactHistory", "FactPage", "FactService"]
+__all__ = ["FactHistory", "FactPage", "FactService", "fact_uri", "facts_uri"]
 
 GROUP = "facts"
 
 #: Longest rendering of a current value inside a conflict message (characters).
 MAX_VALUE_IN_MESSAGE_CHARS = 500
+
+
+def fact_uri(namespace: str, key: str) -> str:
+    """``memory://facts/{namespace}/{key}``: one fact (published when it is set or deleted)."""
+    return f"memory://facts/{namespace}/{key}"
+
+
+def facts_uri(namespace: str) -> str:
+    """``memory://facts/{namespace}``: a namespace's facts (published on every fact change in it)."""
+    return f"memory://facts/{namespace}"
 
 
 class FactPage(BaseModel):
@@ -82,7 +96,7 @@ class FactService:
         self._check(principal, namespace, write=True)
         self._ctx.require_clearance(principal, sensitivity)
         try:
-            return await self._ctx.store.set_fact(
+            fact = await self._ctx.store.set_fact(
                 namespace,
                 key,
                 value,
@@ -92,6 +106,8 @@ class FactService:
             )
         except ConflictError as exc:
             raise _explain(exc, namespace, key, expected_version or 0) from None
+        await self._ctx.changes.publish(fact_uri(namespace, key), facts_uri(namespace))
+        return fact
 
     async def delete_fact(
         self, principal: Principal, namespace: str, key: str, *, expected_version: int | None = None
@@ -105,11 +121,13 @@ class FactService:
         """
         self._check(principal, namespace, write=True)
         try:
-            return await self._ctx.store.delete_fact(
+            fact = await self._ctx.store.delete_fact(
                 namespace, key, expected_version=expected_version, scope=principal.scope()
             )
         except ConflictError as exc:
             raise _explain(exc, namespace, key, expected_version or 0) from None
+        await self._ctx.changes.publish(fact_uri(namespace, key), facts_uri(namespace))
+        return fact
 
     async def list_facts(
         self,

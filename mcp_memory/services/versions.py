@@ -3,6 +3,8 @@
 Permissions: taking a snapshot and rolling back need write access to the namespace; branching needs
 read access to the namespace and write access to the new one; merging needs read access to the branch
 and write access to the target. Each also needs clearance for every item it copies or changes.
+Snapshots publish ``memory://snapshots/{namespace}``; rollback, branch and merge publish the changed
+namespace's ``memory://facts/{namespace}``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.facts import facts_uri
 from storage import PermissionDeniedError
 from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
 
-__all__ = ["SnapshotPage", "VersionService"]
+__all__ = ["SnapshotPage", "VersionService", "snapshots_uri"]
 
 GROUP = "snapshots"
+
+
+def snapshots_uri(namespace: str) -> str:
+    """``memory://snapshots/{namespace}``: a namespace's snapshots (published when one is taken)."""
+    return f"memory://snapshots/{namespace}"
 
 
 class SnapshotPage(BaseModel):
@@ -46,7 +54,9 @@ class VersionService:
         """Record the namespace's current state (O(1): a change-log position). Raises: PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
         self._need(principal, namespace, write=True)
-        return await self._ctx.store.create_snapshot(namespace, label, scope=principal.scope())
+        snapshot = await self._ctx.store.create_snapshot(namespace, label, scope=principal.scope())
+        await self._ctx.changes.publish(snapshots_uri(namespace))
+        return snapshot
 
     async def list_snapshots(
         self, principal: Principal, namespace: str, *, limit: int = 20, cursor: str | None = None
@@ -68,7 +78,9 @@ class VersionService:
         """
         self._ctx.require_group(principal, GROUP)
         self._need(principal, namespace, write=True)
-        return await self._ctx.store.rollback(namespace, snapshot_id, scope=principal.scope())
+        result = await self._ctx.store.rollback(namespace, snapshot_id, scope=principal.scope())
+        await self._ctx.changes.publish(facts_uri(namespace))
+        return result
 
     async def branch(
         self, principal: Principal, namespace: str, snapshot_id: str, new_namespace: str
@@ -82,7 +94,9 @@ class VersionService:
         self._ctx.require_group(principal, GROUP)
         self._need(principal, namespace, write=False)
         self._need(principal, new_namespace, write=True)
-        return await self._ctx.store.branch(namespace, snapshot_id, new_namespace, scope=principal.scope())
+        result = await self._ctx.store.branch(namespace, snapshot_id, new_namespace, scope=principal.scope())
+        await self._ctx.changes.publish(facts_uri(new_namespace))
+        return result
 
     async def merge(self, principal: Principal, branch: str, into: str) -> MergeResult:
         """Apply a branch's changes to its origin; facts changed on both sides are reported, not written.
@@ -94,4 +108,6 @@ class VersionService:
         self._ctx.require_group(principal, GROUP)
         self._need(principal, branch, write=False)
         self._need(principal, into, write=True)
-        return await self._ctx.store.merge(branch, into, scope=principal.scope())
+        result = await self._ctx.store.merge(branch, into, scope=principal.scope())
+        await self._ctx.changes.publish(facts_uri(into))
+        return result

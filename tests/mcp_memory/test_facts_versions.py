@@ -296,3 +296,28 @@ async def test_two_stdio_server_processes_racing_set_fact_get_one_success_and_on
     assert winners == [final["value"]]
     assert final["version"] == 2
     assert "Conflict: fact shared-case-9/owner is at version 2" in loser.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_subscriber_to_a_fact_hears_when_another_agent_changes_it(backend_settings: Settings) -> None:
+    async with (
+        Client(build_server(backend_settings, agent="triage")) as triage,
+        Client(build_server(backend_settings, agent="billing")) as billing,
+    ):
+        await call(triage, "set_fact", namespace="shared-deal", key="status", value="open")
+        uri = "memory://facts/shared-deal/status"
+        with anyio.fail_after(15):
+            async with triage.listen(resource_subscriptions=[uri]) as subscription:
+                await call(
+                    billing,
+                    "set_fact",
+                    namespace="shared-deal",
+                    key="status",
+                    value="held",
+                    expected_version=1,
+                )
+                async for event in subscription:
+                    assert getattr(event, "uri", None) == uri
+                    break
+        changed = await read_json(triage, uri)
+
+    assert (changed["value"], changed["version"]) == ("held", 2)
