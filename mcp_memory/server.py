@@ -4,10 +4,12 @@ once) and runs it over HTTP with a graceful shutdown.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Literal
 
 import anyio
@@ -16,6 +18,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import ListenHandler
 from pydantic import AnyHttpUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,7 +30,7 @@ from mcp_memory.config import ConfigError, Settings
 from mcp_memory.lifecycle import InFlightCalls
 from mcp_memory.resources import register_resources
 from mcp_memory.services import Service, open_service
-from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers
+from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
@@ -98,6 +101,7 @@ class _Parts:
     server: MCPServer[AppState]
     shared: _SharedService
     in_flight: InFlightCalls
+    listen: ListenHandler
 
 
 def build_server(
@@ -118,7 +122,8 @@ def build_server(
 async def serve_http(settings: Settings, *, transport: Literal["streamable-http", "sse"]) -> None:
     """Serve over HTTP on ``server.host:server.port`` until SIGTERM or SIGINT, then shut down gracefully.
 
-    Shutdown order: stop accepting connections; let open requests finish for up to
+    Shutdown order: stop accepting connections and end open ``subscriptions/listen`` streams gracefully;
+    let open requests finish for up to
     ``server.shutdown_grace_seconds`` (longer-lived streams are then cancelled); tool calls already
     running always finish, their writes committed (``InFlightCalls``); close the store; return.
 
@@ -140,7 +145,8 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
         log_level="warning",
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds),
     )
-    await _Uvicorn(config).serve()
+    loop = asyncio.get_running_loop()
+    await _Uvicorn(config, on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close)).serve()
     logger.info("mcp-memory stopped cleanly")
 
 
@@ -150,6 +156,15 @@ class _Uvicorn(uvicorn.Server):
     uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
     complete when ``serve`` returns, so the process exits normally (status 0).
     """
+
+    def __init__(self, config: uvicorn.Config, *, on_exit: Callable[[], object]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Start uvicorn's shutdown and call ``on_exit`` (from the signal handler: keep it thread-safe)."""
+        super().handle_exit(sig, frame)
+        self._on_exit()
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -212,12 +227,13 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
     register_all(server)
     register_resources(server)
     install_legacy_handlers(server, bridge)
+    listen = install_listen_handler(server, bridge)
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:
         return await _health(shared, in_flight)
 
-    return _Parts(server=server, shared=shared, in_flight=in_flight)
+    return _Parts(server=server, shared=shared, in_flight=in_flight, listen=listen)
 
 
 async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:

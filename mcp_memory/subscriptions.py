@@ -30,13 +30,14 @@ from mcp import types
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
+from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated, ServerEvent
 from mcp_types import INVALID_PARAMS
 
 from mcp_memory.services.changes import ChangeBus
 
-__all__ = ["ResourceChangeBridge", "install_legacy_handlers"]
+__all__ = ["ResourceChangeBridge", "install_legacy_handlers", "install_listen_handler"]
 
 logger = logging.getLogger("mcp_memory.subscriptions")
 
@@ -134,6 +135,20 @@ class ResourceChangeBridge:
         except Exception as exc:  # the connection ended: forget its subscriptions
             logger.debug("dropping legacy subscriptions of a closed connection: %r", exc)
             self._legacy.pop(connection, None)
+
+
+def install_listen_handler(server: MCPServer[Any], bridge: ResourceChangeBridge) -> ListenHandler:
+    """Serve ``subscriptions/listen`` with a ``ListenHandler`` the caller keeps (to ``close()`` it).
+
+    ``MCPServer(subscriptions=bridge)`` registers its own instance but does not expose it; replacing it
+    with this one lets a shutdown end every open listen stream gracefully (the client's loop ends)
+    instead of cutting it after the grace period.
+    """
+    handler = ListenHandler(bridge)
+    server._lowlevel_server.add_request_handler(
+        "subscriptions/listen", types.SubscriptionsListenRequestParams, handler
+    )
+    return handler
 
 
 def install_legacy_handlers(server: MCPServer[Any], bridge: ResourceChangeBridge) -> None:

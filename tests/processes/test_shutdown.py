@@ -118,9 +118,10 @@ async def test_sigterm_with_open_subscriptions_exits_cleanly_and_closes_the_stor
         room = await triage.call_tool("create_room", {"name": "idle"})
         assert room.structured_content is not None
         uri = f"memory://rooms/{room.structured_content['room_id']}"
-        async with triage.listen(resource_subscriptions=[uri]):
+        async with triage.listen(resource_subscriptions=[uri]) as sub:
             server.signal(signal.SIGTERM)
             with anyio.fail_after(STOP_SECONDS):
+                assert [event async for event in sub] == []  # ended gracefully, not dropped
                 assert await server.process.wait() == 0
     if backend == "sqlite":
         wal = settings.data_dir / "memory.db-wal"
