@@ -4,7 +4,7 @@ Lexical: the query's terms (``storage.text.query_terms``) are OR-ed into one ``t
 ...)`` (each term quoted as a phrase), matched against ``search_docs.tsv`` through its GIN index and
 ranked by ``ts_rank_cd`` (cover density; Clarke et al. 2000), ties by ``(item_type, item_id)``.
 Vector: see ``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
-``EXACT_BELOW_ROWS`` documents is ranked exactly instead (see ``SearchMixin.search``). Both lists see the
+``EXACT_BELOW_ROWS`` documents is ranked exactly by pgvector in the server (no index scan). Both lists see the
 same WHERE clause (every filter and the
 scope, ``storage.postgres.filters``), take ``CANDIDATES_PER_LIST`` items, and meet in
 ``storage.ranking.fuse``. Everything is read in one REPEATABLE READ read-only transaction, so the records
@@ -33,12 +33,12 @@ __all__ = ["CANDIDATES_PER_LIST", "EXACT_BELOW_ROWS", "SearchMixin", "tsquery_te
 #: Candidates taken from each list before fusion: ``max(50, 5 * limit)`` (limit <= 100, so <= 500).
 CANDIDATES_PER_LIST = 50
 
-#: In ``pgvector-hnsw`` mode, filters leaving fewer documents than this are ranked exactly. Measured on
-#: pgvector 0.8.1 / PG 18, 10k x 384 (bench/backends.py): a filter matching nothing cost the iterative
-#: HNSW scan 36 ms against 22 ms exact, and an iterative scan stops after ``hnsw.max_scan_tuples``
-#: (20,000) visited tuples, so on a large store a very selective filter could miss matching rows; exact
-#: ranking of <= 2,000 rows costs a few ms and misses nothing. Counting stops at this many rows.
-EXACT_BELOW_ROWS = 2_000
+#: In ``pgvector-hnsw`` mode, filters leaving fewer documents than this are ranked exactly (sequential
+#: scan, pgvector distance in the server). An iterative HNSW scan stops after ``hnsw.max_scan_tuples``
+#: (20,000) visited tuples, so on a large store a very selective filter could miss matching rows, and a
+#: filter matching almost nothing makes it walk the graph for little (pgvector 0.8.1 / PG 18, 10k x 384:
+#: 36 ms iterative against 22 ms exact). Counting stops at this many rows.
+EXACT_BELOW_ROWS = 500
 
 
 def tsquery_text(query: str) -> str | None:
@@ -110,10 +110,9 @@ class SearchMixin(PostgresCore):
             if query_blob is not None:
                 p = Params()
                 where = search_conditions(request, scope, p)
-                if self._vectors.mode == "pgvector-hnsw" and await _at_least(
-                    conn, where, p.values, self.exact_below_rows
-                ):
+                if self._vectors.mode == "pgvector-hnsw":
                     assert self._dimensions is not None
+                    selective = not await _at_least(conn, where, p.values, self.exact_below_rows)
                     vector = await hnsw_candidates(
                         conn,
                         where,
@@ -123,6 +122,7 @@ class SearchMixin(PostgresCore):
                         dimensions=self._dimensions,
                         support=self._vectors,
                         filtered=bool(p.values) or not request.include_memories or request.include_events,
+                        exact=selective,
                     )
                 else:
                     vector = await exact_candidates(conn, where, p.values, query_blob, k)

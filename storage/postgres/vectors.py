@@ -9,8 +9,8 @@ Modes (``describe()["vector_mode"]``):
 
 - ``pgvector-hnsw``: approximate nearest neighbours through the index. Filters stay correct: with
   pgvector >= 0.8 the scan is iterative (``hnsw.iterative_scan = relaxed_order``, re-sorted here by
-  exact distance); with older pgvector a filtered query runs exactly (index scans disabled). A filter
-  that leaves few documents (``storage.postgres.search.EXACT_BELOW_ROWS``) is ranked exactly instead.
+  exact distance); with older pgvector a filtered query runs exactly (index scans disabled), and so does
+  a filter that leaves few documents (``storage.postgres.search.EXACT_BELOW_ROWS``).
 - ``exact-fallback``: the filtered ``(id, embedding)`` rows are fetched and ranked exactly by cosine
   similarity with NumPy (a matrix-vector product); linear in the number of filtered rows.
 """
@@ -167,15 +167,19 @@ async def hnsw_candidates(
     dimensions: int,
     support: VectorSupport,
     filtered: bool,
+    exact: bool = False,
 ) -> list[Candidate]:
-    """Top ``k`` documents through the HNSW index, filters applied during the scan (see module doc)."""
+    """Top ``k`` documents through the HNSW index, filters applied during the scan (see module doc).
+
+    With ``exact`` (a selective filter) the index is not used: pgvector ranks the filtered rows exactly.
+    """
     dims = int(dimensions)
     async with conn.transaction():
         await conn.execute(f"SET LOCAL hnsw.ef_search = {max(40, min(1000, 2 * k))}")
-        if support.iterative_scan:
-            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-        elif filtered:
+        if exact or (filtered and not support.iterative_scan):
             await conn.execute("SET LOCAL enable_indexscan = off")
+        elif support.iterative_scan:
+            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         placeholder = f"${len(params) + 1}"
         rows = await conn.fetch(
             f"SELECT item_type, item_id, item_at, importance,"
