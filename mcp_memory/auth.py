@@ -17,7 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from storage import Scope
 from storage.models import Sensitivity
 
-__all__ = ["ACCESS_SCOPE", "TOOL_GROUPS", "AgentPolicy", "Principal", "StaticTokenVerifier"]
+__all__ = [
+    "ACCESS_SCOPE",
+    "OPERATOR_GROUPS",
+    "TOOL_GROUPS",
+    "AgentPolicy",
+    "Principal",
+    "StaticTokenVerifier",
+    "default_tool_groups",
+]
 
 #: The OAuth scope every accepted token carries.
 ACCESS_SCOPE = "memory"
@@ -34,7 +42,16 @@ TOOL_GROUPS = (
     "alerts",
     "facts",
     "snapshots",
+    "audit",
 )
+
+#: Groups only operators get: an agent has them only when its policy lists them explicitly.
+OPERATOR_GROUPS = frozenset({"audit"})
+
+
+def default_tool_groups() -> list[str]:
+    """Every tool group except the operator groups (the default of ``AgentPolicy.tool_groups``)."""
+    return [g for g in TOOL_GROUPS if g not in OPERATOR_GROUPS]
 
 
 class AgentPolicy(BaseModel):
@@ -44,7 +61,8 @@ class AgentPolicy(BaseModel):
         read_namespaces: namespace patterns the agent may read.
         write_namespaces: namespace patterns the agent may write.
         clearance: highest sensitivity the agent may read or write.
-        tool_groups: tool groups the agent may call (see ``TOOL_GROUPS``).
+        tool_groups: tool groups the agent may call (see ``TOOL_GROUPS``; default: all but the
+            operator groups such as ``audit``).
         may_escalate: whether it may create escalations.
         may_resolve_escalations: whether it may acknowledge and resolve escalations.
     """
@@ -54,7 +72,7 @@ class AgentPolicy(BaseModel):
     read_namespaces: list[str] = Field(default_factory=lambda: ["agent-{agent}", "shared-*"])
     write_namespaces: list[str] = Field(default_factory=lambda: ["agent-{agent}", "shared-*"])
     clearance: Sensitivity = Sensitivity.CONFIDENTIAL
-    tool_groups: list[str] = Field(default_factory=lambda: list(TOOL_GROUPS))
+    tool_groups: list[str] = Field(default_factory=default_tool_groups)
     may_escalate: bool = True
     may_resolve_escalations: bool = True
 

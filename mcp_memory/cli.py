@@ -1,4 +1,4 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import typer
@@ -149,3 +151,78 @@ def migrate(config: ConfigOption = None) -> None:
         err.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(1) from None
     typer.echo(f"schema version {version}")
+
+
+_RELATIVE = re.compile(r"^(\d+)\s*([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_since(value: str, now: datetime | None = None) -> datetime:
+    """``--since`` as a UTC time: ISO 8601 (``2026-11-25T10:00``, UTC when no offset) or a span back
+    from now (``30m``, ``2h``, ``7d``).
+
+    Raises:
+        typer.BadParameter: neither form.
+    """
+    match = _RELATIVE.match(value.strip())
+    if match:
+        span = timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        return (now or datetime.now(UTC)) - span
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise typer.BadParameter("use ISO 8601 (2026-11-25T10:00) or a span such as 30m, 2h, 7d") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@app.command()
+def audit(
+    config: ConfigOption = None,
+    agent: Annotated[str | None, typer.Option("--agent", "-a", help="Only calls by this agent.")] = None,
+    tool: Annotated[str | None, typer.Option("--tool", help="Only this tool name or resource URI.")] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Only calls that touched this id.")] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="Only failed calls.")] = False,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this time: ISO 8601, or a span back (30m, 2h, 7d).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=500, help="At most this many rows.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead of a table.")] = False,
+) -> None:
+    """Show the audit log (who called which tool or read which resource), newest first."""
+    from rich.table import Table
+
+    from storage import AuditFilter, AuditOutcome, StorageError, open_store
+
+    settings = _settings(config)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    filters = AuditFilter(
+        agent=agent,
+        name=tool,
+        item_id=item,
+        outcome=AuditOutcome.ERROR if errors else None,
+        since=parse_since(since) if since else None,
+    )
+
+    async def run() -> list[Any]:
+        store = await open_store(settings.storage_url)
+        try:
+            return (await store.list_audit(filters, limit=limit)).items
+        finally:
+            await store.close()
+
+    try:
+        records = anyio.run(run)
+    except StorageError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    if as_json:
+        for record in records:
+            typer.echo(record.model_dump_json())
+        return
+    table = Table("seq", "at (UTC)", "agent", "kind", "tool / resource", "ids", "outcome", "ms")
+    for r in records:
+        outcome = "ok" if r.error_type is None else f"[red]{r.error_type}[/red]"
+        ids = ", ".join(r.ids[:4]) + (f" +{len(r.ids) - 4}" if len(r.ids) > 4 else "")
+        at = r.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        table.add_row(str(r.seq), at, r.agent, r.kind, r.name, ids, outcome, f"{r.duration_ms:.1f}")
+    Console().print(table)

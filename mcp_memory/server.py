@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -16,10 +17,12 @@ import anyio
 import uvicorn
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import ListenHandler
-from pydantic import AnyHttpUrl
+from mcp_types import InputRequiredResult
+from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,8 +35,9 @@ from mcp_memory.resources import register_resources
 from mcp_memory.services import Service, open_service
 from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
 from mcp_memory.tools import register_all
-from mcp_memory.tools._common import AppState
+from mcp_memory.tools._common import AppState, audit_call
 from storage import StorageError
+from storage.models import utc_now
 
 __all__ = ["INSTRUCTIONS", "build_server", "serve_http"]
 
@@ -94,6 +98,42 @@ class _SharedService:
                     stack, self._stack, self._service = self._stack, None, None
                     with anyio.CancelScope(shield=True):
                         await stack.aclose()
+
+
+class AuditedServer(MCPServer[AppState]):
+    """``MCPServer`` whose every resource read is audited (tools are audited by ``tool_errors``).
+
+    The record names the URI read and the ids in it: the path segments after each collection name
+    (``memory://rooms/r1/events`` touches ``r1``).
+    """
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        """Read a resource (see ``MCPServer.read_resource``) and audit the read."""
+        started, started_at = time.perf_counter(), utc_now()
+        error: BaseException | None = None
+        try:
+            return await super().read_resource(uri, context)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            await audit_call(
+                context,
+                kind="resource",
+                name=str(uri),
+                ids=_uri_ids(str(uri)),
+                error=error,
+                started=started,
+                started_at=started_at,
+            )
+
+
+def _uri_ids(uri: str) -> list[str]:
+    """Ids in a resource URI: every second segment after the scheme (``rooms/{id}/events`` -> ``[id]``)."""
+    segments = [s for s in uri.split("://", 1)[-1].split("/") if s]
+    return segments[1::2]
 
 
 @dataclass
@@ -213,7 +253,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
             ),
         }
 
-    server: MCPServer[AppState] = MCPServer(
+    server: MCPServer[AppState] = AuditedServer(
         name="mcp-memory",
         title="mcp-memory",
         version=__version__,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import errors, models, models_alerts, models_facts, models_graph, models_versions
+from storage import errors, models, models_alerts, models_audit, models_facts, models_graph, models_versions
 from storage.alerts_contract import AlertStore
 from storage.base import MemoryStore, Scope
 from storage.errors import (
@@ -24,14 +24,19 @@ from storage.errors import (
     StorageError,
 )
 from storage.graph_contract import GraphStore
+from storage.models_audit import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord
 
 __all__ = [
     "AlertStore",
+    "AuditFilter",
+    "AuditOutcome",
+    "AuditRecord",
     "BackendUnavailableError",
     "ConflictError",
     "GraphStore",
     "InvalidInputError",
     "MemoryStore",
+    "NewAuditRecord",
     "NotFoundError",
     "PermissionDeniedError",
     "SchemaVersionError",
@@ -40,6 +45,7 @@ __all__ = [
     "errors",
     "models",
     "models_alerts",
+    "models_audit",
     "models_facts",
     "models_graph",
     "models_versions",

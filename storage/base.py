@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.alerts_contract import AlertStore
+from storage.audit_contract import AuditStore
 from storage.changes_contract import ChangeFeedStore
 from storage.errors import InvalidInputError
 from storage.facts_contract import FactStore
@@ -142,7 +143,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
-class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedStore, abc.ABC):
+class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedStore, AuditStore, abc.ABC):
     """Async storage contract of mcp-memory.
 
     Use as an async context manager or call ``close()``; ``storage.open_store(url)`` returns an opened,

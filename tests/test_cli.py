@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -56,3 +57,54 @@ def test_a_bad_config_fails_naming_the_key(tmp_path: Path) -> None:
     result = runner.invoke(app, ["doctor", "--config", str(config)])
     assert result.exit_code == 2
     assert "storage.busy_timeout_seconds" in result.output
+
+
+def test_audit_shows_the_calls_of_a_session_and_filters_them(tmp_path: Path) -> None:
+    """A real stdio session writes the log; ``mcp-memory audit`` (a real process) prints it."""
+    from mcp_memory.cli import parse_since
+
+    config = tmp_path / "team.toml"
+    config.write_text('data_dir = "data"\n[embedder]\nprovider = "none"\n')
+    script = (
+        "import anyio, sys\n"
+        "from mcp import Client, StdioServerParameters\n"
+        "async def main():\n"
+        "    params = StdioServerParameters(command=sys.executable, args=['-m', 'mcp_memory', 'serve',"
+        f" '--config', {str(config)!r}, '--agent', 'billing'])\n"
+        "    async with Client(params) as c:\n"
+        "        await c.call_tool('create_room', {'room_id': 'room-cli-1'})\n"
+        "        await c.call_tool('list_events', {'room_id': 'room-missing'})\n"
+        "anyio.run(main)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120, capture_output=True)
+
+    def audit(*args: str) -> list[dict[str, object]]:
+        result = subprocess.run(
+            [sys.executable, "-m", "mcp_memory", "audit", "--config", str(config), "--json", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    everything = audit()
+    assert [(r["agent"], r["name"], r["outcome"]) for r in everything] == [
+        ("billing", "list_events", "error"),
+        ("billing", "create_room", "ok"),
+    ]
+    assert [r["name"] for r in audit("--errors")] == ["list_events"]
+    assert [r["name"] for r in audit("--item", "room-cli-1")] == ["create_room"]
+    assert audit("--agent", "triage") == []
+    assert len(audit("--since", "1h", "--limit", "1")) == 1
+    table = subprocess.run(
+        [sys.executable, "-m", "mcp_memory", "audit", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert "create_room" in table.stdout
+    assert "NotFoundError" in table.stdout
+    assert parse_since("2026-11-25T10:00").isoformat() == "2026-11-25T10:00:00+00:00"

@@ -1,7 +1,7 @@
 """The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
-``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``); every method takes the calling ``Principal``
+``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``); every method takes the calling ``Principal``
 first. ``changes`` is the change bus: writes publish the resource URIs they changed, and anyone may
 ``await service.changes.publish(uri)`` (see ``services/changes.py``). Use it in-process::
 
@@ -19,6 +19,7 @@ from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import make_embedder
 from mcp_memory.services.alerts import AlertService
+from mcp_memory.services.audit import AuditService
 from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import EmbeddingGate
@@ -60,6 +61,7 @@ class Service:
         self.alerts = AlertService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
+        self.audit = AuditService(ctx)
 
     @property
     def store(self) -> MemoryStore:

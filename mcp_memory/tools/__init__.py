@@ -11,6 +11,7 @@ from mcp.server.mcpserver import MCPServer
 
 from mcp_memory.tools import (
     alerts,
+    audit,
     escalations,
     events,
     facts,
@@ -27,5 +28,17 @@ __all__ = ["register_all"]
 
 def register_all(server: MCPServer[Any]) -> None:
     """Register every tool area on ``server``."""
-    for area in (rooms, events, identities, memories, tasks, escalations, graph, alerts, facts, versions):
+    for area in (
+        rooms,
+        events,
+        identities,
+        memories,
+        tasks,
+        escalations,
+        graph,
+        alerts,
+        facts,
+        versions,
+        audit,
+    ):
         area.register(server)

@@ -20,6 +20,7 @@ import asyncpg
 from storage.changes_contract import TopicListener, check_topics
 from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import AlertsMixin
+from storage.postgres.audit import AuditMixin
 from storage.postgres.errors import map_driver_errors
 from storage.postgres.escalations import EscalationsMixin
 from storage.postgres.events import EventsMixin
@@ -53,6 +54,7 @@ class PostgresStore(
     EscalationsMixin,
     GraphMixin,
     AlertsMixin,
+    AuditMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

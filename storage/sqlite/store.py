@@ -43,7 +43,8 @@ from storage.models import (
     TaskUpdate,
     Visibility,
 )
-from storage.sqlite import escalations, events, identities, memories, meta, rooms, search, tasks
+from storage.models_audit import AuditFilter, AuditRecord, NewAuditRecord
+from storage.sqlite import audit, escalations, events, identities, memories, meta, rooms, search, tasks
 from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin
 from storage.sqlite.facts import FactsMixin
@@ -356,6 +357,16 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
         self, task_id: str, agent: str, *, expected_version: int | None = None
     ) -> TaskRecord:
         return await self._db.write(tasks.claim_task, task_id, agent, expected_version)
+
+    # --- audit log -----------------------------------------------------------------------------------
+
+    async def append_audit(self, record: NewAuditRecord) -> AuditRecord:
+        return await self._db.write(audit.append_audit, record)
+
+    async def list_audit(
+        self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+    ) -> Page[AuditRecord]:
+        return await self._db.read(audit.list_audit, filters, clamp_limit(limit), cursor)
 
     # --- escalations ---------------------------------------------------------------------------------
 

@@ -7,6 +7,9 @@ import json
 import pytest
 from mcp import Client
 
+from mcp_memory.config import Settings
+from mcp_memory.server import build_server
+
 pytestmark = pytest.mark.anyio
 
 EXPECTED: dict[str, set[str]] = {
@@ -97,6 +100,7 @@ EXPECTED: dict[str, set[str]] = {
     "rollback_namespace": {"namespace", "snapshot_id"},
     "branch_namespace": {"namespace", "snapshot_id", "new_namespace"},
     "merge_branch": {"branch", "into"},
+    "query_audit_log": {"agent", "tool", "item_id", "outcome", "kind", "since", "limit", "cursor"},
 }
 
 READ_ONLY = {
@@ -112,6 +116,7 @@ READ_ONLY = {
     "list_facts",
     "fact_history",
     "list_snapshots",
+    "query_audit_log",
 }
 DESTRUCTIVE = {"forget", "delete_fact", "rollback_namespace"}
 
@@ -142,5 +147,14 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     # whole list (output schemas are ~60% of it) is held under ~13k tokens. Guards against growth.
     # Graph and alert tools (7) measured +5,694 input and +18,828 total characters: budgets raised by that.
     # Facts and snapshot tools (10) measured +6,020 input and +18,395 total characters: raised by that.
-    assert inputs < 20_000 + 5_700 + 6_100
-    assert size < 52_000 + 18_900 + 18_400
+    # query_audit_log measured +1,433 input and +3,030 total characters (1,403 of them its output schema).
+    assert inputs < 20_000 + 5_700 + 6_100 + 1_500
+    assert size < 52_000 + 18_900 + 18_400 + 3_100
+
+
+def test_every_tool_is_wrapped_by_the_audit_hook(settings: Settings) -> None:
+    """``@tool_errors`` is where every call is audited: a tool without it would escape the audit log."""
+    server = build_server(settings, agent="triage")
+    tools = server._tool_manager.list_tools()
+    assert tools
+    assert [t.name for t in tools if not getattr(t.fn, "__audited__", False)] == []

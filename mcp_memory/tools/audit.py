@@ -1,0 +1,41 @@
+"""Audit tool: operators read the append-only log of tool calls and resource reads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from pydantic import Field
+
+from mcp_memory.services.audit import AuditPage
+from mcp_memory.tools._common import READ, caller, tool_errors
+from storage import AuditFilter, AuditOutcome
+
+
+def register(server: MCPServer[Any]) -> None:
+    """Register the audit tool on ``server``."""
+
+    @server.tool(annotations=READ)
+    @tool_errors
+    async def query_audit_log(
+        ctx: Context[Any, Any],
+        agent: Annotated[str | None, Field(description="Only calls by this agent.", max_length=128)] = None,
+        tool: Annotated[
+            str | None, Field(description="Only this tool name or resource URI.", max_length=512)
+        ] = None,
+        item_id: Annotated[
+            str | None, Field(description="Only calls that touched this id.", max_length=128)
+        ] = None,
+        outcome: AuditOutcome | None = None,
+        kind: Literal["tool", "resource"] | None = None,
+        since: Annotated[datetime | None, Field(description="From this time (UTC ISO 8601).")] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+        cursor: Annotated[str | None, Field(max_length=200)] = None,
+    ) -> AuditPage:
+        """Operators: see who called which tool or read which resource, newest first (audit log)."""
+        service, me = caller(ctx)
+        filters = AuditFilter(
+            agent=agent, name=tool, item_id=item_id, outcome=outcome, kind=kind, since=since
+        )
+        return await service.audit.query(me, filters, limit=limit, cursor=cursor)
