@@ -13,6 +13,11 @@ General guarantees of every method:
 - Reads that return many items are bounded by ``limit`` and paginated by an opaque cursor.
 - Items outside the caller's ``Scope`` MUST be filtered inside the query (never after a top-k cut), so a
   search never returns, counts or ranks them; a read of one such item raises ``NotFoundError``.
+- Rooms live in a namespace (``Room.namespace``) under the same rules as memories: a room, its events,
+  its conversation state and its escalations are visible only when the scope reads the room's
+  namespace (and events only up to the scope's clearance); appending, handing off, changing the state
+  or closing needs the namespace to be writable, else ``PermissionDeniedError`` and nothing changes.
+  ``scope=None`` means unrestricted (operators, migrations, the store used as a library).
 """
 
 from __future__ import annotations
@@ -187,22 +192,32 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
     # --- rooms ---------------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def create_room(self, room: NewRoom) -> Room:
-        """Create a room (status open, empty state, ``last_event_index`` 0).
+    async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
+        """Create a room (status open, empty state, ``last_event_index`` 0) in ``room.namespace``.
 
         Raises:
+            PermissionDeniedError: the namespace is not writable in ``scope``.
             ConflictError: ``room.room_id`` is taken.
         """
 
     @abc.abstractmethod
-    async def get_room(self, room_id: str) -> Room:
-        """Return a room. Raises: NotFoundError."""
+    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        """Return a room. Raises: NotFoundError (also when its namespace is not readable in ``scope``)."""
 
     @abc.abstractmethod
     async def list_rooms(
-        self, *, status: RoomStatus | None = None, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        *,
+        status: RoomStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Room]:
-        """List rooms, newest first (by ``created_at`` then id). Raises: InvalidInputError (bad cursor)."""
+        """List rooms readable in ``scope``, newest first (by ``created_at`` then id).
+
+        Raises:
+            InvalidInputError: bad cursor.
+        """
 
     @abc.abstractmethod
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
@@ -213,8 +228,13 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         """
 
     @abc.abstractmethod
-    async def close_room(self, room_id: str) -> Room:
-        """Close a room (idempotent); closed rooms refuse new events. Raises: NotFoundError."""
+    async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        """Close a room (idempotent); closed rooms refuse new events.
+
+        Raises:
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
+        """
 
     @abc.abstractmethod
     async def update_conversation_state(
@@ -224,19 +244,27 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         phase: str | None = None,
         active_agent: str | None = None,
         expected_version: int | None = None,
+        scope: Scope | None = None,
     ) -> ConversationState:
         """Set the phase and/or active agent of a room's conversation state (``None`` leaves a field).
 
         The state's version grows by one. With ``expected_version``, a stale version changes nothing.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
             ConflictError: ``expected_version`` differs from the current version (carries it).
         """
 
     @abc.abstractmethod
     async def record_handoff(
-        self, room_id: str, *, to_agent: str, by_agent: str, reason: str | None = None
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
     ) -> tuple[ConversationState, Event]:
         """Hand the room to ``to_agent`` in one transaction.
 
@@ -244,7 +272,8 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         type ``handoff`` (visibility ``agents``, metadata ``{"from_agent", "to_agent", "reason"}``).
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
             ConflictError: the room is closed.
         """
 
@@ -300,24 +329,31 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
     # --- events --------------------------------------------------------------------------------------
 
     @abc.abstractmethod
-    async def append_event(self, event: NewEvent, embedding: Sequence[float] | None = None) -> AppendResult:
+    async def append_event(
+        self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> AppendResult:
         """Append an event to a room's timeline.
 
         The new event's ``index`` is the room's ``last_event_index + 1``: indexes MUST stay monotonic and
         gapless under any number of concurrent writers (threads, processes, machines). With an
         ``idempotency_key`` already used in this room, the first event is returned with ``created=False``
         and nothing is written. ``embedding`` (float32[dimensions], L2-normalised) makes the event
-        searchable by meaning.
+        searchable by meaning. With a ``scope``, the room must be readable (else ``NotFoundError``) and
+        writable, and the event's sensitivity within its clearance (else ``PermissionDeniedError``),
+        checked before the idempotency key so a denied writer learns nothing of earlier events.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room (readable in ``scope``).
+            PermissionDeniedError: the room's namespace is not writable, or the sensitivity is above the
+                clearance of ``scope``.
             ConflictError: the room is closed.
             InvalidInputError: the embedding's size differs from the store's.
         """
 
     @abc.abstractmethod
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
-        """Return one event. Raises: NotFoundError (also when above the scope's clearance)."""
+        """Return one event. Raises: NotFoundError (also when above the scope's clearance or in a room
+        whose namespace the scope does not read)."""
 
     @abc.abstractmethod
     async def list_events(
@@ -338,7 +374,7 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         ``visibility`` and ``types`` keep only matching events; the scope drops events above its clearance.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room, or its namespace is not readable in ``scope``.
         """
 
     # --- identities ----------------------------------------------------------------------------------
@@ -500,8 +536,12 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         """
 
     @abc.abstractmethod
-    async def get_escalation(self, escalation_id: str) -> Escalation:
-        """Return an escalation with its handoff package. Raises: NotFoundError."""
+    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
+        """Return an escalation with its handoff package.
+
+        Raises:
+            NotFoundError: no such escalation, or its room's namespace is not readable in ``scope``.
+        """
 
     @abc.abstractmethod
     async def list_escalations(
@@ -512,8 +552,9 @@ class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedSto
         queue: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Escalation]:
-        """List escalations, newest first. Raises: InvalidInputError (bad cursor)."""
+        """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
 
     @abc.abstractmethod
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:

@@ -23,6 +23,7 @@ __all__ = [
     "AppendResult",
     "ChannelBinding",
     "ConversationState",
+    "DEFAULT_ROOM_NAMESPACE",
     "Escalation",
     "EscalationStatus",
     "Event",
@@ -59,6 +60,9 @@ T = TypeVar("T")
 #: ``shared-customer-context``). Scope patterns add ``*`` as a wildcard (``shared-*``).
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,127}$"
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
+
+#: Namespace of a room created without one. Shared: the default policy reads and writes ``shared-*``.
+DEFAULT_ROOM_NAMESPACE = "shared-rooms"
 
 
 def utc_now() -> datetime:
@@ -174,18 +178,27 @@ class ConversationState(_Record):
 
 
 class NewRoom(_Record):
-    """A room to create. ``room_id`` is generated (``room_…``) when omitted."""
+    """A room to create. ``room_id`` is generated (``room_…``) when omitted.
+
+    ``namespace``: who may see the room and its events, with the same rules as memories: an agent reads
+    the room's events when its scope reads the namespace, and appends when its scope writes it.
+    """
 
     room_id: Id | None = None
+    namespace: Namespace = DEFAULT_ROOM_NAMESPACE
     name: str | None = Field(default=None, max_length=200)
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_by: str | None = None
 
 
 class Room(_Record):
-    """One conversation. ``last_event_index`` is the index of its newest event (0 when empty)."""
+    """One conversation. ``last_event_index`` is the index of its newest event (0 when empty).
+
+    ``namespace`` governs who may read the room and its events (see ``NewRoom``).
+    """
 
     room_id: str
+    namespace: str = DEFAULT_ROOM_NAMESPACE
     name: str | None
     status: RoomStatus
     metadata: dict[str, Any]

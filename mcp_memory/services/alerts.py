@@ -66,7 +66,7 @@ class AlertService:
                 f"unknown agent(s) {', '.join(unknown)}: send to one of {', '.join(sorted(known))}"
             )
         if room_id is not None:
-            await self._ctx.store.get_room(room_id)
+            await self._ctx.store.get_room(room_id, scope=principal.scope())  # hidden rooms: NotFound
         return await self._ctx.store.send_alert(
             NewAlert(
                 sender=principal.agent,

@@ -1,4 +1,9 @@
-"""Escalations: hand a room to a human with a frozen handoff package."""
+"""Escalations: hand a room to a human with a frozen handoff package.
+
+An escalation is visible to the agents that may read its room (the store applies the scope in SQL).
+Its package is frozen with everything the room held; a reader gets it cut to its own scope (events
+above its clearance, memories in namespaces it does not read or above its clearance are left out).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
 from storage import ConflictError, PermissionDeniedError
-from storage.models import Escalation, EscalationStatus, NewEscalation
+from storage.models import Escalation, EscalationStatus, Memory, NewEscalation
 
 __all__ = ["EscalationService"]
 
@@ -36,13 +41,14 @@ class EscalationService:
 
         Raises:
             PermissionDeniedError: the caller's policy does not allow escalating.
-            NotFoundError: no such room.
+            NotFoundError: no such room the caller may read.
         """
         self._ctx.require_group(principal, GROUP)
         if not principal.policy.may_escalate:
             raise PermissionDeniedError(
                 f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
             )
+        await self._ctx.store.get_room(room_id, scope=principal.scope())
         escalation = await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
@@ -55,12 +61,13 @@ class EscalationService:
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
         await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))
-        return escalation
+        return visible_to(principal, escalation)
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
-        """Return an escalation with its full handoff package. Raises: NotFoundError."""
+        """Return an escalation with its handoff package (cut to the caller's scope). Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_escalation(escalation_id)
+        found = await self._ctx.store.get_escalation(escalation_id, scope=principal.scope())
+        return visible_to(principal, found)
 
     async def list_escalations(
         self,
@@ -76,9 +83,10 @@ class EscalationService:
         self._ctx.require_group(principal, GROUP)
         limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_escalations(
-            status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor
+            status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor, scope=principal.scope()
         )
-        return EscalationPage(escalations=[summarize(e) for e in page.items], next_cursor=page.next_cursor)
+        summaries = [summarize(visible_to(principal, e)) for e in page.items]
+        return EscalationPage(escalations=summaries, next_cursor=page.next_cursor)
 
     async def acknowledge(self, principal: Principal, escalation_id: str) -> Escalation:
         """Take an open escalation (status ``acknowledged``).
@@ -88,11 +96,12 @@ class EscalationService:
             NotFoundError, ConflictError: unknown, or not open.
         """
         self._require_handler(principal)
+        await self._ctx.store.get_escalation(escalation_id, scope=principal.scope())
         escalation = await self._explain(
             self._ctx.store.acknowledge_escalation(escalation_id, principal.agent)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return escalation
+        return visible_to(principal, escalation)
 
     async def resolve(self, principal: Principal, escalation_id: str, resolution: str) -> Escalation:
         """Close an escalation with a resolution note.
@@ -102,11 +111,12 @@ class EscalationService:
             NotFoundError, ConflictError: unknown, or already resolved.
         """
         self._require_handler(principal)
+        await self._ctx.store.get_escalation(escalation_id, scope=principal.scope())
         escalation = await self._explain(
             self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return escalation
+        return visible_to(principal, escalation)
 
     def _require_handler(self, principal: Principal) -> None:
         self._ctx.require_group(principal, GROUP)
@@ -131,6 +141,32 @@ class EscalationService:
                 + ": list_escalations shows the open ones",
                 current=current,
             ) from None
+
+
+def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
+    """The escalation with its package cut to what ``principal`` may read.
+
+    Events above the caller's clearance, and observation/decision memories and facts in namespaces it does
+    not read or above its clearance, are left out; the room, open tasks and customer identity stay.
+    """
+    scope = principal.scope()
+    ceiling = scope.max_sensitivity.level
+    package = escalation.handoff
+
+    def readable(memory: Memory) -> bool:
+        return scope.can_read(memory.namespace) and memory.sensitivity.level <= ceiling
+
+    cut = package.model_copy(
+        update={
+            "events": [e for e in package.events if e.sensitivity.level <= ceiling],
+            "observations": [m for m in package.observations if readable(m)],
+            "decisions": [m for m in package.decisions if readable(m)],
+            "facts": [
+                f for f in package.facts if scope.can_read(f.namespace) and f.sensitivity.level <= ceiling
+            ],
+        }
+    )
+    return escalation.model_copy(update={"handoff": cut})
 
 
 def summarize(escalation: Escalation) -> EscalationSummary:

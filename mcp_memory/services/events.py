@@ -11,7 +11,7 @@ from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import EventPage, StoredEvent
-from storage import InvalidInputError
+from storage import InvalidInputError, PermissionDeniedError
 from storage.indexing import event_head, sender_label
 from storage.models import EventSource, NewEvent, Sensitivity, Visibility, utc_now
 
@@ -47,15 +47,22 @@ class EventService:
         contact) and joins the room as its ``customer`` participant if the room has none yet.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room the caller may read.
             ConflictError: the room is closed.
-            PermissionDeniedError: ``sensitivity`` above the caller's clearance.
+            PermissionDeniedError: ``sensitivity`` above the caller's clearance, or the room's namespace
+                is not writable for the caller (nothing is written, no identity is created).
             InvalidInputError: a sender address without channel type, or a malformed address.
         """
         self._ctx.require_group(principal, GROUP)
         self._ctx.require_clearance(principal, sensitivity)
         store = self._ctx.store
-        room = await store.get_room(room_id)
+        scope = principal.scope()
+        room = await store.get_room(room_id, scope=scope)
+        if not scope.can_write(room.namespace):  # checked before the sender's identity is resolved
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may read room {room_id!r} but not write to it (namespace "
+                f"{room.namespace!r}; writable: {', '.join(scope.write_namespaces) or 'none'})"
+            )
         identity_id = None
         sender = sender_label(None, None, principal.agent)
         channel = normalize_channel_type(channel_type) if channel_type else None
@@ -81,7 +88,7 @@ class EventService:
         # The vector is of the event's indexed head (date, sender, content): see storage.indexing.
         head = event_head(content, sender=sender, occurred_at=new.occurred_at or occurred_at)
         embedding = await self._ctx.embeddings.embed_document(head)
-        result = await store.append_event(new, embedding)
+        result = await store.append_event(new, embedding, scope=scope)
         if identity_id is not None and result.created:
             participants = await store.list_participants(room_id, include_left=True)
             if not any(p.role == "customer" for p in participants):

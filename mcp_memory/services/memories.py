@@ -62,7 +62,7 @@ class MemoryService:
                 f"{', '.join(scope.write_namespaces)}"
             )
         if room_id is not None:
-            await self._ctx.store.get_room(room_id)
+            await self._ctx.store.get_room(room_id, scope=scope)
         new = NewMemory(
             namespace=target,
             content=content,

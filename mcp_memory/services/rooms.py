@@ -1,4 +1,9 @@
-"""Rooms: create, read, list, close; conversation state and handoffs."""
+"""Rooms: create, read, list, close; conversation state and handoffs.
+
+A room lives in a namespace (default ``shared-rooms``) and is seen only by agents whose policy reads
+that namespace; changing it (events, state, handoff, close) needs the namespace to be writable. The
+service passes the caller's scope to the store, which applies it in SQL.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import HandoffResult, RoomPage, RoomStateView
 from storage import ConflictError
-from storage.models import NewRoom, Room, RoomStatus
+from storage.models import DEFAULT_ROOM_NAMESPACE, NewRoom, Room, RoomStatus
 
 __all__ = ["RoomService"]
 
@@ -28,27 +33,36 @@ class RoomService:
         *,
         name: str | None = None,
         room_id: str | None = None,
+        namespace: str | None = None,
         metadata: dict[str, Any] | None = None,
         participants: list[str] | None = None,
     ) -> Room:
-        """Create a room; the caller and ``participants`` (agent names) join it.
+        """Create a room in ``namespace`` (default ``shared-rooms``); the caller and ``participants`` join.
 
         Raises:
+            PermissionDeniedError: the caller may not write ``namespace``.
             ConflictError: ``room_id`` is taken.
         """
         self._ctx.require_group(principal, GROUP)
         store = self._ctx.store
         room = await store.create_room(
-            NewRoom(room_id=room_id, name=name, metadata=metadata or {}, created_by=principal.agent)
+            NewRoom(
+                room_id=room_id,
+                namespace=namespace or DEFAULT_ROOM_NAMESPACE,
+                name=name,
+                metadata=metadata or {},
+                created_by=principal.agent,
+            ),
+            scope=principal.scope(),
         )
         for agent in dict.fromkeys([principal.agent, *(participants or [])]):
             await store.add_participant(room.room_id, agent, kind="agent")
         return room
 
     async def get_room(self, principal: Principal, room_id: str) -> Room:
-        """Return a room. Raises: NotFoundError."""
+        """Return a room the caller may read. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_room(room_id)
+        return await self._ctx.store.get_room(room_id, scope=principal.scope())
 
     async def list_rooms(
         self,
@@ -58,16 +72,18 @@ class RoomService:
         limit: int = 20,
         cursor: str | None = None,
     ) -> RoomPage:
-        """List rooms, newest first, one page at a time."""
+        """List the rooms the caller may read, newest first, one page at a time."""
         self._ctx.require_group(principal, GROUP)
         limit = self._ctx.page_size(limit)
-        page = await self._ctx.store.list_rooms(status=status, limit=limit, cursor=cursor)
+        page = await self._ctx.store.list_rooms(
+            status=status, limit=limit, cursor=cursor, scope=principal.scope()
+        )
         return RoomPage(rooms=page.items, next_cursor=page.next_cursor)
 
     async def close_room(self, principal: Principal, room_id: str) -> Room:
-        """Close a room (it then refuses new events). Raises: NotFoundError."""
+        """Close a room (it then refuses new events). Raises: NotFoundError, PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
-        room = await self._ctx.store.close_room(room_id)
+        room = await self._ctx.store.close_room(room_id, scope=principal.scope())
         await self._ctx.changes.publish(room_uri(room.room_id))
         return room
 
@@ -75,7 +91,7 @@ class RoomService:
         """Return the room's conversation state and current participants. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
         store = self._ctx.store
-        room = await store.get_room(room_id)
+        room = await store.get_room(room_id, scope=principal.scope())
         participants = await store.list_participants(room_id)
         return RoomStateView(
             room_id=room.room_id,
@@ -97,7 +113,7 @@ class RoomService:
         self._ctx.require_group(principal, GROUP)
         try:
             await self._ctx.store.update_conversation_state(
-                room_id, phase=phase, expected_version=expected_version
+                room_id, phase=phase, expected_version=expected_version, scope=principal.scope()
             )
         except ConflictError as exc:
             raise ConflictError(
@@ -121,7 +137,7 @@ class RoomService:
         self._ctx.require_group(principal, GROUP)
         store = self._ctx.store
         state, event = await store.record_handoff(
-            room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason
+            room_id, to_agent=to_agent, by_agent=principal.agent, reason=reason, scope=principal.scope()
         )
         await store.add_participant(room_id, to_agent, kind="agent")
         await self._ctx.changes.publish(room_uri(room_id), room_events_uri(room_id))

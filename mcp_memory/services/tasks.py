@@ -36,7 +36,7 @@ class TaskService:
         """Create a task (open, or claimed when an assignee is given). Raises: NotFoundError (room)."""
         self._ctx.require_group(principal, GROUP)
         if room_id is not None:
-            await self._ctx.store.get_room(room_id)
+            await self._ctx.store.get_room(room_id, scope=principal.scope())
         return await self._ctx.store.create_task(
             NewTask(
                 title=title,

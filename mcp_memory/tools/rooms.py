@@ -27,6 +27,10 @@ def register(server: MCPServer[Any]) -> None:
         room_id: Annotated[
             str | None, Field(description="Your own id for the room; generated when omitted.", max_length=128)
         ] = None,
+        namespace: Annotated[
+            str | None,
+            Field(description="Who may see it, e.g. rooms-billing; default shared-rooms.", max_length=128),
+        ] = None,
         participants: Annotated[
             list[AgentName] | None, Field(description="Other agents to add.", max_length=50)
         ] = None,
@@ -37,7 +41,7 @@ def register(server: MCPServer[Any]) -> None:
         """Open a room for a new conversation or case. Returns the room with its id; you join it."""
         service, me = caller(ctx)
         return await service.rooms.create_room(
-            me, name=name, room_id=room_id, participants=participants, metadata=metadata
+            me, name=name, room_id=room_id, namespace=namespace, participants=participants, metadata=metadata
         )
 
     @server.tool(annotations=READ)

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     HANDOFF_FACT_LIMIT,
@@ -23,7 +23,7 @@ from storage.models import (
 from storage.models_facts import Fact
 from storage.postgres.core import PostgresCore
 from storage.postgres.facts import fact_from_row
-from storage.postgres.filters import Params
+from storage.postgres.filters import Params, readable_sql
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
 from storage.postgres.rows import (
@@ -110,6 +110,14 @@ async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
         return None
 
 
+def _in_readable_room(scope: Scope | None, p: Params) -> str:
+    """SQL on ``escalations``: its room's namespace is readable in ``scope``."""
+    if scope is None:
+        return "TRUE"
+    readable = readable_sql("r.namespace", scope, p)
+    return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
+
+
 class EscalationsMixin(PostgresCore):
     """Escalations: create (with frozen handoff package), read, list, acknowledge, resolve."""
 
@@ -138,10 +146,14 @@ class EscalationsMixin(PostgresCore):
             await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
         return escalation_from_row(row)
 
-    async def get_escalation(self, escalation_id: str) -> Escalation:
-        """Return an escalation with its handoff package. Raises: NotFoundError."""
+    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
+        """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
+        p = Params(escalation_id)
+        visible = _in_readable_room(scope, p)
         async with self._connection() as conn:
-            row = await conn.fetchrow("SELECT * FROM escalations WHERE escalation_id = $1", escalation_id)
+            row = await conn.fetchrow(
+                f"SELECT * FROM escalations WHERE escalation_id = $1 AND {visible}", *p.values
+            )
         if row is None:
             raise NotFoundError("escalation", escalation_id)
         return escalation_from_row(row)
@@ -154,11 +166,12 @@ class EscalationsMixin(PostgresCore):
         queue: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Escalation]:
-        """List escalations, newest first. Raises: InvalidInputError (bad cursor)."""
+        """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
         size = clamp_limit(limit)
         p = Params()
-        conds: list[str] = []
+        conds: list[str] = [_in_readable_room(scope, p)]
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
         if room_id is not None:

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -36,6 +36,7 @@ from storage.models import (
     utc_now,
 )
 from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import event_from_row, room_from_row
 
@@ -88,9 +89,15 @@ class EventsMixin(PostgresCore):
     """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
 
     async def _insert_event(
-        self, conn: asyncpg.Connection, event: NewEvent, index: int, embedding: bytes | None
+        self,
+        conn: asyncpg.Connection,
+        event: NewEvent,
+        index: int,
+        embedding: bytes | None,
+        namespace: str,
     ) -> Event:
-        """Insert an event at ``index`` with its search document, and queue its notice."""
+        """Insert an event at ``index`` with its search document (under the room's ``namespace``), and
+        queue its notice."""
         now = utc_now()
         row = await conn.fetchrow(
             "INSERT INTO events (event_id, room_id, idx, type, content, visibility, sensitivity,"
@@ -119,7 +126,7 @@ class EventsMixin(PostgresCore):
             conn,
             item_type="event",
             item_id=created.event_id,
-            namespace=None,
+            namespace=namespace,
             session_id=None,
             room_id=created.room_id,
             kind=created.type,
@@ -140,24 +147,36 @@ class EventsMixin(PostgresCore):
         await self._notify(conn, "event", created.event_id, created.room_id)
         return created
 
-    async def append_event(self, event: NewEvent, embedding: Sequence[float] | None = None) -> AppendResult:
+    async def append_event(
+        self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> AppendResult:
         """Append an event with the room's next index (gapless under concurrency); idempotent by key.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room (readable in ``scope``).
+            PermissionDeniedError: the room is not writable, or the sensitivity is above the clearance.
             ConflictError: the room is closed.
             InvalidInputError: the embedding's size differs from the store's.
         """
         blob = await self._encode(embedding)
+        p = Params(event.room_id)
+        readable = readable_sql("namespace", scope, p)
         try:
             async with self._transaction() as conn:
+                # A denial below raises inside the transaction: the index bump is rolled back.
                 row = await conn.fetchrow(
-                    "UPDATE rooms SET last_event_index = last_event_index + 1 WHERE room_id = $1"
-                    " RETURNING last_event_index, status",
-                    event.room_id,
+                    "UPDATE rooms SET last_event_index = last_event_index + 1"
+                    f" WHERE room_id = $1 AND {readable} RETURNING last_event_index, status, namespace",
+                    *p.values,
                 )
                 if row is None:
                     raise NotFoundError("room", event.room_id)
+                check_writable(event.room_id, row["namespace"], scope)
+                if scope is not None and event.sensitivity.level > scope.max_sensitivity.level:
+                    raise PermissionDeniedError(
+                        f"agent {scope.agent!r} has clearance {scope.max_sensitivity.value} and cannot write "
+                        f"{event.sensitivity.value} events"
+                    )
                 if event.idempotency_key is not None:
                     first = await conn.fetchrow(
                         "SELECT * FROM events WHERE room_id = $1 AND idempotency_key = $2",
@@ -168,17 +187,22 @@ class EventsMixin(PostgresCore):
                         raise _Existing(event_from_row(first))
                 if row["status"] != "open":
                     raise ConflictError(f"room {event.room_id!r} is closed: open a new room to continue")
-                created = await self._insert_event(conn, event, row["last_event_index"], blob)
+                created = await self._insert_event(
+                    conn, event, row["last_event_index"], blob, row["namespace"]
+                )
         except _Existing as existing:
             return AppendResult(event=existing.event, created=False)
         return AppendResult(event=created, created=True)
 
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
-        """Return one event. Raises: NotFoundError (also when above the scope's clearance)."""
-        ceiling = (scope or Scope.unrestricted()).max_sensitivity.level
+        """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
+        p = Params(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
+        readable = readable_sql("r.namespace", scope, p)
         async with self._connection() as conn:
             row = await conn.fetchrow(
-                "SELECT * FROM events WHERE event_id = $1 AND sensitivity <= $2", event_id, ceiling
+                "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
+                f" WHERE e.event_id = $1 AND e.sensitivity <= $2 AND {readable}",
+                *p.values,
             )
         if row is None:
             raise NotFoundError("event", event_id)
@@ -219,7 +243,7 @@ class EventsMixin(PostgresCore):
         newest_first = before_index is not None and after_index is None
         order = "idx DESC" if newest_first else "idx ASC"
         async with self._connection() as conn:
-            await fetch_room_row(conn, room_id)
+            await fetch_room_row(conn, room_id, scope=scope)
             rows = await conn.fetch(
                 f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
                 *params,
@@ -228,16 +252,25 @@ class EventsMixin(PostgresCore):
         return events[::-1] if newest_first else events
 
     async def record_handoff(
-        self, room_id: str, *, to_agent: str, by_agent: str, reason: str | None = None
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
     ) -> tuple[ConversationState, Event]:
         """Hand the room to ``to_agent``: state change and a ``handoff`` event in one transaction.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
             ConflictError: the room is closed.
         """
         async with self._transaction() as conn:
-            current = room_from_row(await fetch_room_row(conn, room_id, lock=True))
+            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
+            check_writable(room_id, current_row["namespace"], scope)
+            current = room_from_row(current_row)
             if current.status != "open":
                 raise ConflictError(f"room {room_id!r} is closed: a closed room cannot be handed off")
             from_agent = current.state.active_agent or by_agent
@@ -262,6 +295,7 @@ class EventsMixin(PostgresCore):
                 ),
                 row["last_event_index"],
                 None,
+                row["namespace"],
             )
             await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row).state, event

@@ -11,9 +11,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from storage.base import Scope
+from storage.errors import PermissionDeniedError
 from storage.models import MemoryFilter, SearchRequest, Sensitivity
 
-__all__ = ["Params", "like_patterns", "memory_conditions", "search_conditions"]
+__all__ = [
+    "Params",
+    "check_writable",
+    "like_patterns",
+    "memory_conditions",
+    "readable_sql",
+    "search_conditions",
+]
 
 
 class Params:
@@ -37,6 +45,25 @@ def like_patterns(patterns: Sequence[str]) -> list[str] | None:
         escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         out.append(escaped.replace("*", "%"))
     return out
+
+
+def readable_sql(column: str, scope: Scope | None, p: Params) -> str:
+    """SQL: ``column`` (a namespace) is readable in ``scope`` (``TRUE`` without a scope or with ``*``)."""
+    if scope is None:
+        return "TRUE"
+    readable = like_patterns(scope.read_namespaces)
+    if readable is None:
+        return "TRUE"
+    return f"{column} LIKE ANY({p.add(readable)}::text[])"
+
+
+def check_writable(room_id: str, namespace: str, scope: Scope | None) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` writes the room's ``namespace``."""
+    if scope is not None and not scope.can_write(namespace):
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} may read room {room_id!r} but not write to it (namespace "
+            f"{namespace!r}; writable: {', '.join(scope.write_namespaces) or 'none'})"
+        )
 
 
 def _ceiling(f: MemoryFilter, scope: Scope) -> int:
@@ -94,7 +121,8 @@ def search_conditions(request: SearchRequest, scope: Scope, p: Params) -> str:
     """One boolean SQL expression over ``search_docs`` selecting what ``request`` may return to ``scope``.
 
     Memories get every filter and the scope's namespaces; events (only with ``include_events``, and
-    only when no memory-only filter is set) get room, metadata, time and sensitivity.
+    only when no memory-only filter is set) get room, metadata, time and sensitivity, and the scope's
+    namespaces applied to their room's namespace (copied into ``search_docs.namespace``).
     """
     common = _common_conditions(request, scope, p, "item_at")
     branches: list[str] = []
@@ -102,7 +130,7 @@ def search_conditions(request: SearchRequest, scope: Scope, p: Params) -> str:
         mem = ["item_type = 'memory'", *_memory_only_conditions(request, scope, p)]
         branches.append("(" + " AND ".join(mem) + ")")
     if request.include_events and not _has_memory_only_filter(request):
-        branches.append("(item_type = 'event')")
+        branches.append(f"(item_type = 'event' AND {readable_sql('namespace', scope, p)})")
     if not branches:
         return "FALSE"
     return " AND ".join(["(" + " OR ".join(branches) + ")", *common])

@@ -7,19 +7,28 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
 from storage.postgres.core import PostgresCore
+from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rows import room_from_row
 
 __all__ = ["RoomsMixin"]
 
 
-async def fetch_room_row(conn: asyncpg.Connection, room_id: str, *, lock: bool = False) -> asyncpg.Record:
-    """The ``rooms`` row of ``room_id`` (row-locked with ``lock``). Raises: NotFoundError."""
+async def fetch_room_row(
+    conn: asyncpg.Connection, room_id: str, *, lock: bool = False, scope: Scope | None = None
+) -> asyncpg.Record:
+    """The ``rooms`` row of ``room_id`` if readable in ``scope`` (row-locked with ``lock``).
+
+    Raises:
+        NotFoundError: no such room, or not readable in ``scope``.
+    """
+    p = Params(room_id)
+    readable = readable_sql("namespace", scope, p)
     row = await conn.fetchrow(
-        "SELECT * FROM rooms WHERE room_id = $1" + (" FOR UPDATE" if lock else ""), room_id
+        f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
     )
     if row is None:
         raise NotFoundError("room", room_id)
@@ -39,37 +48,49 @@ def parse_time(value: Any) -> datetime:
 class RoomsMixin(PostgresCore):
     """Rooms: create, read, list, metadata, close, conversation state."""
 
-    async def create_room(self, room: NewRoom) -> Room:
-        """Create a room. Raises: ConflictError (``room_id`` taken)."""
+    async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
+        """Create a room. Raises: PermissionDeniedError (namespace), ConflictError (``room_id`` taken)."""
+        if scope is not None and not scope.can_write(room.namespace):
+            raise PermissionDeniedError(
+                f"agent {scope.agent!r} may not create rooms in namespace {room.namespace!r}; writable: "
+                f"{', '.join(scope.write_namespaces) or 'none'}"
+            )
         now = utc_now()
         room_id = room.room_id or new_id("room")
         async with self._transaction() as conn:
             row = await conn.fetchrow(
-                "INSERT INTO rooms (room_id, name, metadata, state_updated_at, created_by, created_at)"
-                " VALUES ($1, $2, $3, $4, $5, $4) ON CONFLICT (room_id) DO NOTHING RETURNING *",
+                "INSERT INTO rooms (room_id, name, metadata, state_updated_at, created_by, created_at,"
+                " namespace) VALUES ($1, $2, $3, $4, $5, $4, $6) ON CONFLICT (room_id) DO NOTHING RETURNING *",
                 room_id,
                 room.name,
                 room.metadata,
                 now,
                 room.created_by,
+                room.namespace,
             )
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
             await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row)
 
-    async def get_room(self, room_id: str) -> Room:
-        """Return a room. Raises: NotFoundError."""
+    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        """Return a room readable in ``scope``. Raises: NotFoundError."""
         async with self._connection() as conn:
-            return room_from_row(await fetch_room_row(conn, room_id))
+            return room_from_row(await fetch_room_row(conn, room_id, scope=scope))
 
     async def list_rooms(
-        self, *, status: RoomStatus | None = None, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        *,
+        status: RoomStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Room]:
-        """List rooms, newest first (``created_at`` then id). Raises: InvalidInputError (bad cursor)."""
+        """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        conds: list[str] = []
-        params: list[Any] = []
+        p = Params()
+        conds: list[str] = [readable_sql("namespace", scope, p)]
+        params: list[Any] = p.values
         if status is not None:
             params.append(str(status))
             conds.append(f"status = ${len(params)}")
@@ -106,9 +127,11 @@ class RoomsMixin(PostgresCore):
             await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row)
 
-    async def close_room(self, room_id: str) -> Room:
-        """Close a room (idempotent). Raises: NotFoundError."""
+    async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        """Close a room (idempotent). Raises: NotFoundError, PermissionDeniedError (namespace)."""
         async with self._transaction() as conn:
+            current = await fetch_room_row(conn, room_id, scope=scope)
+            check_writable(room_id, current["namespace"], scope)
             row = await conn.fetchrow(
                 "UPDATE rooms SET status = 'closed', closed_at = $2 WHERE room_id = $1 AND status = 'open'"
                 " RETURNING *",
@@ -127,15 +150,19 @@ class RoomsMixin(PostgresCore):
         phase: str | None = None,
         active_agent: str | None = None,
         expected_version: int | None = None,
+        scope: Scope | None = None,
     ) -> ConversationState:
         """Set phase and/or active agent; the state version grows by one.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
             ConflictError: ``expected_version`` differs from the current version (carries it).
         """
         async with self._transaction() as conn:
-            current = room_from_row(await fetch_room_row(conn, room_id, lock=True))
+            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
+            check_writable(room_id, current_row["namespace"], scope)
+            current = room_from_row(current_row)
             if expected_version is not None and current.state.version != expected_version:
                 raise ConflictError(
                     f"the conversation state of room {room_id!r} is at version {current.state.version}, "

@@ -43,6 +43,7 @@ def room_from_row(row: Row) -> Room:
     """A ``rooms`` row as a ``Room`` (with its conversation state)."""
     return Room(
         room_id=row["room_id"],
+        namespace=row["namespace"],
         name=row["name"],
         status=row["status"],
         metadata=row["metadata"],

@@ -8,7 +8,7 @@ from typing import Any
 
 import apsw
 
-from storage.base import decode_cursor
+from storage.base import Scope, decode_cursor
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     HANDOFF_FACT_LIMIT,
@@ -24,6 +24,7 @@ from storage.models import (
 from storage.models_facts import Fact
 from storage.sqlite.events import room_row
 from storage.sqlite.facts import fact_from_row
+from storage.sqlite.filters import readable_clause
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import (
     escalation_from_row,
@@ -121,8 +122,19 @@ def _room_facts(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -
     return [fact_from_row(r) for r in rows]
 
 
-def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
-    row = fetch_one(conn, "SELECT * FROM escalations WHERE escalation_id = ?", (escalation_id,))
+def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
+    """The escalation's room is readable in ``scope`` (SQL on ``escalations.room_id``)."""
+    if scope is None:
+        return "1", []
+    readable, params = readable_clause("r.namespace", scope)
+    return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})", params
+
+
+def _escalation_row(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> dict[str, Any]:
+    visible, params = _in_readable_room(scope)
+    row = fetch_one(
+        conn, f"SELECT * FROM escalations WHERE escalation_id = ? AND {visible}", (escalation_id, *params)
+    )
     if row is None:
         raise NotFoundError("escalation", escalation_id)
     return row
@@ -150,9 +162,9 @@ def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_li
     return escalation_from_row(_escalation_row(conn, escalation_id))
 
 
-def get_escalation(conn: apsw.Connection, escalation_id: str) -> Escalation:
-    """Return an escalation. Raises: NotFoundError."""
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+def get_escalation(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> Escalation:
+    """Return an escalation of a room readable in ``scope``. Raises: NotFoundError."""
+    return escalation_from_row(_escalation_row(conn, escalation_id, scope))
 
 
 def list_escalations(
@@ -162,10 +174,15 @@ def list_escalations(
     queue: str | None,
     limit: int,
     cursor: str | None,
+    scope: Scope | None = None,
 ) -> Page[Escalation]:
-    """Escalations newest first by ``(created_at, escalation_id)``. Raises: InvalidInputError (cursor)."""
-    where: list[str] = ["1"]
-    params: list[Any] = []
+    """Escalations of rooms readable in ``scope``, newest first by ``(created_at, escalation_id)``.
+
+    Raises: InvalidInputError (cursor).
+    """
+    visible, visible_params = _in_readable_room(scope)
+    where: list[str] = [visible]
+    params: list[Any] = list(visible_params)
     if status:
         where.append(f"status IN ({', '.join('?' * len(status))})")
         params.extend(EscalationStatus(s).value for s in status)

@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 
 from storage.base import Scope, clamp_limit
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -23,6 +23,7 @@ from storage.indexing import (
     window_documents,
 )
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
+from storage.sqlite.filters import readable_clause
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 
@@ -32,12 +33,22 @@ __all__ = ["append_event", "get_event", "list_events", "room_row"]
 EVENT_IMPORTANCE = 0.5
 
 
-def room_row(conn: apsw.Connection, room_id: str) -> dict[str, Any]:
-    """Return a room's row. Raises: NotFoundError."""
-    row = fetch_one(conn, "SELECT * FROM rooms WHERE room_id = ?", (room_id,))
+def room_row(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> dict[str, Any]:
+    """Return a room's row, if its namespace is readable in ``scope``. Raises: NotFoundError."""
+    readable, params = readable_clause("namespace", scope)
+    row = fetch_one(conn, f"SELECT * FROM rooms WHERE room_id = ? AND {readable}", (room_id, *params))
     if row is None:
         raise NotFoundError("room", room_id)
     return row
+
+
+def check_room_writable(room: dict[str, Any], scope: Scope | None) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` writes the room's namespace."""
+    if scope is not None and not scope.can_write(room["namespace"]):
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} may read room {room['room_id']!r} but not write to it (namespace "
+            f"{room['namespace']!r}; writable: {', '.join(scope.write_namespaces) or 'none'})"
+        )
 
 
 def append_event(
@@ -45,15 +56,24 @@ def append_event(
     event: NewEvent,
     embedding: Sequence[float] | None,
     configured_dimensions: int | None,
+    scope: Scope | None = None,
 ) -> AppendResult:
     """Append ``event`` (see ``MemoryStore.append_event``); the caller holds ``BEGIN IMMEDIATE``.
 
     Raises:
-        NotFoundError: no such room.
+        NotFoundError: no such room (or not readable in ``scope``).
+        PermissionDeniedError: the room's namespace is not writable in ``scope``, or the event's
+            sensitivity is above its clearance.
         ConflictError: the room is closed.
         InvalidInputError: the embedding's size differs from the store's, or metadata is not JSON.
     """
-    room = room_row(conn, event.room_id)
+    room = room_row(conn, event.room_id, scope)
+    check_room_writable(room, scope)
+    if scope is not None and event.sensitivity.level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} has clearance {scope.max_sensitivity.value} and cannot write "
+            f"{event.sensitivity.value} events"
+        )
     if event.idempotency_key is not None:
         # Checked before the closed state: a retry of an event written before closing still succeeds.
         first = fetch_one(
@@ -103,9 +123,10 @@ def append_event(
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
         " sensitivity_level, importance, item_at, text, embedding)"
-        " VALUES ('event', ?, NULL, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
+        " VALUES ('event', ?, ?, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
         (
             event_id,
+            room["namespace"],
             event.room_id,
             event.type,
             metadata,
@@ -148,10 +169,14 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
 
 
 def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
-    """Return one event within the scope's clearance. Raises: NotFoundError."""
+    """Return one event within the scope's clearance, in a room it may read. Raises: NotFoundError."""
     ceiling = 2 if scope is None else scope.max_sensitivity.level
+    readable, params = readable_clause("r.namespace", scope)
     row = fetch_one(
-        conn, "SELECT * FROM events WHERE event_id = ? AND sensitivity_level <= ?", (event_id, ceiling)
+        conn,
+        "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
+        f" WHERE e.event_id = ? AND e.sensitivity_level <= ? AND {readable}",
+        (event_id, ceiling, *params),
     )
     if row is None:
         raise NotFoundError("event", event_id)
@@ -170,7 +195,7 @@ def list_events(
     scope: Scope | None,
 ) -> list[Event]:
     """List a room's events ascending by index (see ``MemoryStore.list_events``). Raises: NotFoundError."""
-    room_row(conn, room_id)
+    room_row(conn, room_id, scope)
     where = ["room_id = ?"]
     params: list[Any] = [room_id]
     if after_index is not None:

@@ -16,7 +16,7 @@ from storage.base import Scope
 from storage.models import MemoryFilter
 from storage.sqlite.rows import ts
 
-__all__ = ["Where", "docs_where", "memories_where", "namespace_clause"]
+__all__ = ["Where", "docs_where", "memories_where", "namespace_clause", "readable_clause"]
 
 
 @dataclass
@@ -54,6 +54,13 @@ def namespace_clause(column: str, patterns: Sequence[str]) -> tuple[str, list[An
     if not parts:
         return "0", []
     return "(" + " OR ".join(parts) + ")", params
+
+
+def readable_clause(column: str, scope: Scope | None) -> tuple[str, list[Any]]:
+    """``column`` (a namespace) is readable in ``scope``; everything is readable without a scope."""
+    if scope is None:
+        return "1", []
+    return namespace_clause(column, scope.read_namespaces)
 
 
 def _metadata_clause(alias: str, key: str, value: Any) -> tuple[str, list[Any]]:
@@ -121,9 +128,11 @@ def docs_where(
     include_events: bool,
     alias: str = "d",
 ) -> Where:
-    """Conditions on ``search_docs``: item types, the filters, and the scope (namespaces bind memories only).
+    """Conditions on ``search_docs``: item types, the filters, and the scope.
 
-    Memory-only filters (namespaces, session, kinds, tags) exclude events when set.
+    The scope's namespaces bind memories (their namespace) and events (their room's namespace, copied
+    into ``search_docs.namespace``). Memory-only filters (namespaces, session, kinds, tags) exclude events
+    when set.
     """
     where = Where()
     memory_only = Where()
@@ -143,5 +152,5 @@ def docs_where(
     _shared(filters, scope, alias, "item_at", where)
     if scope is not None:
         clause, params = namespace_clause(f"{alias}.namespace", scope.read_namespaces)
-        where.add(f"({alias}.item_type = 'event' OR {clause})", *params)
+        where.add(clause, *params)
     return where

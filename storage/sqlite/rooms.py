@@ -10,8 +10,8 @@ from typing import Any
 
 import apsw
 
-from storage.base import decode_cursor
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.base import Scope, decode_cursor
+from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.models import (
     ChannelBinding,
     ConversationState,
@@ -27,7 +27,8 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.sqlite.events import append_event, room_row
+from storage.sqlite.events import append_event, check_room_writable, room_row
+from storage.sqlite.filters import readable_clause
 from storage.sqlite.rows import (
     binding_from_row,
     fetch_all,
@@ -59,31 +60,47 @@ __all__ = [
 _PARTICIPANT_KINDS = ("agent", "identity", "human")
 
 
-def create_room(conn: apsw.Connection, room: NewRoom) -> Room:
-    """Insert a room. Raises: ConflictError (id taken), InvalidInputError (metadata not JSON)."""
+def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None) -> Room:
+    """Insert a room.
+
+    Raises:
+        PermissionDeniedError: the room's namespace is not writable in ``scope``.
+        ConflictError: the id is taken.
+        InvalidInputError: metadata is not JSON.
+    """
+    if scope is not None and not scope.can_write(room.namespace):
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} may not create rooms in namespace {room.namespace!r}; writable: "
+            f"{', '.join(scope.write_namespaces) or 'none'}"
+        )
     room_id = room.room_id or new_id("room")
     if fetch_one(conn, "SELECT 1 FROM rooms WHERE room_id = ?", (room_id,)) is not None:
         raise ConflictError(f"room {room_id!r} already exists: choose another id or omit it")
     now = ts(utc_now())
     conn.execute(
-        "INSERT INTO rooms (room_id, name, status, metadata, state_updated_at, created_by, created_at)"
-        " VALUES (?, ?, 'open', ?, ?, ?, ?)",
-        (room_id, room.name, to_json(room.metadata), now, room.created_by, now),
+        "INSERT INTO rooms (room_id, namespace, name, status, metadata, state_updated_at, created_by,"
+        " created_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
+        (room_id, room.namespace, room.name, to_json(room.metadata), now, room.created_by, now),
     )
     return room_from_row(room_row(conn, room_id))
 
 
-def get_room(conn: apsw.Connection, room_id: str) -> Room:
-    """Return a room. Raises: NotFoundError."""
-    return room_from_row(room_row(conn, room_id))
+def get_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
+    """Return a room readable in ``scope``. Raises: NotFoundError."""
+    return room_from_row(room_row(conn, room_id, scope))
 
 
 def list_rooms(
-    conn: apsw.Connection, status: RoomStatus | None, limit: int, cursor: str | None
+    conn: apsw.Connection,
+    status: RoomStatus | None,
+    limit: int,
+    cursor: str | None,
+    scope: Scope | None = None,
 ) -> Page[Room]:
-    """Rooms newest first by ``(created_at, room_id)``. Raises: InvalidInputError (bad cursor)."""
-    where: list[str] = ["1"]
-    params: list[Any] = []
+    """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
+    readable, readable_params = readable_clause("namespace", scope)
+    where: list[str] = [readable]
+    params: list[Any] = list(readable_params)
     if status is not None:
         where.append("status = ?")
         params.append(RoomStatus(status).value)
@@ -111,9 +128,10 @@ def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str
     return room_from_row(room_row(conn, room_id))
 
 
-def close_room(conn: apsw.Connection, room_id: str) -> Room:
-    """Close a room (idempotent: the first ``closed_at`` stays). Raises: NotFoundError."""
-    row = room_row(conn, room_id)
+def close_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
+    """Close a room (idempotent: the first ``closed_at`` stays). Raises: NotFoundError, PermissionDeniedError."""
+    row = room_row(conn, room_id, scope)
+    check_room_writable(row, scope)
     if row["status"] != "closed":
         conn.execute(
             "UPDATE rooms SET status = 'closed', closed_at = ? WHERE room_id = ?", (ts(utc_now()), room_id)
@@ -127,9 +145,15 @@ def update_conversation_state(
     phase: str | None,
     active_agent: str | None,
     expected_version: int | None,
+    scope: Scope | None = None,
 ) -> ConversationState:
-    """Set phase and/or active agent, bumping the state version. Raises: NotFoundError, ConflictError."""
-    current = room_from_row(room_row(conn, room_id)).state
+    """Set phase and/or active agent, bumping the state version.
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable in ``scope``), ConflictError.
+    """
+    row = room_row(conn, room_id, scope)
+    check_room_writable(row, scope)
+    current = room_from_row(row).state
     if expected_version is not None and expected_version != current.version:
         raise ConflictError(
             f"the conversation state of room {room_id!r} is at version {current.version}, "
@@ -152,9 +176,15 @@ def record_handoff(
     by_agent: str,
     reason: str | None,
     configured_dimensions: int | None,
+    scope: Scope | None = None,
 ) -> tuple[ConversationState, Event]:
-    """Hand the room to ``to_agent`` and append a ``handoff`` event. Raises: NotFoundError, ConflictError."""
-    room = room_from_row(room_row(conn, room_id))
+    """Hand the room to ``to_agent`` and append a ``handoff`` event.
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable in ``scope``), ConflictError.
+    """
+    row = room_row(conn, room_id, scope)
+    check_room_writable(row, scope)
+    room = room_from_row(row)
     if room.status != RoomStatus.OPEN:
         raise ConflictError(f"room {room_id!r} is closed: it cannot be handed off")
     from_agent = room.state.active_agent

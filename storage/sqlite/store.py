@@ -181,22 +181,27 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
 
     # --- rooms ---------------------------------------------------------------------------------------
 
-    async def create_room(self, room: NewRoom) -> Room:
-        return await self._db.write(rooms.create_room, room)
+    async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
+        return await self._db.write(rooms.create_room, room, scope)
 
-    async def get_room(self, room_id: str) -> Room:
-        return await self._db.read(rooms.get_room, room_id)
+    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        return await self._db.read(rooms.get_room, room_id, scope)
 
     async def list_rooms(
-        self, *, status: RoomStatus | None = None, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
+        self,
+        *,
+        status: RoomStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Room]:
-        return await self._db.read(rooms.list_rooms, status, clamp_limit(limit), cursor)
+        return await self._db.read(rooms.list_rooms, status, clamp_limit(limit), cursor, scope)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         return await self._db.write(rooms.update_room_metadata, room_id, metadata)
 
-    async def close_room(self, room_id: str) -> Room:
-        return await self._db.write(rooms.close_room, room_id)
+    async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        return await self._db.write(rooms.close_room, room_id, scope)
 
     async def update_conversation_state(
         self,
@@ -205,15 +210,24 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
         phase: str | None = None,
         active_agent: str | None = None,
         expected_version: int | None = None,
+        scope: Scope | None = None,
     ) -> ConversationState:
         return await self._db.write(
-            rooms.update_conversation_state, room_id, phase, active_agent, expected_version
+            rooms.update_conversation_state, room_id, phase, active_agent, expected_version, scope
         )
 
     async def record_handoff(
-        self, room_id: str, *, to_agent: str, by_agent: str, reason: str | None = None
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
     ) -> tuple[ConversationState, Event]:
-        return await self._db.write(rooms.record_handoff, room_id, to_agent, by_agent, reason, self._dims)
+        return await self._db.write(
+            rooms.record_handoff, room_id, to_agent, by_agent, reason, self._dims, scope
+        )
 
     # --- participants and channel bindings -----------------------------------------------------------
 
@@ -249,8 +263,10 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
 
     # --- events --------------------------------------------------------------------------------------
 
-    async def append_event(self, event: NewEvent, embedding: Sequence[float] | None = None) -> AppendResult:
-        return await self._db.write(events.append_event, event, embedding, self._dims)
+    async def append_event(
+        self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> AppendResult:
+        return await self._db.write(events.append_event, event, embedding, self._dims, scope)
 
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
         return await self._db.read(events.get_event, event_id, scope)
@@ -373,8 +389,8 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
         return await self._db.write(escalations.create_escalation, escalation, event_limit)
 
-    async def get_escalation(self, escalation_id: str) -> Escalation:
-        return await self._db.read(escalations.get_escalation, escalation_id)
+    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
+        return await self._db.read(escalations.get_escalation, escalation_id, scope)
 
     async def list_escalations(
         self,
@@ -384,9 +400,10 @@ class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFe
         queue: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[Escalation]:
         return await self._db.read(
-            escalations.list_escalations, status, room_id, queue, clamp_limit(limit), cursor
+            escalations.list_escalations, status, room_id, queue, clamp_limit(limit), cursor, scope
         )
 
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:

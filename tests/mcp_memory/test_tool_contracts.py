@@ -13,7 +13,7 @@ from mcp_memory.server import build_server
 pytestmark = pytest.mark.anyio
 
 EXPECTED: dict[str, set[str]] = {
-    "create_room": {"name", "room_id", "participants", "metadata"},
+    "create_room": {"name", "room_id", "namespace", "participants", "metadata"},
     "get_conversation_state": {"room_id"},
     "handoff": {"room_id", "to_agent", "reason"},
     "store_event": {
