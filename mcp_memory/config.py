@@ -13,7 +13,15 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,6 +30,7 @@ from pydantic_settings import (
 )
 
 from mcp_memory.auth import AgentPolicy
+from mcp_memory.crypto import CipherError, ContentCipher
 
 __all__ = [
     "AgentConfig",
@@ -113,6 +122,19 @@ class Settings(BaseSettings):
     encryption_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; encrypts confidential content at rest (set via env)"
     )
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _check_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                ContentCipher(value.get_secret_value())
+            except CipherError as exc:
+                raise ValueError(
+                    f"{exc} (make one with: python -c 'from mcp_memory.crypto import "
+                    "ContentCipher; print(ContentCipher.generate_key())')"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:

@@ -17,9 +17,9 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["SEALED_PREFIX", "ContentCipher", "CipherError"]
+from storage.text import SEALED_PREFIX
 
-SEALED_PREFIX = "enc:v1:"
+__all__ = ["SEALED_PREFIX", "CipherError", "ContentCipher"]
 _NONCE_BYTES = 12
 
 

@@ -61,6 +61,12 @@ T = TypeVar("T")
 NAMESPACE_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,127}$"
 _NAMESPACE_RE = re.compile(NAMESPACE_PATTERN)
 
+#: Longest stored content of an event / a memory. Plain text is capped lower (100,000 / 20,000 characters,
+#: the tools' bounds); sealed confidential text (``enc:v1:`` + base64 of nonce, UTF-8 bytes and tag, up to
+#: 4 bytes per character) is longer: 7 + 4 * ceil((28 + 4 * n) / 3) characters.
+MAX_EVENT_CONTENT = 533_379
+MAX_MEMORY_CONTENT = 106_711
+
 #: Namespace of a room created without one. Shared: the default policy reads and writes ``shared-*``.
 DEFAULT_ROOM_NAMESPACE = "shared-rooms"
 
@@ -252,7 +258,7 @@ class NewEvent(_Record):
 
     room_id: Id
     type: str = Field(default="message", min_length=1, max_length=64)
-    content: str = Field(max_length=100_000)
+    content: str = Field(max_length=MAX_EVENT_CONTENT)
     visibility: Visibility = Visibility.ALL
     sensitivity: Sensitivity = Sensitivity.INTERNAL
     source: EventSource = Field(default_factory=EventSource)
@@ -318,7 +324,7 @@ class NewMemory(_Record):
     """
 
     namespace: Namespace
-    content: str = Field(min_length=1, max_length=20_000)
+    content: str = Field(min_length=1, max_length=MAX_MEMORY_CONTENT)
     kind: str = Field(default="note", min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_-]*$")
     session_id: str | None = Field(default=None, max_length=128)
     tags: list[Tag] = Field(default_factory=list, max_length=32)

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["STOPWORDS", "query_terms"]
+__all__ = ["SEALED_PREFIX", "STOPWORDS", "lexical_text", "query_terms"]
+
+#: Content starting with this is ciphertext sealed by the service (``mcp_memory.crypto``, AES-256-GCM):
+#: the store keeps it as is and leaves it out of the lexical index.
+SEALED_PREFIX = "enc:v1:"
+
+
+def lexical_text(content: str) -> str:
+    """The text a backend puts in its lexical index for ``content``: empty for sealed content."""
+    return "" if content.startswith(SEALED_PREFIX) else content
+
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 

@@ -30,6 +30,7 @@ from mcp_memory.services.graph import GraphService
 from mcp_memory.services.identities import IdentityService
 from mcp_memory.services.memories import MemoryService
 from mcp_memory.services.rooms import RoomService
+from mcp_memory.services.sealing import ContentSealer
 from mcp_memory.services.tasks import TaskService
 from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, open_store
@@ -48,7 +49,13 @@ class Service:
         changes: ChangeBus | None = None,
     ) -> None:
         self.changes = changes or ChangeBus(store)
-        ctx = ServiceContext(store=store, embeddings=embeddings, settings=settings, changes=self.changes)
+        ctx = ServiceContext(
+            store=store,
+            embeddings=embeddings,
+            settings=settings,
+            changes=self.changes,
+            sealer=ContentSealer.from_settings(settings),
+        )
         self.context = ctx
         self.settings = settings
         self.rooms = RoomService(ctx)
@@ -82,6 +89,7 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
 
     Raises:
         StorageError: the store cannot be opened or migrated, or was indexed by another embedder.
+        ConfigError: ``encryption_key`` is not the key the store's confidential content was sealed with.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await open_store(
@@ -99,10 +107,12 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
     )
     try:
         await embeddings.bind(store)
-        embeddings.start_warmup()
         changes = ChangeBus(store)
+        service = Service(store, embeddings, settings, changes)
+        await service.context.sealer.bind(store)
+        embeddings.start_warmup()
         async with changes.following():
-            yield Service(store, embeddings, settings, changes)
+            yield service
     finally:
         await embeddings.aclose()
         await store.close()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
 from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.embedding import EmbeddingGate
+from mcp_memory.services.sealing import ContentSealer
 from storage import MemoryStore, PermissionDeniedError
 from storage.models import Sensitivity
 
@@ -22,6 +23,7 @@ class ServiceContext:
     embeddings: EmbeddingGate
     settings: Settings
     changes: ChangeBus
+    sealer: ContentSealer = field(default_factory=lambda: ContentSealer(None))
 
     def page_size(self, limit: int) -> int:
         """Bound a requested page size to ``1..limits.max_items_per_response``."""

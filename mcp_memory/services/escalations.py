@@ -61,13 +61,13 @@ class EscalationService:
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
         await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))
-        return visible_to(principal, escalation)
+        return self._ctx.sealer.reveal(visible_to(principal, escalation))
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
         """Return an escalation with its handoff package (cut to the caller's scope). Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
         found = await self._ctx.store.get_escalation(escalation_id, scope=principal.scope())
-        return visible_to(principal, found)
+        return self._ctx.sealer.reveal(visible_to(principal, found))
 
     async def list_escalations(
         self,
@@ -101,7 +101,7 @@ class EscalationService:
             self._ctx.store.acknowledge_escalation(escalation_id, principal.agent)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return visible_to(principal, escalation)
+        return self._ctx.sealer.reveal(visible_to(principal, escalation))
 
     async def resolve(self, principal: Principal, escalation_id: str, resolution: str) -> Escalation:
         """Close an escalation with a resolution note.
@@ -116,7 +116,7 @@ class EscalationService:
             self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return visible_to(principal, escalation)
+        return self._ctx.sealer.reveal(visible_to(principal, escalation))
 
     def _require_handler(self, principal: Principal) -> None:
         self._ctx.require_group(principal, GROUP)

@@ -77,7 +77,7 @@ class EventService:
         new = NewEvent(
             room_id=room.room_id,
             type=type,
-            content=content,
+            content=self._ctx.sealer.seal(content, sensitivity, kind="event"),
             visibility=visibility,
             sensitivity=sensitivity,
             source=EventSource(channel_type=channel, sender_identity_id=identity_id, agent=principal.agent),
@@ -95,7 +95,7 @@ class EventService:
                 await store.add_participant(room_id, identity_id, kind="identity", role="customer")
         if result.created:
             await self._ctx.changes.publish(room_events_uri(room.room_id), room_uri(room.room_id))
-        return StoredEvent(event=result.event, created=result.created)
+        return StoredEvent(event=self._ctx.sealer.reveal(result.event), created=result.created)
 
     async def list_events(
         self,
@@ -131,7 +131,7 @@ class EventService:
         else:
             more = len(events) > limit
             events = events[:limit]
-        kept, cut = fit_to_budget(events, limits.max_chars_per_response)
+        kept, cut = fit_to_budget(self._ctx.sealer.reveal(events), limits.max_chars_per_response)
         has_more = more or cut
         return EventPage(
             room_id=room_id,

@@ -63,9 +63,10 @@ class MemoryService:
             )
         if room_id is not None:
             await self._ctx.store.get_room(room_id, scope=scope)
+        sealer = self._ctx.sealer
         new = NewMemory(
             namespace=target,
-            content=content,
+            content=sealer.seal(content, sensitivity, kind="memory"),
             kind=kind,
             tags=tags or [],
             metadata=metadata or {},
@@ -76,8 +77,8 @@ class MemoryService:
             task_id=task_id,
             author=principal.agent,
         )
-        embedding = await self._ctx.embeddings.embed_document(content)
-        return await self._ctx.store.add_memory(new, embedding, scope=scope)
+        embedding = await self._ctx.embeddings.embed_document(content)  # of the plain text
+        return sealer.reveal(await self._ctx.store.add_memory(new, embedding, scope=scope))
 
     async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:
         """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.
@@ -89,7 +90,7 @@ class MemoryService:
         request = request.model_copy(update={"limit": self._ctx.page_size(request.limit)})
         vector = await self._ctx.embeddings.embed_query(request.query)
         hits = await self._ctx.store.search(request, vector, scope=principal.scope())
-        items = [_as_item(hit) for hit in hits]
+        items = [_as_item(self._ctx.sealer.reveal(hit)) for hit in hits]
         kept, cut = fit_to_budget(items, limits.max_chars_per_response)
         return SearchResults(
             query=request.query,
@@ -101,7 +102,7 @@ class MemoryService:
     async def get_memory(self, principal: Principal, memory_id: str) -> Memory:
         """Return one memory visible to the caller. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_memory(memory_id, scope=principal.scope())
+        return self._ctx.sealer.reveal(await self._ctx.store.get_memory(memory_id, scope=principal.scope()))
 
     async def list_memories(
         self, principal: Principal, filters: MemoryFilter, *, limit: int = 20, cursor: str | None = None
@@ -112,7 +113,7 @@ class MemoryService:
         page = await self._ctx.store.list_memories(
             filters, limit=limit, cursor=cursor, scope=principal.scope()
         )
-        return MemoryPage(memories=page.items, next_cursor=page.next_cursor)
+        return MemoryPage(memories=self._ctx.sealer.reveal(page.items), next_cursor=page.next_cursor)
 
     async def forget(self, principal: Principal, memory_id: str) -> Memory:
         """Delete a memory the caller may write; returns what was deleted.
@@ -124,7 +125,7 @@ class MemoryService:
         self._ctx.require_group(principal, GROUP)
         memory = await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
         await self._ctx.changes.publish(memory_uri(memory.memory_id))
-        return memory
+        return self._ctx.sealer.reveal(memory)
 
 
 def _as_item(hit: SearchHit) -> SearchResultItem:

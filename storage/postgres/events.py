@@ -39,6 +39,7 @@ from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import event_from_row, room_from_row
+from storage.text import lexical_text
 
 __all__ = ["EventsMixin"]
 
@@ -67,7 +68,7 @@ async def _window(
             r["occurred_at"],
             r["sensitivity"],
             event_head(
-                r["content"],
+                lexical_text(r["content"]),  # sealed confidential text stays out of the lexical index
                 sender=sender_label(r["display_name"], r["address"], r["agent"]),
                 occurred_at=r["occurred_at"],
             ),

@@ -18,6 +18,7 @@ from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, memory_conditions
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import memory_from_row
+from storage.text import lexical_text
 
 __all__ = ["MemoriesMixin", "visible_memory_sql"]
 
@@ -110,7 +111,7 @@ class MemoriesMixin(PostgresCore):
             sensitivity=memory.sensitivity.level,
             importance=memory.importance,
             item_at=memory.created_at,
-            body=memory.content,
+            body=lexical_text(memory.content),
             embedding=blob,
         )
         await self._notify(conn, "memory", memory.memory_id, memory.room_id)

@@ -26,6 +26,7 @@ from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, ut
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
+from storage.text import lexical_text
 
 __all__ = ["append_event", "get_event", "list_events", "room_row"]
 
@@ -163,7 +164,8 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
     for r in rows:
         at = from_ts(r["occurred_at"])
         sender = sender_label(r["display_name"], r["address"], r["source_agent"])
-        head = event_head(r["content"], sender=sender, occurred_at=at)
+        # Sealed confidential text stays out of the lexical index (storage.text.lexical_text).
+        head = event_head(lexical_text(r["content"]), sender=sender, occurred_at=at)
         texts.append(EventText(r["idx"], at, r["sensitivity_level"], head))
     return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 

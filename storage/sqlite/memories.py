@@ -18,6 +18,7 @@ from storage.sqlite import changelog
 from storage.sqlite.filters import memories_where
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import fetch_all, fetch_one, make_page, memory_from_row, pack_embedding, to_json, ts
+from storage.text import lexical_text
 
 __all__ = ["add_memory", "delete_memory", "get_memory", "insert_memory", "list_memories", "remove_memory"]
 
@@ -120,7 +121,7 @@ def insert_memory(conn: apsw.Connection, memory: Memory, blob: bytes | None) -> 
             memory.sensitivity.level,
             memory.importance,
             created,
-            memory.content,
+            lexical_text(memory.content),
             blob,
         ),
     )

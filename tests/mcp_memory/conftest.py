@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +64,34 @@ async def backend_settings(
         yield make_settings(tmp_path, storage={"url": settings_backend.dsn(name), "pool_max_size": 4})
     finally:
         await settings_backend.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def tenant_server(request: pytest.FixtureRequest) -> Any:
+    """``None`` for SQLite, else the test PostgreSQL server (skipped locally / failing under CI when down)."""
+    return request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+
+
+@pytest.fixture
+async def storage_url_factory(
+    tenant_server: Any, tmp_path: Path
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes URLs of fresh, empty databases of one backend (a SQLite file, or a PostgreSQL database
+    dropped at teardown), for service-level tests that must hold on both backends."""
+    created: list[str] = []
+    server = tenant_server
+    files = itertools.count(1)
+
+    async def new_url() -> str:
+        if server is None:
+            return f"sqlite:///{tmp_path}/tenant-{next(files)}.db"
+        name = await server.create_database()
+        created.append(name)
+        return str(server.dsn(name))
+
+    try:
+        yield new_url
+    finally:
+        for name in created:
+            assert server is not None
+            await server.drop_database(name)

@@ -1,0 +1,146 @@
+"""Encryption at rest of confidential content, applied by the service around every store call.
+
+Rules (see ``docs/security.md``):
+
+- A confidential memory or event is written with its content sealed (AES-256-GCM, the tenant's
+  ``encryption_key``); without a key such a write is refused (``InvalidInputError``) and nothing is
+  written. Public and internal content is stored as plain text.
+- The embedding is computed from the plain text before sealing, so confidential items stay searchable by
+  meaning; the store leaves sealed text out of its lexical index (``storage.text.lexical_text``).
+- Everything the service returns is opened again: memories, events, search hits, pages, escalation
+  packages. Sealed content that cannot be opened (no key, wrong key, tampered) raises
+  ``PermissionDeniedError`` with a message saying so: never ciphertext, never garbage.
+- A store remembers a check value sealed with its key (meta ``encryption_key_check``): a server started
+  with another key is refused at start (``ConfigError`` naming ``encryption_key``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel
+
+from mcp_memory.config import ConfigError, Settings
+from mcp_memory.crypto import SEALED_PREFIX, CipherError, ContentCipher
+from storage import InvalidInputError, MemoryStore, PermissionDeniedError
+from storage.models import Event, Memory, Sensitivity
+
+__all__ = ["KEY_CHECK_META", "ContentSealer"]
+
+#: Meta key holding a text sealed with the tenant's key, to recognise a wrong key at start.
+KEY_CHECK_META = "encryption_key_check"
+_KEY_CHECK_TEXT = "mcp-memory encryption key check"
+
+T = TypeVar("T")
+
+
+class ContentSealer:
+    """Seals confidential content on the way in and opens it on the way out."""
+
+    def __init__(self, cipher: ContentCipher | None) -> None:
+        self._cipher = cipher
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ContentSealer:
+        """The sealer of ``settings.encryption_key`` (none when unset).
+
+        Raises:
+            ConfigError: the key is not base64 of 32 bytes.
+        """
+        if settings.encryption_key is None:
+            return cls(None)
+        try:
+            return cls(ContentCipher(settings.encryption_key.get_secret_value()))
+        except CipherError as exc:
+            raise ConfigError(f"encryption_key: {exc}") from None
+
+    @property
+    def enabled(self) -> bool:
+        """True when a key is configured."""
+        return self._cipher is not None
+
+    async def bind(self, store: MemoryStore) -> None:
+        """Check the key against the store's check value, recording one on first use.
+
+        Raises:
+            ConfigError: the store's confidential content was sealed with another key.
+        """
+        if self._cipher is None:
+            return
+        recorded = await store.get_meta(KEY_CHECK_META)
+        if recorded is None:
+            await store.set_meta(KEY_CHECK_META, self._cipher.seal(_KEY_CHECK_TEXT, kind="key-check"))
+            return
+        try:
+            self._cipher.open(recorded, kind="key-check")
+        except CipherError:
+            raise ConfigError(
+                "encryption_key: this is not the key this tenant's confidential content was sealed with; "
+                "set MCP_MEMORY_ENCRYPTION_KEY to the tenant's key"
+            ) from None
+
+    def seal(self, content: str, sensitivity: Sensitivity, *, kind: Literal["memory", "event"]) -> str:
+        """The content to store: sealed when confidential, else unchanged.
+
+        Raises:
+            InvalidInputError: confidential content but no ``encryption_key`` is configured.
+        """
+        if sensitivity is not Sensitivity.CONFIDENTIAL:
+            return content
+        if self._cipher is None:
+            raise InvalidInputError(
+                "confidential content is encrypted at rest, but this server has no encryption_key "
+                "(operator: set MCP_MEMORY_ENCRYPTION_KEY); store it as internal or ask an operator"
+            )
+        return self._cipher.seal(content, kind=kind)
+
+    def _open(self, text: str, *, kind: str, item_id: str) -> str:
+        if not text.startswith(SEALED_PREFIX):
+            return text
+        if self._cipher is None:
+            raise PermissionDeniedError(
+                f"the content of {kind} {item_id} is encrypted and this server has no encryption_key: "
+                "an operator must configure the tenant's key"
+            )
+        try:
+            return self._cipher.open(text, kind=kind)
+        except CipherError:
+            raise PermissionDeniedError(
+                f"the content of {kind} {item_id} cannot be decrypted with this server's encryption_key "
+                "(wrong key or tampered data)"
+            ) from None
+
+    def reveal(self, value: T) -> T:
+        """``value`` with every ``Memory`` and ``Event`` inside it (pages, hits, packages...) opened.
+
+        Raises:
+            PermissionDeniedError: a sealed content cannot be opened (no key, wrong key, tampered).
+        """
+        return _walk(value, self)  # type: ignore[no-any-return]
+
+
+def _walk(value: Any, sealer: ContentSealer) -> Any:
+    if isinstance(value, Memory):
+        if value.content.startswith(SEALED_PREFIX):
+            plain = sealer._open(value.content, kind="memory", item_id=value.memory_id)
+            return value.model_copy(update={"content": plain})
+        return value
+    if isinstance(value, Event):
+        if value.content.startswith(SEALED_PREFIX):
+            plain = sealer._open(value.content, kind="event", item_id=value.event_id)
+            return value.model_copy(update={"content": plain})
+        return value
+    if isinstance(value, BaseModel):
+        changes = {}
+        for name in type(value).model_fields:
+            current = getattr(value, name)
+            opened = _walk(current, sealer)
+            if opened is not current:
+                changes[name] = opened
+        return value.model_copy(update=changes) if changes else value
+    if isinstance(value, list):
+        opened_items = [_walk(item, sealer) for item in value]
+        if any(a is not b for a, b in zip(opened_items, value, strict=True)):
+            return opened_items
+        return value
+    return value
