@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 
 from mcp.server.auth.provider import AccessToken
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from storage import Scope
-from storage.models import Sensitivity
+from storage.models import NAMESPACE_PATTERN, Sensitivity
 
 __all__ = [
     "ACCESS_SCOPE",
@@ -75,6 +76,26 @@ class AgentPolicy(BaseModel):
     tool_groups: list[str] = Field(default_factory=default_tool_groups)
     may_escalate: bool = True
     may_resolve_escalations: bool = True
+
+    @field_validator("tool_groups")
+    @classmethod
+    def _known_groups(cls, groups: list[str]) -> list[str]:
+        unknown = sorted(set(groups) - set(TOOL_GROUPS))
+        if unknown:
+            raise ValueError(f"unknown tool group(s) {unknown}: choose from {list(TOOL_GROUPS)}")
+        return groups
+
+    @field_validator("read_namespaces", "write_namespaces")
+    @classmethod
+    def _valid_patterns(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            probe = pattern.replace("{agent}", "a").replace("*", "a")
+            if not re.match(NAMESPACE_PATTERN, probe):
+                raise ValueError(
+                    f"namespace pattern {pattern!r} is not valid: lowercase letters, digits, . _ : -, "
+                    "with * as wildcard and {agent} for the agent's name"
+                )
+        return patterns
 
 
 @dataclass(frozen=True)
