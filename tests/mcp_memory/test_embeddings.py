@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -33,7 +34,10 @@ TEXTS = [
 def embedder() -> Iterator[LocalOnnxEmbedder]:
     model = LocalOnnxEmbedder(batch_size=4)
     yield model
-    anyio.run(model.aclose)
+    # In a thread of its own: a session-scoped async fixture (PostgreSQL) may keep the test session's
+    # event loop running in this thread, where anyio.run would refuse to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(anyio.run, model.aclose).result()
 
 
 def cosine(a: list[float], b: list[float]) -> float:
