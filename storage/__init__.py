@@ -11,7 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage import errors, models, models_alerts, models_audit, models_facts, models_graph, models_versions
+from storage import (
+    errors,
+    kinds,
+    models,
+    models_alerts,
+    models_audit,
+    models_facts,
+    models_graph,
+    models_versions,
+)
 from storage.alerts_contract import AlertStore
 from storage.base import MemoryStore, Scope
 from storage.errors import (
@@ -43,6 +52,7 @@ __all__ = [
     "Scope",
     "StorageError",
     "errors",
+    "kinds",
     "models",
     "models_alerts",
     "models_audit",

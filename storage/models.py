@@ -21,6 +21,7 @@ from storage.ranking import VECTOR_WEIGHT
 __all__ = [
     "Address",
     "AppendResult",
+    "CUSTOMER_GRAPH_MAX_NODES",
     "ChannelBinding",
     "ConversationState",
     "DEFAULT_ROOM_NAMESPACE",
@@ -55,6 +56,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: Most graph nodes (the customer's entity included) frozen into a handoff package.
+CUSTOMER_GRAPH_MAX_NODES = 50
 
 #: Namespaces are lowercase words joined by ``-``, ``_``, ``.`` or ``:`` (``agent-billing``,
 #: ``shared-customer-context``). Scope patterns add ``*`` as a wildcard (``shared-*``).
@@ -469,6 +473,10 @@ class HandoffPackage(_Record):
     ``facts``: the live facts of the room's namespaces (the namespaces of memories linked to the room,
     plus the names listed under the room's ``namespaces`` metadata key; branch namespaces excluded),
     ordered by namespace then key, at most ``HANDOFF_FACT_LIMIT``.
+    ``customer_graph``: the customer's entity and its direct neighbours in the knowledge graph (depth 1,
+    at most ``CUSTOMER_GRAPH_MAX_NODES`` nodes), or ``None``. The customer's entity is the entity whose
+    ``properties.identity_id`` is the customer's identity id, or whose name is that id; when several
+    match (in any namespace), the oldest (then lowest id).
     """
 
     room: Room
@@ -479,6 +487,7 @@ class HandoffPackage(_Record):
     identity: Identity | None
     frozen_at: datetime
     facts: list[Fact] = Field(default_factory=list)
+    customer_graph: GraphTraversal | None = None
 
 
 class NewEscalation(_Record):
@@ -517,5 +526,9 @@ HANDOFF_FACT_LIMIT = 200
 
 # Fact records build on the records above (``_Record``, ``Sensitivity``), so they are imported last.
 from storage.models_facts import Fact  # noqa: E402
+
+# The graph records use this module's ``Namespace`` and ``Sensitivity``; they are imported last so that
+# ``HandoffPackage.customer_graph`` resolves without an import cycle.
+from storage.models_graph import GraphTraversal  # noqa: E402
 
 HandoffPackage.model_rebuild()

@@ -9,7 +9,8 @@ from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
-from storage import PermissionDeniedError
+from storage import InvalidInputError, PermissionDeniedError
+from storage.kinds import check_kind
 from storage.models import Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
 
 __all__ = ["MemoryService"]
@@ -47,13 +48,18 @@ class MemoryService:
     ) -> Memory:
         """Store a memory written by the caller (default namespace: the caller's private one).
 
+        ``kind`` is one of ``storage.kinds.MEMORY_KINDS``; the learning signals ``success``, ``failure``,
+        ``pattern`` and ``recommendation`` are retrieved by context later through ``search``'s filters.
+
         Raises:
+            InvalidInputError: unknown ``kind``.
             PermissionDeniedError: the namespace is not writable for the caller, or the sensitivity is
                 above its clearance.
             NotFoundError: ``room_id`` names no room.
         """
         self._ctx.require_group(principal, GROUP)
         self._ctx.require_clearance(principal, sensitivity)
+        _require_known_kinds([kind])
         scope = principal.scope()
         target = namespace or self.default_namespace(principal)
         if not scope.can_write(target):
@@ -84,8 +90,12 @@ class MemoryService:
         """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.
 
         Results are cut to the response budget; long contents are shortened (``truncated`` is set).
+
+        Raises:
+            InvalidInputError: an unknown kind in ``request.kinds``.
         """
         self._ctx.require_group(principal, GROUP)
+        _require_known_kinds(request.kinds)
         limits = self._ctx.settings.limits
         request = request.model_copy(update={"limit": self._ctx.page_size(request.limit)})
         vector = await self._ctx.embeddings.embed_query(request.query)
@@ -126,6 +136,13 @@ class MemoryService:
         memory = await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
         await self._ctx.changes.publish(memory_uri(memory.memory_id))
         return self._ctx.sealer.reveal(memory)
+
+
+def _require_known_kinds(kinds: list[str]) -> None:
+    for kind in kinds:
+        problem = check_kind(kind)
+        if problem is not None:
+            raise InvalidInputError(problem)
 
 
 def _as_item(hit: SearchHit) -> SearchResultItem:

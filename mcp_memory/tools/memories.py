@@ -33,7 +33,12 @@ def register(server: MCPServer[Any]) -> None:
             ),
         ] = None,
         kind: Annotated[
-            str, Field(description="note, observation, decision, learning, ...", max_length=64)
+            str,
+            Field(
+                description="note, observation, decision, learning, or a learning signal: success, failure, "
+                "pattern, recommendation.",
+                max_length=64,
+            ),
         ] = "note",
         tags: Tags = None,
         room_id: Annotated[
@@ -72,7 +77,10 @@ def register(server: MCPServer[Any]) -> None:
             list[str] | None,
             Field(description="Limit to these (patterns like shared-* allowed).", max_length=64),
         ] = None,
-        kinds: Annotated[list[str] | None, Field(max_length=32)] = None,
+        kinds: Annotated[
+            list[str] | None,
+            Field(description="e.g. [success, failure] for learning signals.", max_length=32),
+        ] = None,
         tags: Annotated[Tags, Field(description="Results must carry all of these tags.")] = None,
         room_id: Annotated[str | None, Field(max_length=128)] = None,
         session_id: Annotated[str | None, Field(max_length=128)] = None,

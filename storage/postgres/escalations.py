@@ -10,6 +10,7 @@ import asyncpg
 from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
+    CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
@@ -21,9 +22,11 @@ from storage.models import (
     utc_now,
 )
 from storage.models_facts import Fact
+from storage.models_graph import GraphTraversal
 from storage.postgres.core import PostgresCore
 from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import Params, readable_sql
+from storage.postgres.graph import entity_from_row, traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
 from storage.postgres.rows import (
@@ -59,15 +62,39 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         " ORDER BY priority DESC, created_at, task_id",
         room_id,
     )
+    identity = await _customer(conn, room_id)
     return HandoffPackage(
         room=room,
         events=events,
         observations=[m for m in memories if m.kind == "observation"],
         decisions=[m for m in memories if m.kind == "decision"],
         open_tasks=[task_from_row(r) for r in task_rows],
-        identity=await _customer(conn, room_id),
+        identity=identity,
         frozen_at=utc_now(),
         facts=await _room_facts(conn, room_id, room.metadata),
+        customer_graph=await customer_graph(conn, identity),
+    )
+
+
+async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) -> GraphTraversal | None:
+    """The customer's entity and its direct neighbours (see ``HandoffPackage.customer_graph``), or ``None``."""
+    if identity is None:
+        return None
+    row = await conn.fetchrow(
+        "SELECT * FROM entities WHERE properties ->> 'identity_id' = $1 OR name = $1"
+        " ORDER BY created_at, entity_id LIMIT 1",
+        identity.identity_id,
+    )
+    if row is None:
+        return None
+    return await traverse(
+        conn,
+        entity_from_row(row),
+        max_depth=1,
+        relation_types=(),
+        direction="both",
+        max_nodes=CUSTOMER_GRAPH_MAX_NODES,
+        ceiling=2,
     )
 
 

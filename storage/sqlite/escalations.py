@@ -11,6 +11,7 @@ import apsw
 from storage.base import Scope, decode_cursor
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
+    CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
@@ -22,9 +23,11 @@ from storage.models import (
     utc_now,
 )
 from storage.models_facts import Fact
+from storage.models_graph import GraphTraversal
 from storage.sqlite.events import room_row
 from storage.sqlite.facts import fact_from_row
 from storage.sqlite.filters import readable_clause
+from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import (
     escalation_from_row,
@@ -75,6 +78,21 @@ def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
     return None
 
 
+def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTraversal | None:
+    """The customer's entity and its direct neighbours (see ``HandoffPackage.customer_graph``), or ``None``."""
+    if identity is None:
+        return None
+    row = fetch_one(
+        conn,
+        "SELECT entity_id FROM entities WHERE json_extract(properties, '$.identity_id') = ? OR name = ?"
+        " ORDER BY created_at, entity_id LIMIT 1",
+        (identity.identity_id, identity.identity_id),
+    )
+    if row is None:
+        return None
+    return traverse_graph(conn, row["entity_id"], 1, (), "both", CUSTOMER_GRAPH_MAX_NODES, None)
+
+
 def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
     room = room_from_row(room_row(conn, room_id))
     events = [
@@ -95,15 +113,17 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
             (room_id,),
         )
     ]
+    identity = _customer(conn, room_id)
     return HandoffPackage(
         room=room,
         events=events,
         observations=[m for m in memories if m.kind == "observation"],
         decisions=[m for m in memories if m.kind == "decision"],
         open_tasks=open_tasks_of_room(conn, room_id),
-        identity=_customer(conn, room_id),
+        identity=identity,
         frozen_at=utc_now(),
         facts=_room_facts(conn, room_id, room.metadata),
+        customer_graph=customer_graph(conn, identity),
     )
 
 

@@ -1,9 +1,8 @@
-"""Knowledge graph and alerts through real MCP client sessions, on SQLite and on PostgreSQL."""
+"""Knowledge graph, alerts and learning signals through real MCP client sessions, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+import json
 from typing import Any
 
 import anyio
@@ -11,58 +10,13 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_memory.config import Settings
 from mcp_memory.server import build_server
-from tests.conftest import PostgresServer
-from tests.mcp_memory.conftest import make_settings
+from tests.mcp_memory.team import pg_server_or_none, team, team_overrides, team_settings
 from tests.mcp_memory.test_tools import call, call_error
 
+__all__ = ["pg_server_or_none", "team", "team_overrides", "team_settings"]  # fixtures used by the tests below
+
 pytestmark = pytest.mark.anyio
-
-Sessions = Callable[[str], Client]
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def pg_server_or_none(request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The PostgreSQL server for the ``postgres`` parameter (skip or fail when absent), else ``None``."""
-    if request.param == "sqlite":
-        return None
-    server = request.getfixturevalue("postgres_server")
-    assert isinstance(server, PostgresServer)
-    return server
-
-
-@pytest.fixture
-async def team_settings(pg_server_or_none: PostgresServer | None, tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings of a team deployment on a fresh store of each backend."""
-    agents = {
-        "lead": {},
-        "billing": {},
-        "triage": {"clearance": "internal"},
-        "intern": {"tool_groups": ["memories"]},
-    }
-    if pg_server_or_none is None:
-        yield make_settings(tmp_path, agents=agents)
-        return
-    name = await pg_server_or_none.create_database()
-    try:
-        yield make_settings(tmp_path, agents=agents, storage={"url": pg_server_or_none.dsn(name)})
-    finally:
-        await pg_server_or_none.drop_database(name)
-
-
-@pytest.fixture
-async def team(team_settings: Settings) -> AsyncIterator[dict[str, Client]]:
-    """One connected MCP session per agent, all on the same store."""
-    clients: dict[str, Client] = {}
-    async with (
-        Client(build_server(team_settings, agent="lead")) as lead,
-        Client(build_server(team_settings, agent="billing")) as billing,
-        Client(build_server(team_settings, agent="triage")) as triage,
-        Client(build_server(team_settings, agent="intern")) as intern,
-    ):
-        clients.update(lead=lead, billing=billing, triage=triage, intern=intern)
-        yield clients
 
 
 async def test_agents_build_and_traverse_a_shared_graph(team: dict[str, Client]) -> None:
@@ -178,3 +132,82 @@ async def test_inbox_subscribers_are_notified_when_an_alert_arrives(settings_fac
                 async for event in subscription:
                     assert getattr(event, "uri", None) == uri
                     break
+
+
+async def test_escalation_package_carries_the_customers_graph_neighbours(team: dict[str, Client]) -> None:
+    lead, billing = team["lead"], team["billing"]
+    room = await call(lead, "create_room", name="Acme refund")
+    stored = await call(
+        lead,
+        "store_event",
+        room_id=room["room_id"],
+        content="refund please",
+        channel_type="email",
+        sender_address="ana@acme.example",
+    )
+    identity_id = stored["event"]["source"]["sender_identity_id"]
+    ns = "shared-customer-context"
+    await call(
+        billing,
+        "set_entity",
+        name="Ana Silva",
+        type="person",
+        namespace=ns,
+        properties={"identity_id": identity_id},
+    )
+    await call(
+        billing,
+        "add_relation",
+        source="Ana Silva",
+        source_type="person",
+        relation_type="works_at",
+        target="Acme",
+        target_type="company",
+        namespace=ns,
+    )
+    escalation = await call(lead, "escalate", room_id=room["room_id"], reason="wants a manager")
+    with anyio.fail_after(10):
+        read = await lead.read_resource(f"memory://escalations/{escalation['escalation_id']}")
+    package = json.loads(read.contents[0].text)["handoff"]  # type: ignore[union-attr]
+    assert sorted((n["entity"]["name"], n["depth"]) for n in package["customer_graph"]["nodes"]) == [
+        ("Acme", 1),
+        ("Ana Silva", 0),
+    ]
+
+
+async def test_learning_signals_are_found_by_kind_tags_and_metadata(team: dict[str, Client]) -> None:
+    lead, billing = team["lead"], team["billing"]
+    ns = "shared-learnings"
+    signals = {
+        "success": ("Offering a payment plan settled the refund dispute", ["refund"], {"tier": "gold"}),
+        "failure": (
+            "Quoting the refund policy verbatim escalated the refund dispute",
+            ["refund"],
+            {"tier": "gold"},
+        ),
+        "pattern": ("Enterprise refund requests arrive at quarter end", ["refund", "enterprise"], {}),
+        "recommendation": ("For a refund, check the invoice currency first", ["refund"], {"tier": "basic"}),
+    }
+    ids = {}
+    for kind, (content, tags, metadata) in signals.items():
+        ids[kind] = (
+            await call(
+                lead, "remember", content=content, kind=kind, namespace=ns, tags=tags, metadata=metadata
+            )
+        )["memory_id"]
+    await call(lead, "remember", content="refund ticket note", namespace=ns, tags=["refund"])
+
+    async def found(**filters: Any) -> set[str]:
+        results = await call(billing, "search_memory", query="refund dispute", namespaces=[ns], **filters)
+        return {r["id"] for r in results["results"]}
+
+    assert await found(kinds=["success", "failure"]) == {ids["success"], ids["failure"]}
+    assert await found(
+        kinds=["success", "failure", "pattern", "recommendation"], metadata={"tier": "gold"}
+    ) == {
+        ids["success"],
+        ids["failure"],
+    }
+    assert await found(kinds=["pattern", "recommendation"], tags=["enterprise"]) == {ids["pattern"]}
+    assert "unknown memory kind" in await call_error(lead, "remember", content="x", kind="sucess")
+    assert "unknown memory kind" in await call_error(billing, "search_memory", query="x", kinds=["lesson"])

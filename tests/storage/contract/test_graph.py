@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage import InvalidInputError, MemoryStore, NotFoundError, PermissionDeniedError, Scope
-from storage.models import Sensitivity
+from storage.models import NewEscalation, NewRoom, Sensitivity
 from storage.models_graph import EntityRef, NewEntity, NewRelation
 
 pytestmark = pytest.mark.anyio
@@ -224,3 +224,44 @@ async def test_traversal_matches_a_breadth_first_oracle(
     }
     names = {n.entity.entity_id: n.entity.name for n in walk.nodes}
     assert {(names[e.source_id], e.type, names[e.target_id]) for e in walk.edges} == expected_edges
+
+
+# --- handoff packages -------------------------------------------------------------------------------
+
+
+async def test_handoff_package_holds_the_customers_graph_neighbours(store: MemoryStore) -> None:
+    room = await store.create_room(NewRoom())
+    customer, _ = await store.resolve_identity("email", "ana@example.com")
+    await store.add_participant(room.room_id, customer.identity_id, kind="identity", role="customer")
+    bare = await store.create_escalation(NewEscalation(room_id=room.room_id, reason="no graph yet"))
+    assert bare.handoff.customer_graph is None
+
+    ana = await store.upsert_entity(
+        NewEntity(
+            namespace=NS, type="person", name="Ana Silva", properties={"identity_id": customer.identity_id}
+        )
+    )
+    await store.add_relation(
+        NewRelation(
+            namespace=NS, source=ana_ref(), type="works_at", target=EntityRef(type="company", name="Acme")
+        )
+    )
+    await link(store, "Acme", "depends_on", "Payments API")  # two hops away: not in the package
+    await store.add_relation(
+        NewRelation(namespace=NS, source=ref("deal-7"), type="relates_to", target=ana_ref(), confidence=0.5)
+    )
+    escalation = await store.create_escalation(NewEscalation(room_id=room.room_id, reason="wants a manager"))
+    graph = escalation.handoff.customer_graph
+    assert graph is not None
+    assert graph.start_id == ana.entity_id
+    assert sorted((n.entity.name, n.depth) for n in graph.nodes) == [
+        ("Acme", 1),
+        ("Ana Silva", 0),
+        ("deal-7", 1),
+    ]
+    assert {e.type for e in graph.edges} == {"works_at", "relates_to"}
+    assert (await store.get_escalation(escalation.escalation_id)).handoff == escalation.handoff
+
+
+def ana_ref() -> EntityRef:
+    return EntityRef(type="person", name="Ana Silva")
