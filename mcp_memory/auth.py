@@ -43,6 +43,7 @@ TOOL_GROUPS = (
     "alerts",
     "facts",
     "snapshots",
+    "retention",
     "audit",
 )
 

@@ -1,4 +1,4 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate | audit``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -226,3 +226,50 @@ def audit(
         at = r.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(str(r.seq), at, r.agent, r.kind, r.name, ids, outcome, f"{r.duration_ms:.1f}")
     Console().print(table)
+
+
+@app.command()
+def prune(
+    config: ConfigOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report what the retention rules would remove.")
+    ] = False,
+) -> None:
+    """Apply the [retention] rules now: remove expired memories and those beyond max_memories."""
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from mcp_memory.services import open_service
+    from mcp_memory.services.retention import PruneReport
+    from storage import StorageError
+
+    settings = _settings(config)
+    if not settings.retention:
+        err.print("[yellow]no [retention] rules in the config: nothing to prune[/yellow]")
+        raise typer.Exit(0)
+
+    async def run() -> PruneReport:
+        async with open_service(settings) as service:
+            with Progress(console=err, transient=True) as bar:
+                task = bar.add_task("pruning namespaces", total=None)
+
+                def progress(namespace: str, done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total, description=f"pruned {namespace}")
+
+                return await service.retention.prune(dry_run=dry_run, by="cli", progress=progress)
+
+    try:
+        report = anyio.run(run)
+    except StorageError as exc:
+        err.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from None
+    out = Console()
+    table = Table("namespace", "rule", "before", "expired", "over limit")
+    for item in report.namespaces:
+        table.add_row(
+            item.namespace, item.rule, str(item.memories_before), str(item.expired), str(item.over_limit)
+        )
+    if report.namespaces:
+        out.print(table)
+    verb = "would remove" if dry_run else "removed"
+    out.print(f"{verb} {report.pruned} memories in {len(report.namespaces)} namespaces")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,6 +38,8 @@ __all__ = [
     "ConfigError",
     "EmbedderSettings",
     "LimitSettings",
+    "PruningSettings",
+    "RetentionSettings",
     "ServerSettings",
     "Settings",
     "StorageSettings",
@@ -101,6 +104,32 @@ class LimitSettings(_Section):
     handoff_event_limit: int = Field(default=50, ge=1, le=500)
 
 
+class RetentionSettings(_Section):
+    """Retention and decay of the namespaces matching one ``[retention."<pattern>"]`` table.
+
+    ``max_memories``: keep at most this many (pruning removes the least important, then oldest, first).
+    ``ttl_days``: prune memories older than this. ``decay``: lower old memories' search rank with an
+    ``exponential`` or ``logarithmic`` curve of ``half_life_hours`` (formulas: ``storage/ranking.py``).
+    """
+
+    max_memories: int | None = Field(default=None, ge=0)
+    ttl_days: float | None = Field(default=None, gt=0)
+    decay: Literal["none", "exponential", "logarithmic"] = "none"
+    half_life_hours: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _check_decay(self) -> RetentionSettings:
+        if self.decay != "none" and self.half_life_hours is None:
+            raise ValueError(f"decay = {self.decay!r} needs half_life_hours")
+        return self
+
+
+class PruningSettings(_Section):
+    """Background pruning by the server: every ``interval_seconds`` (0 turns it off)."""
+
+    interval_seconds: float = Field(default=3600.0, ge=0)
+
+
 class Settings(BaseSettings):
     """The whole deployment: storage, embedder, server, limits and the team's agents.
 
@@ -119,6 +148,10 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     default_policy: AgentPolicy = Field(default_factory=AgentPolicy)
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
+    retention: dict[str, RetentionSettings] = Field(
+        default_factory=dict, description="namespace pattern -> rule; the first matching pattern applies"
+    )
+    pruning: PruningSettings = Field(default_factory=PruningSettings)
     encryption_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; encrypts confidential content at rest (set via env)"
     )
@@ -140,6 +173,15 @@ class Settings(BaseSettings):
     def _check_pool(self) -> Settings:
         if self.storage.pool_min_size > self.storage.pool_max_size:
             raise ValueError("storage.pool_min_size must not exceed storage.pool_max_size")
+        return self
+
+    @model_validator(mode="after")
+    def _check_retention(self) -> Settings:
+        for pattern in self.retention:
+            if not re.fullmatch(r"[a-z0-9*][a-z0-9._:*-]{0,127}", pattern):
+                raise ValueError(
+                    f"retention.{pattern!r}: the key must be a namespace or a pattern with * (e.g. shared-*)"
+                )
         return self
 
     @property

@@ -61,6 +61,9 @@ next_after_index instead of asking for everything."""
 class _SharedService:
     """Opens the service on the first session and closes it after the last one.
 
+    While open, one session (the first to find none running) runs background pruning every
+    ``pruning.interval_seconds`` when the config has ``[retention]`` rules; it stops with that session.
+
     Streamable HTTP enters the lifespan once per process, SSE once per session: sharing keeps one
     store pool and one embedder per process either way.
     """
@@ -72,6 +75,7 @@ class _SharedService:
         self._users = 0
         self._stack: AsyncExitStack | None = None
         self._service: Service | None = None
+        self._pruning = False
 
     @property
     def current(self) -> Service | None:
@@ -89,9 +93,22 @@ class _SharedService:
                 logger.info("mcp-memory %s on %s", __version__, await self._service.store.describe())
             self._users += 1
             service = self._service
+            interval = self._settings.pruning.interval_seconds
+            prunes = interval > 0 and bool(self._settings.retention) and not self._pruning
+            self._pruning = self._pruning or prunes
         try:
-            yield service
+            if prunes:
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(service.retention.run_periodically, interval)
+                    try:
+                        yield service
+                    finally:
+                        tasks.cancel_scope.cancel()
+            else:
+                yield service
         finally:
+            if prunes:
+                self._pruning = False
             async with self._lock:
                 self._users -= 1
                 if self._users == 0 and self._stack is not None:

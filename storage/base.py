@@ -63,9 +63,11 @@ from storage.models import (
     TaskUpdate,
     Visibility,
 )
+from storage.patterns import namespace_matches
+from storage.retention_contract import RetentionStore
 from storage.versions_contract import VersionStore
 
-__all__ = ["MemoryStore", "Scope", "decode_cursor", "encode_cursor"]
+__all__ = ["MemoryStore", "Scope", "decode_cursor", "encode_cursor", "namespace_matches"]
 
 #: Default and maximum page sizes of list methods.
 DEFAULT_PAGE_SIZE = 50
@@ -97,32 +99,15 @@ class Scope:
 
     def can_write(self, namespace: str) -> bool:
         """True when ``namespace`` matches one of ``write_namespaces``."""
-        return any(_glob_match(p, namespace) for p in self.write_namespaces)
+        return any(namespace_matches(p, namespace) for p in self.write_namespaces)
 
     def can_read(self, namespace: str) -> bool:
         """True when ``namespace`` matches one of ``read_namespaces``."""
-        return any(_glob_match(p, namespace) for p in self.read_namespaces)
+        return any(namespace_matches(p, namespace) for p in self.read_namespaces)
 
     def readable_sensitivities(self) -> list[Sensitivity]:
         """The sensitivities this scope may read, lowest first."""
         return Sensitivity.at_most(self.max_sensitivity)
-
-
-def _glob_match(pattern: str, value: str) -> bool:
-    """Match ``value`` against a pattern whose only wildcard is ``*`` (any run of characters)."""
-    parts = pattern.split("*")
-    if len(parts) == 1:
-        return pattern == value
-    if not value.startswith(parts[0]) or not value.endswith(parts[-1]):
-        return False
-    pos = len(parts[0])
-    end = len(value) - len(parts[-1])
-    for middle in parts[1:-1]:
-        found = value.find(middle, pos, end)
-        if found < 0:
-            return False
-        pos = found + len(middle)
-    return pos <= end
 
 
 def encode_cursor(*key: Any) -> str:
@@ -148,7 +133,9 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return key
 
 
-class MemoryStore(GraphStore, AlertStore, FactStore, VersionStore, ChangeFeedStore, AuditStore, abc.ABC):
+class MemoryStore(
+    GraphStore, AlertStore, RetentionStore, FactStore, VersionStore, ChangeFeedStore, AuditStore, abc.ABC
+):
     """Async storage contract of mcp-memory.
 
     Use as an async context manager or call ``close()``; ``storage.open_store(url)`` returns an opened,

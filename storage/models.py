@@ -16,6 +16,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from storage.indexing import SENDER_BOOST
+from storage.models_retention import DecayRule
 from storage.ranking import VECTOR_WEIGHT
 
 __all__ = [
@@ -387,6 +388,10 @@ class SearchRequest(MemoryFilter):
     ``1 + weight * importance``. ``vector_weight``: weight of the vector candidates' reciprocal ranks
     against 1.0 for the lexical ones (``storage.ranking.VECTOR_WEIGHT``). ``sender_boost``: events whose
     sender the query names score ``1 + sender_boost`` times more (``storage.indexing.SENDER_BOOST``).
+    recency decay (score times 0.5 ** (age / half-life)); ``decay_rules`` add per-namespace decay of
+    memories (``storage.ranking.decay_factor``; the service fills them from the retention config);
+    ``importance_weight`` scales memories by
+    ``1 + weight * importance``.
     """
 
     query: str = Field(min_length=1, max_length=4_000)
@@ -398,6 +403,7 @@ class SearchRequest(MemoryFilter):
     vector_weight: float = Field(default=VECTOR_WEIGHT, ge=0.0, le=10.0)
     sender_boost: float = Field(default=SENDER_BOOST, ge=0.0, le=10.0)
     now: UtcDatetime | None = None
+    decay_rules: list[DecayRule] = Field(default_factory=list, max_length=64)
 
 
 class SearchHit(_Record):

@@ -6,16 +6,31 @@ Learning Methods", SIGIR 2009), each list's contribution multiplied by its weigh
 lexical list 1.0 and the vector list ``VECTOR_WEIGHT`` = 0.2: tuned on two LoCoMo conversations (26, 30)
 among 0.2-1.0, it gave recall@10 0.755 on the three held out (41-43) against 0.732 with equal weights
 (``bench/locomo_retrieval.py``; BM25 over turns with their neighbours is the stronger list there, and
-the vector list still decides among items the words do not separate). Recency decay is exponential: ``0.5 ** (age_hours / half_life_hours)``.
+the vector list still decides among items the words do not separate).
+
+Recency decay multiplies a score by ``decay_factor(strategy, age, half_life)``:
+
+- ``exponential``: ``0.5 ** (age_hours / half_life_hours)`` (halves every half-life; the request's
+  ``half_life_hours`` always uses it);
+- ``logarithmic``: ``1 / (1 + log2(1 + age_hours / half_life_hours))``: also 1 when new and 0.5 after
+  one half-life, then a long tail (1/3 after 3 half-lives, 1/4 after 7, where exponential gives 1/8
+  and 1/128), for namespaces whose old knowledge should fade but stay findable.
+
+Namespace decay rules (``DecayRule``, from the team's ``[retention."<pattern>"]`` config) apply to memories
+of matching namespaces (the first matching rule); events carry no namespace and get none.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-__all__ = ["RRF_K", "VECTOR_WEIGHT", "Candidate", "FusedCandidate", "fuse"]
+from storage.models_retention import DecayRule, DecayStrategy
+from storage.patterns import namespace_matches
+
+__all__ = ["RRF_K", "VECTOR_WEIGHT", "Candidate", "FusedCandidate", "decay_factor", "fuse"]
 
 RRF_K = 60
 
@@ -31,11 +46,13 @@ class Candidate:
         key: ``(item_type, item_id)``, e.g. ``("memory", "mem_…")``.
         at: the item's time (memory ``created_at``, event ``occurred_at``), tz-aware UTC.
         importance: in [0, 1] (events use 0.5).
+        namespace: the memory's namespace (``None`` for events), for namespace decay rules.
     """
 
     key: tuple[str, str]
     at: datetime
     importance: float
+    namespace: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,20 @@ class FusedCandidate:
     score: float
     lexical_rank: int | None
     vector_rank: int | None
+
+
+def decay_factor(strategy: DecayStrategy, age_hours: float, half_life_hours: float) -> float:
+    """The multiplier in (0, 1] of a score ``age_hours`` old (see the module docstring for the formulas)."""
+    ratio = max(0.0, age_hours) / half_life_hours
+    if strategy == "logarithmic":
+        return 1.0 / (1.0 + math.log2(1.0 + ratio))
+    return float(0.5**ratio)
+
+
+def _rule_for(rules: Sequence[DecayRule], namespace: str | None) -> DecayRule | None:
+    if namespace is None:
+        return None
+    return next((r for r in rules if namespace_matches(r.namespace_pattern, namespace)), None)
 
 
 def fuse(
@@ -60,6 +91,7 @@ def fuse(
     importance_weight: float = 0.0,
     boosts: Mapping[tuple[str, str], float] | None = None,
     now: datetime | None = None,
+    decay_rules: Sequence[DecayRule] = (),
 ) -> list[FusedCandidate]:
     """Fuse two ranked candidate lists (best first) into at most ``limit`` results, best first.
 
@@ -73,6 +105,8 @@ def fuse(
         importance_weight: multiply by ``1 + importance_weight * importance``.
         boosts: further score factors by key (e.g. ``storage.indexing.names_sender``); default 1.
         now: reference time for decay.
+        decay_rules: per-namespace decay of memories (first matching rule; requires ``now``), applied on
+            top of ``half_life_hours``.
 
     Ties break by ``key`` ascending, so equal inputs give equal outputs on every backend.
     """
@@ -92,9 +126,12 @@ def fuse(
             scores[cand.key] = scores.get(cand.key, 0.0) + weight / (k + rank)
     for key, cand in info.items():
         factor = 1.0
+        age_hours = 0.0 if now is None else max(0.0, (now - cand.at).total_seconds() / 3600.0)
         if half_life_hours is not None and now is not None:
-            age_hours = max(0.0, (now - cand.at).total_seconds() / 3600.0)
-            factor *= 0.5 ** (age_hours / half_life_hours)
+            factor *= decay_factor("exponential", age_hours, half_life_hours)
+        rule = _rule_for(decay_rules, cand.namespace) if now is not None else None
+        if rule is not None:
+            factor *= decay_factor(rule.strategy, age_hours, rule.half_life_hours)
         if importance_weight:
             factor *= 1.0 + importance_weight * cand.importance
         if boosts:

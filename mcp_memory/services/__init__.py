@@ -29,6 +29,7 @@ from mcp_memory.services.facts import FactService
 from mcp_memory.services.graph import GraphService
 from mcp_memory.services.identities import IdentityService
 from mcp_memory.services.memories import MemoryService
+from mcp_memory.services.retention import RetentionService
 from mcp_memory.services.rooms import RoomService
 from mcp_memory.services.sealing import ContentSealer
 from mcp_memory.services.tasks import TaskService
@@ -66,6 +67,7 @@ class Service:
         self.escalations = EscalationService(ctx)
         self.graph = GraphService(ctx)
         self.alerts = AlertService(ctx)
+        self.retention = RetentionService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
         self.audit = AuditService(ctx)

@@ -9,9 +9,11 @@ from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
+from mcp_memory.services.retention import decay_rules
 from storage import InvalidInputError, PermissionDeniedError
 from storage.kinds import check_kind
 from storage.models import Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
+from storage.models_retention import DecayRule
 
 __all__ = ["MemoryService"]
 
@@ -97,7 +99,9 @@ class MemoryService:
         self._ctx.require_group(principal, GROUP)
         _require_known_kinds(request.kinds)
         limits = self._ctx.settings.limits
-        request = request.model_copy(update={"limit": self._ctx.page_size(request.limit)})
+        request = request.model_copy(
+            update={"limit": self._ctx.page_size(request.limit), "decay_rules": self._decay_rules()}
+        )
         vector = await self._ctx.embeddings.embed_query(request.query)
         hits = await self._ctx.store.search(request, vector, scope=principal.scope())
         items = [_as_item(self._ctx.sealer.reveal(hit)) for hit in hits]
@@ -108,6 +112,10 @@ class MemoryService:
             results=kept,
             cut_to_fit=cut,
         )
+
+    def _decay_rules(self) -> list[DecayRule]:
+        """Namespace decay from the ``[retention]`` config (see ``services.retention.decay_rules``)."""
+        return decay_rules(self._ctx.settings)
 
     async def get_memory(self, principal: Principal, memory_id: str) -> Memory:
         """Return one memory visible to the caller. Raises: NotFoundError."""

@@ -18,6 +18,7 @@ from mcp_memory.tools import (
     graph,
     identities,
     memories,
+    retention,
     rooms,
     tasks,
     versions,
@@ -39,6 +40,7 @@ def register_all(server: MCPServer[Any]) -> None:
         alerts,
         facts,
         versions,
+        retention,
         audit,
     ):
         area.register(server)

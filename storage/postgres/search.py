@@ -134,6 +134,7 @@ class SearchMixin(PostgresCore):
                 half_life_hours=request.half_life_hours,
                 importance_weight=request.importance_weight,
                 vector_weight=request.vector_weight,
+                decay_rules=request.decay_rules,
                 now=request.now or utc_now(),
             )
             return await self._load_hits(conn, fused)
@@ -147,14 +148,19 @@ class SearchMixin(PostgresCore):
         p = Params(text)
         where = search_conditions(request, scope, p)
         rows = await conn.fetch(
-            "SELECT item_type, item_id, item_at, importance, ts_rank_cd(tsv, q) AS rank"
+            "SELECT item_type, item_id, item_at, importance, namespace, ts_rank_cd(tsv, q) AS rank"
             " FROM search_docs, to_tsquery('english', $1) AS q"
             f" WHERE tsv @@ q AND {where}"
             f" ORDER BY rank DESC, item_type, item_id LIMIT {int(k)}",
             *p.values,
         )
         return [
-            Candidate(key=(r["item_type"], r["item_id"]), at=r["item_at"], importance=r["importance"])
+            Candidate(
+                key=(r["item_type"], r["item_id"]),
+                at=r["item_at"],
+                importance=r["importance"],
+                namespace=r["namespace"],
+            )
             for r in rows
         ]
 

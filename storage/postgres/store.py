@@ -30,6 +30,7 @@ from storage.postgres.memories import MemoriesMixin
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
 from storage.postgres.participants import ParticipantsMixin
 from storage.postgres.pool import create_pool, search_path, validate_schema
+from storage.postgres.retention import RetentionMixin
 from storage.postgres.rooms import RoomsMixin
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import SearchMixin
@@ -43,6 +44,7 @@ logger = logging.getLogger("storage.postgres")
 
 
 class PostgresStore(
+    RetentionMixin,
     VersionsMixin,
     RoomsMixin,
     ParticipantsMixin,

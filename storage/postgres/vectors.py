@@ -136,7 +136,7 @@ async def exact_candidates(
     Ties break by ``(item_type, item_id)``.
     """
     rows = await conn.fetch(
-        f"SELECT item_type, item_id, item_at, importance, embedding FROM search_docs"
+        f"SELECT item_type, item_id, item_at, importance, namespace, embedding FROM search_docs"
         f" WHERE embedding IS NOT NULL AND {where}",
         *params,
     )
@@ -182,7 +182,7 @@ async def hnsw_candidates(
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         placeholder = f"${len(params) + 1}"
         rows = await conn.fetch(
-            f"SELECT item_type, item_id, item_at, importance,"
+            f"SELECT item_type, item_id, item_at, importance, namespace,"
             f" (embedding_vec::vector({dims})) <=> {placeholder}::text::vector({dims}) AS distance"
             f" FROM search_docs WHERE embedding_vec IS NOT NULL AND {where}"
             f" ORDER BY (embedding_vec::vector({dims})) <=> {placeholder}::text::vector({dims})"
@@ -199,4 +199,9 @@ def _distance(value: float | None) -> float:
 
 
 def _candidate(row: asyncpg.Record) -> Candidate:
-    return Candidate(key=(row["item_type"], row["item_id"]), at=row["item_at"], importance=row["importance"])
+    return Candidate(
+        key=(row["item_type"], row["item_id"]),
+        at=row["item_at"],
+        importance=row["importance"],
+        namespace=row["namespace"],
+    )

@@ -1,20 +1,22 @@
-"""Dispatch of the coordination areas of ``SQLiteStore``: knowledge graph and alerts.
+"""Dispatch of the coordination areas of ``SQLiteStore``: knowledge graph, alerts, retention.
 
-Each method runs one function of ``storage.sqlite.graph`` / ``storage.sqlite.alerts`` in one transaction.
+Each method runs one function of ``storage.sqlite.graph`` / ``alerts`` / ``retention`` in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from storage.base import MemoryStore, Scope, clamp_limit
 from storage.models import Page
 from storage.models_alerts import Alert, InboxItem, NewAlert
 from storage.models_graph import AddedRelation, Entity, GraphTraversal, NewEntity, NewRelation, Relation
-from storage.sqlite import alerts, graph
+from storage.models_retention import NamespaceCount, PrunedMemory
+from storage.sqlite import alerts, graph, retention
 from storage.sqlite.connection import Database
 
-__all__ = ["AlertsMixin", "GraphMixin"]
+__all__ = ["AlertsMixin", "GraphMixin", "RetentionMixin"]
 
 
 class GraphMixin(MemoryStore):
@@ -71,3 +73,23 @@ class AlertsMixin(MemoryStore):
 
     async def ack_alert(self, alert_id: str, agent: str) -> InboxItem:
         return await self._db.write(alerts.ack_alert, alert_id, agent)
+
+
+class RetentionMixin(MemoryStore):
+    """``RetentionStore`` methods of the SQLite backend."""
+
+    _db: Database
+
+    async def namespace_counts(self) -> list[NamespaceCount]:
+        return await self._db.read(retention.namespace_counts)
+
+    async def prune_namespace(
+        self,
+        namespace: str,
+        *,
+        max_memories: int | None = None,
+        expires_before: datetime | None = None,
+        dry_run: bool = False,
+    ) -> list[PrunedMemory]:
+        run = self._db.read if dry_run else self._db.write
+        return await run(retention.prune_namespace, namespace, max_memories, expires_before, dry_run)

@@ -41,7 +41,12 @@ def fts_query(text: str) -> str | None:
 
 def _candidates(rows: list[dict[str, Any]]) -> list[Candidate]:
     return [
-        Candidate(key=(r["item_type"], r["item_id"]), at=from_ts(r["item_at"]), importance=r["importance"])
+        Candidate(
+            key=(r["item_type"], r["item_id"]),
+            at=from_ts(r["item_at"]),
+            importance=r["importance"],
+            namespace=r["namespace"],
+        )
         for r in rows
     ]
 
@@ -91,7 +96,7 @@ def search(
     if match is not None:
         rows = fetch_all(
             conn,
-            "SELECT d.item_type, d.item_id, d.item_at, d.importance FROM search_fts"
+            "SELECT d.item_type, d.item_id, d.item_at, d.importance, d.namespace FROM search_fts"
             " JOIN search_docs AS d ON d.doc_id = search_fts.rowid"
             f" WHERE search_fts MATCH ? AND {where.sql()}"
             " ORDER BY bm25(search_fts), d.item_type, d.item_id LIMIT ?",
@@ -104,7 +109,7 @@ def search(
         check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=False)
         rows = fetch_all(
             conn,
-            "SELECT d.item_type, d.item_id, d.item_at, d.importance,"
+            "SELECT d.item_type, d.item_id, d.item_at, d.importance, d.namespace,"
             " vec_distance_cosine(d.embedding, ?) AS distance FROM search_docs AS d"
             f" WHERE d.embedding IS NOT NULL AND {where.sql()}"
             " ORDER BY distance, d.item_type, d.item_id LIMIT ?",
@@ -119,6 +124,7 @@ def search(
         half_life_hours=request.half_life_hours,
         importance_weight=request.importance_weight,
         vector_weight=request.vector_weight,
+        decay_rules=request.decay_rules,
         now=request.now or utc_now(),
     )
     memory_ids = [f.key[1] for f in fused if f.key[0] == "memory"]

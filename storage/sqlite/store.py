@@ -46,7 +46,7 @@ from storage.models import (
 from storage.models_audit import AuditFilter, AuditRecord, NewAuditRecord
 from storage.sqlite import audit, escalations, events, identities, memories, meta, rooms, search, tasks
 from storage.sqlite.connection import Database
-from storage.sqlite.coordination import AlertsMixin, GraphMixin
+from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin
 from storage.sqlite.facts import FactsMixin
 from storage.sqlite.feed import DatagramFeedMixin
 from storage.sqlite.rows import fetch_one
@@ -93,7 +93,9 @@ def _journal_mode(conn: apsw.Connection) -> str:
     return "unknown" if row is None else str(row["journal_mode"])
 
 
-class SQLiteStore(GraphMixin, AlertsMixin, FactsMixin, VersionsMixin, DatagramFeedMixin, MemoryStore):
+class SQLiteStore(
+    GraphMixin, AlertsMixin, RetentionMixin, FactsMixin, VersionsMixin, DatagramFeedMixin, MemoryStore
+):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
     Open with ``await SQLiteStore.open(url)`` (or ``storage.open_store``); use as an async context manager

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from storage.ranking import RRF_K, Candidate, fuse
+from storage.models_retention import DecayRule, DecayStrategy
+from storage.ranking import RRF_K, Candidate, decay_factor, fuse
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 
@@ -144,3 +147,53 @@ def test_fusion_does_not_depend_on_which_list_an_equal_item_came_from() -> None:
 
     assert [(f.key, f.score) for f in one] == [(f.key, f.score) for f in two]
     assert [f.key[1] for f in one] == ["a", "b"]
+
+
+# --- decay strategies (storage.ranking.decay_factor) ----------------------------------------------
+
+
+@pytest.mark.parametrize("strategy", ["exponential", "logarithmic"])
+def test_decay_is_one_when_new_and_one_half_after_one_half_life(strategy: DecayStrategy) -> None:
+    assert decay_factor(strategy, 0.0, 10.0) == 1.0
+    assert decay_factor(strategy, 10.0, 10.0) == pytest.approx(0.5)
+    assert decay_factor(strategy, -5.0, 10.0) == 1.0  # clock skew: never above 1
+
+
+def test_logarithmic_decay_has_a_longer_tail_than_exponential() -> None:
+    assert decay_factor("logarithmic", 30.0, 10.0) == pytest.approx(1 / 3)
+    assert decay_factor("logarithmic", 70.0, 10.0) == pytest.approx(1 / 4)
+    assert decay_factor("exponential", 30.0, 10.0) == pytest.approx(1 / 8)
+
+
+@given(
+    strategy=st.sampled_from(["exponential", "logarithmic"]),
+    a=st.floats(0, 1e6),
+    b=st.floats(0, 1e6),
+    half_life=st.floats(0.01, 1e4),
+)
+def test_decay_is_in_zero_one_and_never_grows_with_age(
+    strategy: DecayStrategy, a: float, b: float, half_life: float
+) -> None:
+    younger, older = sorted([a, b])
+    assert (
+        0.0 <= decay_factor(strategy, older, half_life) <= decay_factor(strategy, younger, half_life) <= 1.0
+    )
+
+
+def test_namespace_decay_rules_apply_the_first_matching_rule_to_memories_only() -> None:
+    rules = [
+        DecayRule(namespace_pattern="shared-news", strategy="exponential", half_life_hours=1.0),
+        DecayRule(namespace_pattern="shared-*", strategy="logarithmic", half_life_hours=1.0),
+    ]
+    old = NOW - timedelta(hours=3)
+    lexical = [
+        Candidate(("memory", "news"), old, 0.5, namespace="shared-news"),
+        Candidate(("memory", "notes"), old, 0.5, namespace="shared-notes"),
+        Candidate(("memory", "mine"), old, 0.5, namespace="agent-a"),
+        Candidate(("event", "evt"), old, 0.5),
+    ]
+    fused = {f.key[1]: f.score for f in fuse(lexical, [], limit=10, now=NOW, decay_rules=rules)}
+    assert fused["news"] == pytest.approx(1 / 61 * 0.5**3)
+    assert fused["notes"] == pytest.approx(1 / 62 * (1 / 3))
+    assert fused["mine"] == pytest.approx(1 / 63)
+    assert fused["evt"] == pytest.approx(1 / 64)
