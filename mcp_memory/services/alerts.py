@@ -1,7 +1,8 @@
 """Alerts between agents: send to named agents, read your inbox, acknowledge.
 
-Each agent's inbox is also the resource ``memory://agents/{agent}/inbox``; the tools publish a
-resource-updated notice for it when an alert arrives or is acknowledged.
+Each agent's inbox is also the resource ``memory://agents/{agent}/inbox``; sending and acknowledging publish
+its URI on the change bus (``services/changes.py``), so subscribers in every server process on the same
+database hear when an alert arrives or is acknowledged.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class AlertService:
             )
         if room_id is not None:
             await self._ctx.store.get_room(room_id, scope=principal.scope())  # hidden rooms: NotFound
-        return await self._ctx.store.send_alert(
+        alert = await self._ctx.store.send_alert(
             NewAlert(
                 sender=principal.agent,
                 to_agents=to_agents,
@@ -77,6 +78,8 @@ class AlertService:
                 metadata=metadata or {},
             )
         )
+        await self._ctx.changes.publish(*(inbox_uri(agent) for agent in alert.recipients))
+        return alert
 
     async def read_inbox(
         self,
@@ -104,4 +107,6 @@ class AlertService:
     async def ack_alert(self, principal: Principal, alert_id: str) -> InboxItem:
         """Acknowledge an alert of the caller's inbox (idempotent). Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.ack_alert(alert_id, principal.agent)
+        item = await self._ctx.store.ack_alert(alert_id, principal.agent)
+        await self._ctx.changes.publish(inbox_uri(principal.agent))
+        return item

@@ -26,9 +26,14 @@ from storage.models_graph import (
     Relation,
 )
 
-__all__ = ["EntityView", "GraphService"]
+__all__ = ["EntityView", "GraphService", "entity_uri"]
 
 GROUP = "graph"
+
+
+def entity_uri(entity_id: str) -> str:
+    """``memory://entities/{entity_id}``: an entity with its relations (published when either changes)."""
+    return f"memory://entities/{entity_id}"
 
 
 class EntityView(BaseModel):
@@ -90,7 +95,9 @@ class GraphService:
             sensitivity=sensitivity,
             created_by=principal.agent,
         )
-        return await self._ctx.store.upsert_entity(entity, scope=principal.scope())
+        saved = await self._ctx.store.upsert_entity(entity, scope=principal.scope())
+        await self._ctx.changes.publish(entity_uri(saved.entity_id))
+        return saved
 
     async def add_relation(
         self,
@@ -122,7 +129,11 @@ class GraphService:
             properties=properties or {},
             discovered_by=principal.agent,
         )
-        return await self._ctx.store.add_relation(relation, scope=principal.scope())
+        added = await self._ctx.store.add_relation(relation, scope=principal.scope())
+        await self._ctx.changes.publish(
+            entity_uri(added.relation.source_id), entity_uri(added.relation.target_id)
+        )
+        return added
 
     async def resolve(
         self, principal: Principal, entity: str, *, namespace: str | None = None, type: str | None = None

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import RetentionSettings, Settings
+from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from storage import StorageError
 from storage.base import namespace_matches
@@ -164,6 +165,7 @@ class RetentionService:
                     )
                 )
                 if not dry_run:
+                    await self._ctx.changes.publish(*(memory_uri(p.memory_id) for p in pruned))
                     logger.info(
                         "pruned %d memories of %s (rule %s, by %s): %s",
                         len(pruned),

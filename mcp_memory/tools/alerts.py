@@ -1,6 +1,6 @@
 """Alert tools: send an alert to agents, read your inbox, acknowledge an alert.
 
-Inbox changes are published as resource updates of ``memory://agents/{agent}/inbox``.
+The service publishes inbox changes as resource updates of ``memory://agents/{agent}/inbox``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.alerts import InboxPage, inbox_uri
+from mcp_memory.services.alerts import InboxPage
 from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller, tool_errors
 from storage.models_alerts import Alert, AlertSeverity, InboxItem
 
@@ -34,10 +34,7 @@ def register(server: MCPServer[Any]) -> None:
     ) -> Alert:
         """Warn other agents now (e.g. "client budget cut, all deals on hold"); it lands in their inboxes."""
         service, me = caller(ctx)
-        alert = await service.alerts.send_alert(me, to_agents, message, severity=severity, room_id=room_id)
-        for agent in alert.recipients:
-            await ctx.notify_resource_updated(inbox_uri(agent))
-        return alert
+        return await service.alerts.send_alert(me, to_agents, message, severity=severity, room_id=room_id)
 
     @server.tool(annotations=READ)
     @tool_errors
@@ -56,6 +53,4 @@ def register(server: MCPServer[Any]) -> None:
     async def ack_alert(ctx: Context[Any, Any], alert_id: AlertId) -> InboxItem:
         """Mark an alert from your inbox as handled so it no longer shows as new."""
         service, me = caller(ctx)
-        item = await service.alerts.ack_alert(me, alert_id)
-        await ctx.notify_resource_updated(inbox_uri(me.agent))
-        return item
+        return await service.alerts.ack_alert(me, alert_id)
