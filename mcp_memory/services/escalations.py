@@ -7,7 +7,7 @@ above its clearance, memories in namespaces it does not read or above its cleara
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.changes import escalation_uri, room_uri
@@ -15,6 +15,7 @@ from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
 from storage import ConflictError, PermissionDeniedError
 from storage.models import Escalation, EscalationStatus, Memory, NewEscalation
+from storage.models_graph import GraphTraversal
 
 __all__ = ["EscalationService"]
 
@@ -147,7 +148,9 @@ def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
     """The escalation with its package cut to what ``principal`` may read.
 
     Events above the caller's clearance, and observation/decision memories and facts in namespaces it does
-    not read or above its clearance, are left out; the room, open tasks and customer identity stay.
+    not read or above its clearance, are left out; the room, open tasks and customer identity stay. The
+    customer graph keeps the entities the caller may read (and the relations between them), or is dropped
+    when the customer's own entity is hidden.
     """
     scope = principal.scope()
     ceiling = scope.max_sensitivity.level
@@ -164,6 +167,7 @@ def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
             "facts": [
                 f for f in package.facts if scope.can_read(f.namespace) and f.sensitivity.level <= ceiling
             ],
+            "customer_graph": _graph_visible_to(package.customer_graph, scope.can_read, ceiling),
         }
     )
     return escalation.model_copy(update={"handoff": cut})
@@ -186,3 +190,16 @@ def summarize(escalation: Escalation) -> EscalationSummary:
         handoff_open_task_count=len(escalation.handoff.open_tasks),
         handoff_fact_count=len(escalation.handoff.facts),
     )
+
+
+def _graph_visible_to(
+    graph: GraphTraversal | None, can_read: Callable[[str], bool], ceiling: int
+) -> GraphTraversal | None:
+    if graph is None:
+        return None
+    nodes = [n for n in graph.nodes if can_read(n.entity.namespace) and n.entity.sensitivity.level <= ceiling]
+    kept = {n.entity.entity_id for n in nodes}
+    if graph.start_id not in kept:
+        return None
+    edges = [e for e in graph.edges if e.source_id in kept and e.target_id in kept]
+    return graph.model_copy(update={"nodes": nodes, "edges": edges})

@@ -165,13 +165,29 @@ async def test_escalation_package_carries_the_customers_graph_neighbours(team: d
         target_type="company",
         namespace=ns,
     )
+    await call(lead, "set_entity", name="Secret deal", namespace=ns, sensitivity="confidential")
+    await call(
+        lead,
+        "add_relation",
+        source="Ana Silva",
+        source_type="person",
+        relation_type="relates_to",
+        target="Secret deal",
+        namespace=ns,
+    )
     escalation = await call(lead, "escalate", room_id=room["room_id"], reason="wants a manager")
+    with anyio.fail_after(10):
+        cut = await team["triage"].read_resource(f"memory://escalations/{escalation['escalation_id']}")
+    triage_view = json.loads(cut.contents[0].text)["handoff"]["customer_graph"]  # type: ignore[union-attr]
+    assert sorted(n["entity"]["name"] for n in triage_view["nodes"]) == ["Acme", "Ana Silva"]
+    assert {e["type"] for e in triage_view["edges"]} == {"works_at"}
     with anyio.fail_after(10):
         read = await lead.read_resource(f"memory://escalations/{escalation['escalation_id']}")
     package = json.loads(read.contents[0].text)["handoff"]  # type: ignore[union-attr]
     assert sorted((n["entity"]["name"], n["depth"]) for n in package["customer_graph"]["nodes"]) == [
         ("Acme", 1),
         ("Ana Silva", 0),
+        ("Secret deal", 1),
     ]
 
 
