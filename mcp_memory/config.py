@@ -78,12 +78,93 @@ class StorageSettings(_Section):
     pool_max_size: int = Field(default=10, ge=1)
 
 
-class EmbedderSettings(_Section):
-    """Which embedder turns text into vectors: ``local`` (offline ONNX MiniLM) or ``none`` (lexical only)."""
+EmbedderProvider = Literal["local", "fastembed", "sentence-transformers", "openai", "none"]
 
-    provider: str = "local"
-    batch_size: int = Field(default=32, ge=1, le=1024)
+
+class EmbedderSettings(_Section):
+    """Which embedder turns text into vectors (``docs/embedder.md``).
+
+    ``provider``: ``local`` (offline ONNX MiniLM, the default), ``fastembed`` or ``sentence-transformers``
+    (a local model folder), ``openai`` (an OpenAI-compatible HTTP endpoint) or ``none`` (lexical only).
+    Keys a provider does not use are ignored. The API key of ``openai`` is read from the environment
+    variable named by ``api_key_env``, or from ``MCP_MEMORY_EMBEDDER__API_KEY``.
+    """
+
+    provider: EmbedderProvider = "local"
+    model: str | None = Field(default=None, min_length=1, max_length=300)
+    model_path: Path | None = None
+    cache_dir: Path | None = None
+    dimensions: int | None = Field(default=None, ge=1, le=16_000)
+    batch_size: int = Field(default=32, ge=1, le=2048)
     threads: int = Field(default=1, ge=1, le=64)
+    url: str | None = Field(default=None, pattern=r"^https?://")
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    api_key: SecretStr | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    send_dimensions: bool = False
+    query_prefix: str = Field(default="", max_length=200)
+    document_prefix: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _check_provider_keys(self) -> EmbedderSettings:
+        if self.provider == "openai":
+            missing = [k for k in ("url", "model", "dimensions") if getattr(self, k) is None]
+            if missing:
+                raise ValueError(f"provider 'openai' needs embedder.{', embedder.'.join(missing)}")
+        if self.provider == "sentence-transformers" and self.model is None and self.model_path is None:
+            raise ValueError("provider 'sentence-transformers' needs embedder.model_path or embedder.model")
+        return self
+
+    def provider_options(self) -> dict[str, Any]:
+        """Keyword arguments of the chosen provider's class (``make_embedder(provider, **options)``).
+
+        Raises:
+            ConfigError: ``api_key_env`` names an unset environment variable.
+        """
+        prefixes = {"query_prefix": self.query_prefix, "document_prefix": self.document_prefix}
+        if self.provider == "local":
+            return {"batch_size": self.batch_size, "threads": self.threads}
+        if self.provider == "fastembed":
+            options: dict[str, Any] = {"batch_size": self.batch_size, "threads": self.threads, **prefixes}
+            if self.model is not None:
+                options["model"] = self.model
+            for key in ("model_path", "cache_dir", "dimensions"):
+                if getattr(self, key) is not None:
+                    options[key] = getattr(self, key)
+            return options
+        if self.provider == "sentence-transformers":
+            return {
+                "model": self.model,
+                "model_path": self.model_path,
+                "dimensions": self.dimensions,
+                "batch_size": self.batch_size,
+                "threads": self.threads,
+                **prefixes,
+            }
+        if self.provider == "openai":
+            return {
+                "url": self.url,
+                "model": self.model,
+                "dimensions": self.dimensions,
+                "api_key": self._api_key(),
+                "batch_size": self.batch_size,
+                "timeout_seconds": self.timeout_seconds,
+                "max_retries": self.max_retries,
+                "send_dimensions": self.send_dimensions,
+                **prefixes,
+            }
+        return {}
+
+    def _api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        if self.api_key_env is None:
+            return None
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise ConfigError(f"embedder.api_key_env: environment variable {self.api_key_env} is not set")
+        return value
 
 
 class ServerSettings(_Section):
@@ -254,6 +335,10 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     if path is not None and not settings.data_dir.is_absolute():
         settings.data_dir = (path.parent / settings.data_dir).resolve()
+    for key in ("model_path", "cache_dir"):
+        folder = getattr(settings.embedder, key)
+        if path is not None and folder is not None and not folder.is_absolute():
+            setattr(settings.embedder, key, (path.parent / folder).resolve())
     return settings
 
 

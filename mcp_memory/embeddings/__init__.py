@@ -5,6 +5,11 @@ with ``make_embedder``:
 
 - ``"local"`` (default, ``local.py``): ``LocalOnnxEmbedder``, all-MiniLM-L6-v2 quantised to int8 and run
   with onnxruntime + tokenizers. Offline right after ``pip install``; no PyTorch, no download.
+- ``"fastembed"`` (``fastembed_provider.py``): any fastembed ONNX model from a local folder or cache.
+- ``"sentence-transformers"`` (``sentence_transformers_provider.py``): a SentenceTransformer model folder
+  on the CPU (PyTorch; the ``sentence-transformers`` extra).
+- ``"openai"`` (``openai_http.py``): an OpenAI-compatible ``/embeddings`` endpoint (OpenAI, Ollama, vLLM)
+  with batching, timeouts and retries.
 - ``"none"``: no embedder at all. ``make_embedder`` returns ``None`` and the service searches lexically
   only (FTS5 / Postgres full text); nothing stores a vector.
 
@@ -25,24 +30,28 @@ from collections.abc import Callable
 from typing import Any
 
 from mcp_memory.embeddings.base import Embedder, EmbedderUnavailableError
+from mcp_memory.embeddings.fastembed_provider import FastEmbedEmbedder
 from mcp_memory.embeddings.local import LocalOnnxEmbedder
+from mcp_memory.embeddings.openai_http import OpenAIEmbedder
+from mcp_memory.embeddings.sentence_transformers_provider import SentenceTransformerEmbedder
 
 __all__ = [
     "Embedder",
     "EmbedderUnavailableError",
+    "FastEmbedEmbedder",
     "LocalOnnxEmbedder",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
     "make_embedder",
     "provider_names",
 ]
 
-
-def _make_local(**options: Any) -> Embedder:
-    return LocalOnnxEmbedder(**options)
-
-
 _PROVIDERS: dict[str, Callable[..., Embedder] | None] = {
-    "local": _make_local,
+    "fastembed": FastEmbedEmbedder,
+    "local": LocalOnnxEmbedder,
     "none": None,  # lexical-only search: no embedder, no vectors
+    "openai": OpenAIEmbedder,
+    "sentence-transformers": SentenceTransformerEmbedder,
 }
 """Provider name -> factory taking keyword options. A new provider is one entry here."""
 
@@ -56,8 +65,9 @@ def make_embedder(spec: str = "local", **options: Any) -> Embedder | None:
     """Build the embedder a config names, without loading its model.
 
     Args:
-        spec: provider name, case-insensitive: ``"local"`` (offline ONNX all-MiniLM-L6-v2) or ``"none"``.
-        **options: passed to the provider, e.g. ``batch_size=32, threads=1`` for ``"local"``.
+        spec: provider name, case-insensitive: one of ``provider_names()``.
+        **options: keyword arguments of the provider's class, e.g. ``batch_size=32, threads=1`` for
+            ``"local"``; ``EmbedderSettings.provider_options()`` builds them from the config.
 
     Returns:
         The embedder, or ``None`` for ``"none"``: the service then stores no vectors and searches
@@ -65,7 +75,8 @@ def make_embedder(spec: str = "local", **options: Any) -> Embedder | None:
 
     Raises:
         ValueError: unknown ``spec`` (the message lists the known ones).
-        EmbedderUnavailableError: the provider's model files are missing.
+        EmbedderUnavailableError: the provider's package or model files are missing.
+        TypeError: an option the provider does not take.
     """
     key = spec.strip().lower()
     if key not in _PROVIDERS:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Embedder", "EmbedderUnavailableError", "mean_pool_normalise"]
+__all__ = ["Embedder", "EmbedderUnavailableError", "LazyModel", "mean_pool_normalise", "normalise_rows"]
+
+_log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class EmbedderUnavailableError(Exception):
@@ -97,3 +102,88 @@ def mean_pool_normalise(
     norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
     unit: npt.NDArray[np.float32] = (pooled / norms).astype(np.float32)
     return unit
+
+
+def normalise_rows(matrix: npt.ArrayLike, *, dimensions: int | None, source: str) -> list[list[float]]:
+    """Check a provider's output and scale every row to unit L2 norm.
+
+    Args:
+        matrix: ``float[n, d]`` vectors as a provider returned them.
+        dimensions: the size every row must have, or ``None`` to accept any single size.
+        source: what produced the vectors, named in error messages.
+
+    Returns:
+        ``float32[n, d]`` as nested lists of Python floats, unit-length rows (a zero row stays zero).
+
+    Raises:
+        EmbedderUnavailableError: rows of another size than ``dimensions``, ragged rows, or NaN/inf.
+    """
+    try:
+        array = np.asarray(matrix, dtype=np.float32)
+    except ValueError as exc:  # ragged rows
+        raise EmbedderUnavailableError(f"{source} returned vectors of different lengths") from exc
+    if array.ndim != 2:
+        raise EmbedderUnavailableError(f"{source} returned an array of shape {array.shape}, not [n, d]")
+    if dimensions is not None and array.shape[1] != dimensions:
+        raise EmbedderUnavailableError(
+            f"{source} returned {array.shape[1]}-dimensional vectors but embedder.dimensions is "
+            f"{dimensions}: fix embedder.dimensions (or the model) so they agree"
+        )
+    if not np.all(np.isfinite(array)):
+        raise EmbedderUnavailableError(f"{source} returned NaN or infinite values")
+    norms = np.clip(np.linalg.norm(array, axis=1, keepdims=True), 1e-12, None)
+    unit: list[list[float]] = (array / norms).astype(np.float32).tolist()
+    return unit
+
+
+class LazyModel(Generic[T]):
+    """A model loaded once, in a background thread or on first use, and released by ``close``.
+
+    Thread-safe: ``get`` blocks while another thread loads. A failed load is retried by the next ``get``.
+    """
+
+    def __init__(self, load: Callable[[], T], label: str) -> None:
+        """Args: load: builds the model (runs in a worker thread, may take seconds); label: for logs."""
+        self._load = load
+        self._label = label
+        self._lock = threading.Lock()
+        self._model: T | None = None
+        self._closed = False
+        self._warmup: threading.Thread | None = None
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        return self._model is not None
+
+    def start_warmup(self) -> None:
+        """Load in a daemon thread and return at once; later calls are no-ops. Failures are only logged."""
+        if self._warmup is not None or self._closed:
+            return
+        self._warmup = threading.Thread(target=self._warm, name=f"mcp-memory-{self._label}", daemon=True)
+        self._warmup.start()
+
+    def get(self) -> T:
+        """The model, loading it now if needed (blocking: call from a worker thread).
+
+        Raises:
+            EmbedderUnavailableError: the load failed, or ``close`` was called.
+        """
+        with self._lock:
+            if self._closed:
+                raise EmbedderUnavailableError("the embedder is closed")
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def close(self) -> None:
+        """Drop the model (waiting for a running load). Idempotent."""
+        with self._lock:
+            self._closed = True
+            self._model = None
+
+    def _warm(self) -> None:
+        try:
+            self.get()
+        except EmbedderUnavailableError as exc:
+            _log.warning("%s warmup failed: %s", self._label, exc)

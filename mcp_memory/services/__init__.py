@@ -101,11 +101,7 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         max_size=settings.storage.pool_max_size,
     )
     embeddings = EmbeddingGate(
-        make_embedder(
-            settings.embedder.provider,
-            batch_size=settings.embedder.batch_size,
-            threads=settings.embedder.threads,
-        )
+        make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
     )
     try:
         await embeddings.bind(store)

@@ -159,6 +159,6 @@ def test_factory_returns_none_for_lexical_only_mode() -> None:
 
 
 def test_factory_rejects_unknown_provider_and_lists_known_ones() -> None:
-    with pytest.raises(ValueError, match="local, none"):
+    with pytest.raises(ValueError, match="fastembed, local, none, openai, sentence-transformers"):
         make_embedder("word2vec")
-    assert provider_names() == ["local", "none"]
+    assert provider_names() == ["fastembed", "local", "none", "openai", "sentence-transformers"]
