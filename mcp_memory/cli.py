@@ -1,4 +1,4 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -118,6 +118,7 @@ def doctor(config: ConfigOption = None) -> None:
         async with open_service(settings) as service:
             facts = await service.store.describe()
             facts["embedder"] = service.context.embeddings.model
+            facts["embedder_status"] = service.context.embeddings.status
             facts["default_agent"] = settings.server.default_agent
             facts["agents"] = sorted(settings.agents)
             return facts
@@ -273,3 +274,68 @@ def prune(
         out.print(table)
     verb = "would remove" if dry_run else "removed"
     out.print(f"{verb} {report.pruned} memories in {len(report.namespaces)} namespaces")
+
+
+@app.command()
+def reindex(
+    config: ConfigOption = None,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", min=1, max=1000, help="Items per embedder call and per transaction."),
+    ] = 64,
+) -> None:
+    """Re-embed every memory and event with the configured embedder (resumable; atomic switch)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from mcp_memory.embeddings import EmbedderUnavailableError, make_embedder
+    from mcp_memory.services import open_configured_store
+    from mcp_memory.services.reindex import ReindexReport
+    from mcp_memory.services.reindex import reindex as reindex_store
+    from storage import StorageError
+
+    settings = _settings(config)
+    if settings.embedder.provider == "none":
+        err.print('[red]error:[/red] embedder.provider is "none": configure the embedder to re-embed with')
+        raise typer.Exit(2)
+
+    async def run() -> ReindexReport:
+        embedder = make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
+        assert embedder is not None
+        store = await open_configured_store(settings)
+        columns = (
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+        )
+        try:
+            with Progress(*columns, console=err, transient=False) as bar:
+                task = bar.add_task(f"re-embedding with {embedder.name}", total=None)
+                return await reindex_store(
+                    store,
+                    embedder,
+                    batch_size=batch_size,
+                    progress=lambda staged, items: bar.update(task, completed=staged, total=items),
+                )
+        finally:
+            await embedder.aclose()
+            await store.close()
+
+    try:
+        report = anyio.run(run)
+    except (StorageError, EmbedderUnavailableError, ConfigError) as exc:
+        message = exc.message if isinstance(exc, StorageError) else str(exc)
+        err.print(f"[red]error:[/red] {message}")
+        err.print("vectors staged so far are kept: run the same command again to resume")
+        raise typer.Exit(1) from None
+    previous = (
+        f"{report.previous_model!r} ({report.previous_dimensions} dims)"
+        if report.previous_model
+        else "no model"
+    )
+    resumed = f" ({report.resumed} resumed from an earlier run)" if report.resumed else ""
+    typer.echo(
+        f"reindexed {report.items} items: {previous} -> {report.model!r} ({report.dimensions} dims) "
+        f"in {report.seconds:.1f} s{resumed}"
+    )

@@ -19,6 +19,7 @@ from storage import (
     models_audit,
     models_facts,
     models_graph,
+    models_reindex,
     models_versions,
 )
 from storage.alerts_contract import AlertStore
@@ -34,6 +35,7 @@ from storage.errors import (
 )
 from storage.graph_contract import GraphStore
 from storage.models_audit import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord
+from storage.reindex_contract import ReindexStore
 
 __all__ = [
     "AlertStore",
@@ -48,6 +50,7 @@ __all__ = [
     "NewAuditRecord",
     "NotFoundError",
     "PermissionDeniedError",
+    "ReindexStore",
     "SchemaVersionError",
     "Scope",
     "StorageError",
@@ -58,6 +61,7 @@ __all__ = [
     "models_audit",
     "models_facts",
     "models_graph",
+    "models_reindex",
     "models_versions",
     "open_store",
 ]

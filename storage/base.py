@@ -64,6 +64,7 @@ from storage.models import (
     Visibility,
 )
 from storage.patterns import namespace_matches
+from storage.reindex_contract import ReindexStore
 from storage.retention_contract import RetentionStore
 from storage.versions_contract import VersionStore
 
@@ -134,7 +135,15 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
 
 
 class MemoryStore(
-    GraphStore, AlertStore, RetentionStore, FactStore, VersionStore, ChangeFeedStore, AuditStore, abc.ABC
+    GraphStore,
+    AlertStore,
+    RetentionStore,
+    FactStore,
+    VersionStore,
+    ChangeFeedStore,
+    AuditStore,
+    ReindexStore,
+    abc.ABC,
 ):
     """Async storage contract of mcp-memory.
 

@@ -36,7 +36,7 @@ from mcp_memory.services.tasks import TaskService
 from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, open_store
 
-__all__ = ["Service", "open_service"]
+__all__ = ["Service", "open_configured_store", "open_service"]
 
 
 class Service:
@@ -82,6 +82,21 @@ class Service:
         return Principal(agent=agent, policy=self.settings.policy_for(agent))
 
 
+async def open_configured_store(settings: Settings) -> MemoryStore:
+    """Open (and migrate) the store ``settings`` names, creating ``data_dir`` first.
+
+    Raises:
+        StorageError: the store cannot be opened or migrated.
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return await open_store(
+        settings.storage_url,
+        busy_timeout_seconds=settings.storage.busy_timeout_seconds,
+        min_size=settings.storage.pool_min_size,
+        max_size=settings.storage.pool_max_size,
+    )
+
+
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[Service]:
     """Open the store and the embedder of ``settings`` and yield a ``Service``; closes both on exit.
@@ -90,16 +105,11 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
     bus follows the store's change feed (other processes' changes) until exit.
 
     Raises:
-        StorageError: the store cannot be opened or migrated, or was indexed by another embedder.
+        StorageError: the store cannot be opened or migrated. A store indexed by another embedder opens
+            with lexical search only (``EmbeddingGate``), until ``mcp-memory reindex``.
         ConfigError: ``encryption_key`` is not the key the store's confidential content was sealed with.
     """
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await open_store(
-        settings.storage_url,
-        busy_timeout_seconds=settings.storage.busy_timeout_seconds,
-        min_size=settings.storage.pool_min_size,
-        max_size=settings.storage.pool_max_size,
-    )
+    store = await open_configured_store(settings)
     embeddings = EmbeddingGate(
         make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
     )

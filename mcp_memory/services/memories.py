@@ -7,6 +7,7 @@ from typing import Any
 from mcp_memory.auth import Principal
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.embedding import document_text
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
 from mcp_memory.services.retention import decay_rules
@@ -85,7 +86,10 @@ class MemoryService:
             task_id=task_id,
             author=principal.agent,
         )
-        embedding = await self._ctx.embeddings.embed_document(content)  # of the plain text
+        # The vector is of the plain text (what ``document_text`` makes of it), never of the sealed content.
+        embedding = await self._ctx.embeddings.embed_document(
+            document_text(new.model_copy(update={"content": content}))
+        )
         return sealer.reveal(await self._ctx.store.add_memory(new, embedding, scope=scope))
 
     async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:

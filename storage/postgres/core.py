@@ -98,6 +98,7 @@ class PostgresCore(MemoryStore):
             InvalidInputError: another size is recorded.
         """
         async with self._transaction() as conn:
+            self._dimensions = None  # re-read: a reindex in another process may have changed it
             known = await self._load_dimensions(conn)
             if known is None:
                 await conn.execute(
@@ -125,7 +126,7 @@ class PostgresCore(MemoryStore):
         """
         if embedding is None:
             return None
-        if self._dimensions is None:
+        if self._dimensions is None or self._dimensions != len(embedding):
             await self._ensure_dimensions(len(embedding))
         assert self._dimensions is not None
         return encode_embedding(embedding, self._dimensions)

@@ -100,6 +100,9 @@ class SearchMixin(PostgresCore):
         if query_embedding is not None:
             async with self._connection() as conn:
                 dims = await self._load_dimensions(conn)
+                if dims is not None and dims != len(query_embedding):
+                    self._dimensions = None  # re-read: a reindex in another process may have changed it
+                    dims = await self._load_dimensions(conn)
             if dims is not None:
                 query_blob = encode_embedding(query_embedding, dims)
             elif not query_embedding:

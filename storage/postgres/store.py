@@ -30,6 +30,7 @@ from storage.postgres.memories import MemoriesMixin
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
 from storage.postgres.participants import ParticipantsMixin
 from storage.postgres.pool import create_pool, search_path, validate_schema
+from storage.postgres.reindex import ReindexMixin
 from storage.postgres.retention import RetentionMixin
 from storage.postgres.rooms import RoomsMixin
 from storage.postgres.schema import applied_version, apply_migrations
@@ -57,6 +58,7 @@ class PostgresStore(
     GraphMixin,
     AlertsMixin,
     AuditMixin,
+    ReindexMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

@@ -49,6 +49,7 @@ from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin
 from storage.sqlite.facts import FactsMixin
 from storage.sqlite.feed import DatagramFeedMixin
+from storage.sqlite.reindex import ReindexMixin
 from storage.sqlite.rows import fetch_one
 from storage.sqlite.versions import VersionsMixin
 
@@ -94,7 +95,14 @@ def _journal_mode(conn: apsw.Connection) -> str:
 
 
 class SQLiteStore(
-    GraphMixin, AlertsMixin, RetentionMixin, FactsMixin, VersionsMixin, DatagramFeedMixin, MemoryStore
+    GraphMixin,
+    AlertsMixin,
+    RetentionMixin,
+    FactsMixin,
+    VersionsMixin,
+    DatagramFeedMixin,
+    ReindexMixin,
+    MemoryStore,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 

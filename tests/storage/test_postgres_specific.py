@@ -330,3 +330,46 @@ async def test_pgvector_database_still_migrates_and_appends(pgvector_url: str) -
         result = await store.append_event(models.NewEvent(room_id=room.room_id, content="refund please"))
         hits = await store.search(models.SearchRequest(query="refund", include_events=True))
         assert [h.item_id for h in hits] == [result.event.event_id]
+
+
+async def test_pgvector_reindex_to_another_size_rebuilds_the_hnsw_index(pgvector_url: str) -> None:
+    from storage.models_reindex import StagedEmbedding
+
+    rng = np.random.default_rng(7)
+
+    def unit_rows(n: int, d: int) -> list[list[float]]:
+        rows = rng.normal(size=(n, d)).astype(np.float32)
+        return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).tolist()
+
+    async with await _open(pgvector_url, embedding_dimensions=16) as store:
+        memories = [
+            await store.add_memory(models.NewMemory(namespace="shared-x", content=f"note {i}"), vector)
+            for i, vector in enumerate(unit_rows(20, 16))
+        ]
+        await store.begin_reindex("model-b", 6)
+        new_vectors = dict(zip([m.memory_id for m in memories], unit_rows(20, 6), strict=True))
+        batch = await store.reindex_batch(limit=100)
+        staged = [
+            StagedEmbedding(item_type="memory", item_id=i.item_id, embedding=new_vectors[i.item_id])
+            for i in batch
+        ]
+        assert await store.stage_embeddings(staged) == 20
+        # Before the switch the HNSW index still serves the old 16-dimensional vectors.
+        before = await store.search(models.SearchRequest(query="zzzz", limit=1), unit_rows(1, 16)[0])
+        assert len(before) == 1
+        await store.finish_reindex()
+        async with store._connection() as conn:
+            index = await conn.fetchval(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'search_docs_embedding_hnsw'"
+            )
+            staged_left = await conn.fetchval(
+                "SELECT COUNT(*) FROM search_docs WHERE staged_embedding_vec IS NOT NULL"
+            )
+        assert "vector(6)" in index
+        assert staged_left == 0
+        target = memories[5].memory_id
+        hits = await store.search(models.SearchRequest(query="zzzz", limit=3), new_vectors[target])
+        assert hits[0].item_id == target
+        assert hits[0].vector_rank == 1
+        with pytest.raises(errors.InvalidInputError):
+            await store.search(models.SearchRequest(query="zzzz"), unit_rows(1, 16)[0])
