@@ -75,8 +75,10 @@ class ReindexStore(abc.ABC):
         """Switch every item to its staged vector, record the target in meta, in one transaction.
 
         Concurrent writers MUST NOT slip an item in between the completeness check and the switch.
-        The vector index (pgvector HNSW) MUST be rebuilt for the new size. Afterwards no reindex is in
-        progress and no vector is staged.
+        The vector index (pgvector HNSW) MUST be rebuilt for the new size. Vectors of the old model kept
+        for rollbacks (the namespace change log) MUST be forgotten in the same transaction, so a memory
+        restored later comes back without a vector rather than with one of another model. Afterwards no
+        reindex is in progress and no vector is staged.
 
         Raises:
             InvalidInputError: no reindex in progress.

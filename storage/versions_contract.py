@@ -52,7 +52,8 @@ class VersionStore(abc.ABC):
         """Return the namespace's memories and facts to the snapshot's state, in one transaction.
 
         Memories added after the snapshot MUST be deleted (with their search entries); memories deleted
-        after it MUST come back with their ids, content, metadata, timestamps and embeddings; facts MUST
+        after it MUST come back with their ids, content, metadata, timestamps and embeddings (without one
+        when the store was re-embedded with another model since: ``ReindexStore.finish_reindex``); facts MUST
         get their value and sensitivity back (at a new version, so stale writers still conflict) or be
         deleted when they did not exist. The rollback is itself written to the change log (it can be
         rolled back). Concurrent writers to the namespace wait for it and are applied after it.

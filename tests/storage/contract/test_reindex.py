@@ -195,3 +195,27 @@ async def test_a_store_without_vectors_gets_them_from_a_reindex(store: MemorySto
     )
     await store.finish_reindex()
     assert await top(store, new_axis(2)) == "lexical only"
+
+
+async def test_a_memory_restored_by_rollback_after_a_reindex_comes_back_without_an_old_vector(
+    store: MemoryStore,
+) -> None:
+    ids = await seed(store)
+    snapshot = await store.create_snapshot("shared-x", "before cleanup")
+    await store.delete_memory(ids["gamma note"])
+    await store.begin_reindex("model-b", NEW_DIMENSIONS)
+    await stage_all(store)
+    await store.finish_reindex()
+    await store.rollback("shared-x", snapshot.snapshot_id)
+    restored = await store.get_memory(ids["gamma note"])
+    assert restored.content == "gamma note"
+    # Found by its words; no 8-dim vector of the old model came back into the 5-dim ranking.
+    hits = await store.search(SearchRequest(query="gamma", limit=5), new_axis(2))
+    by_id = {h.item_id: h for h in hits}
+    assert by_id[ids["gamma note"]].vector_rank is None
+    assert by_id[ids["gamma note"]].lexical_rank == 1
+    # The next reindex gives it a vector of the store's model.
+    await store.begin_reindex("model-b", NEW_DIMENSIONS)
+    await stage_all(store)
+    await store.finish_reindex()
+    assert await top(store, new_axis(2)) == "gamma note"
