@@ -291,6 +291,7 @@ def reindex(
     from mcp_memory.services import open_configured_store
     from mcp_memory.services.reindex import ReindexReport
     from mcp_memory.services.reindex import reindex as reindex_store
+    from mcp_memory.services.sealing import ContentSealer
     from storage import StorageError
 
     settings = _settings(config)
@@ -302,6 +303,7 @@ def reindex(
         embedder = make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
         assert embedder is not None
         store = await open_configured_store(settings)
+        sealer = ContentSealer.from_settings(settings)
         columns = (
             "{task.description}",
             BarColumn(),
@@ -310,11 +312,13 @@ def reindex(
             TimeRemainingColumn(),
         )
         try:
+            await sealer.bind(store)  # a wrong encryption_key is refused before anything is staged
             with Progress(*columns, console=err, transient=False) as bar:
                 task = bar.add_task(f"re-embedding with {embedder.name}", total=None)
                 return await reindex_store(
                     store,
                     embedder,
+                    sealer=sealer,
                     batch_size=batch_size,
                     progress=lambda staged, items: bar.update(task, completed=staged, total=items),
                 )

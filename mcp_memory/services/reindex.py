@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from mcp_memory.embeddings import Embedder
 from mcp_memory.services.embedding import document_text
+from mcp_memory.services.sealing import ContentSealer
 from storage import ConflictError, MemoryStore
 from storage.models_reindex import StagedEmbedding
 from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
@@ -42,13 +43,20 @@ class ReindexReport:
 
 
 async def reindex(
-    store: MemoryStore, embedder: Embedder, *, batch_size: int = 64, progress: Progress | None = None
+    store: MemoryStore,
+    embedder: Embedder,
+    *,
+    sealer: ContentSealer | None = None,
+    batch_size: int = 64,
+    progress: Progress | None = None,
 ) -> ReindexReport:
     """Re-embed every memory and event of ``store`` with ``embedder`` and switch the store to it.
 
     Args:
         store: an open store (either backend).
         embedder: the new embedder; its ``name`` is recorded as the store's model.
+        sealer: opens confidential content sealed at rest (``services.sealing``) so its vector is of the
+            plain text, as the write paths embed it; ``None`` opens nothing and so refuses sealed items.
         batch_size: items per embedder call and per staging transaction (1..1000).
         progress: called with ``(staged, items)`` after every batch (e.g. a rich progress bar).
 
@@ -58,8 +66,10 @@ async def reindex(
     Raises:
         EmbedderUnavailableError: the embedder failed (staged vectors are kept: run again to resume).
         StorageError: the store failed; ConflictError when writers kept adding items through
-            ``MAX_FINISH_ATTEMPTS`` rounds.
+            ``MAX_FINISH_ATTEMPTS`` rounds; PermissionDeniedError when an item is sealed and ``sealer``
+            cannot open it (no key, wrong key): never is ciphertext embedded.
     """
+    sealer = sealer or ContentSealer(None)
     started = time.monotonic()
     previous_model = await store.get_meta(EMBEDDING_MODEL_KEY)
     previous_dims = await store.get_meta(EMBEDDING_DIMENSIONS_KEY)
@@ -72,7 +82,8 @@ async def reindex(
     for _ in range(MAX_FINISH_ATTEMPTS):
         after: tuple[str, str] | None = None
         while batch := await store.reindex_batch(after=after, limit=batch_size):
-            vectors = await embedder.embed([document_text(item) for item in batch])
+            # Confidential items are sealed in the store: embed their plain text, never the ciphertext.
+            vectors = await embedder.embed([document_text(item) for item in sealer.reveal(batch)])
             staged += await store.stage_embeddings(
                 [
                     StagedEmbedding(item_type=item.item_type, item_id=item.item_id, embedding=vector)

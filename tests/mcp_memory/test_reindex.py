@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from mcp_memory.config import Settings, load_settings
+from mcp_memory.crypto import ContentCipher
 from mcp_memory.services import Service, open_service
-from storage.models import SearchRequest
+from storage.models import SearchRequest, Sensitivity
 from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 from tests.conftest import PostgresServer
 from tests.mcp_memory.embedding_stub import DIMS, Stub, stub_vector
@@ -72,8 +73,8 @@ def stub_unit_vector(text: str) -> list[float]:
     return [v / norm for v in values]
 
 
-def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def cli(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
     return subprocess.run(
         [sys.executable, "-m", "mcp_memory", *args], capture_output=True, text=True, env=env, timeout=240
     )
@@ -174,6 +175,51 @@ async def test_an_interrupted_reindex_resumes_from_the_staged_vectors(
     assert resumed.returncode == 0, resumed.stderr
     assert "reindexed 4 items" in resumed.stdout
     assert "(2 resumed from an earlier run)" in resumed.stdout
+
+
+async def test_reindex_embeds_the_plain_text_of_confidential_items_never_their_ciphertext(
+    stub: Stub, tmp_path: Path, storage_url: str
+) -> None:
+    """Confidential content is sealed in the store and out of the lexical index: after a reindex it is
+    found by meaning alone, so its vector must be of the opened plain text (``ContentSealer.reveal``)."""
+    key = ContentCipher.generate_key()
+    config_none = write_config(tmp_path / "none.toml", storage_url, 'provider = "none"')
+    config_local = write_config(tmp_path / "local.toml", storage_url, 'provider = "local"')
+    config_stub = write_config(tmp_path / "stub.toml", storage_url, stub_embedder(stub))
+    async with open_service(load_settings(config_none, encryption_key=key)) as service:
+        me = service.principal("triage")
+        secret = await service.memories.remember(
+            me, MEMORIES[0], namespace="shared-support", sensitivity=Sensitivity.CONFIDENTIAL
+        )
+        await service.memories.remember(me, MEMORIES[1], namespace="shared-support")
+        room = await service.rooms.create_room(me, name="case 1")
+        await service.events.store_event(me, room.room_id, TURNS[0], sensitivity=Sensitivity.CONFIDENTIAL)
+        assert (await service.store.get_memory(secret.memory_id)).content.startswith("enc:v1:")
+
+    # Without the key the sealed items cannot be opened: refused with a clear error, nothing embedded.
+    refused = cli("reindex", "--config", str(config_stub))
+    assert refused.returncode == 1
+    assert "must configure the tenant's key" in refused.stderr
+    assert all(not text.startswith("enc:") for r in stub.requests for text in r["input"])
+
+    # With the key the stub endpoint is sent the plain texts (the memory, the event's head), no ciphertext.
+    done = cli("reindex", "--config", str(config_stub), MCP_MEMORY_ENCRYPTION_KEY=key)
+    assert done.returncode == 0, done.stderr
+    embedded = {text for request in stub.requests for text in request["input"]}
+    assert MEMORIES[0] in embedded
+    assert any(text.endswith(f"] triage: {TURNS[0]}") for text in embedded)
+    assert not any("enc:v1:" in text for text in embedded)
+
+    # With the real local model: the confidential memory is found by meaning, with no word in common.
+    done = cli("reindex", "--config", str(config_local), MCP_MEMORY_ENCRYPTION_KEY=key)
+    assert done.returncode == 0, done.stderr
+    assert "reindexed 3 items" in done.stdout
+    async with open_service(load_settings(config_local, encryption_key=key)) as service:
+        assert await search(service, "billed two times") == ("hybrid", MEMORIES[0])
+        me = service.principal("triage")
+        request = SearchRequest(query="money back for a duplicate payment", include_events=True, limit=1)
+        hits = (await service.memories.search(me, request)).results
+        assert [hit.content for hit in hits] == [TURNS[0]]
 
 
 def test_reindex_without_an_embedder_is_refused(tmp_path: Path) -> None:
