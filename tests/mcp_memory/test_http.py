@@ -9,6 +9,7 @@ a missing or wrong token gets HTTP 401 and nothing runs (nothing reaches the aud
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -230,5 +231,8 @@ async def test_two_agents_with_different_policies_see_different_things(server: R
     assert any(r["kind"] == "resource" and r["agent"] == "technical" for r in records)
     # Confidential content is sealed in the tenant's database file.
     raw = b"".join(p.read_bytes() for p in server.data_dir.glob("memory.db*"))
-    assert b"4242" not in raw
+    # "4242" as a text or a token of its own: inside longer runs it is only chance (the microseconds of ISO
+    # timestamps, hex ids hold "4242" in ~3% of runs), which is no leak of the confidential event.
+    assert b"card ending 4242" not in raw
+    assert re.search(rb"(?<![0-9A-Za-z])4242(?![0-9A-Za-z])", raw) is None
     assert b"zqpolicyx" in raw
