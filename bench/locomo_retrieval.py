@@ -13,6 +13,9 @@ no evidence left (skipped). Category 5 (adversarial) questions are not asked.
 Runs in-process through the service API (``open_service``) by default, or through a real
 ``mcp-memory serve`` subprocess over stdio with ``--mcp``. ``--backend postgres`` creates a throwaway
 database on the server of ``--dsn`` and drops it at the end. Prints figures; asserts nothing.
+Latency is wall time per search; beside it, the CPU time this process spent per search (all threads;
+with ``--mcp`` only the client's share) and the load average, because on a shared machine wall time
+measures the neighbours as much as the search.
 
 Run::
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import secrets
 import statistics
@@ -83,6 +87,7 @@ class Results:
         default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     latencies_ms: list[float] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)
     turns: int = 0
     ingest_seconds: float = 0.0
 
@@ -92,6 +97,7 @@ class Results:
             for category, values in per_cat.items():
                 self.recall[k][category].extend(values)
         self.latencies_ms.extend(other.latencies_ms)
+        self.cpu_ms.extend(other.cpu_ms)
         self.turns += other.turns
         self.ingest_seconds += other.ingest_seconds
 
@@ -242,7 +248,7 @@ async def run_conversation(api: Api, conversation: Conversation, ks: list[int]) 
         index_to_dia[index] = turn.dia_id
     results.ingest_seconds = time.perf_counter() - started
     for question in conversation.questions:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         indexes = await api.search(
             {
                 "query": question.text,
@@ -253,6 +259,7 @@ async def run_conversation(api: Api, conversation: Conversation, ks: list[int]) 
             }
         )
         results.latencies_ms.append((time.perf_counter() - t0) * 1000)
+        results.cpu_ms.append((time.process_time() - c0) * 1000)
         ranked = [index_to_dia.get(i) for i in indexes]
         for k in ks:
             top = set(ranked[:k])
@@ -279,11 +286,13 @@ def print_table(title: str, results: Results, ks: list[int]) -> None:
         recall = [f"{statistics.mean(per_k[k]):.3f} " for k in ks]
         hit = [f"{statistics.mean([1.0 if x > 0 else 0.0 for x in per_k[k]]):.3f} " for k in ks]
         print("  ".join([f"{label:<16}", f"{len(per_k[ks[0]]):>4}", *recall, *hit]))
-    lat = results.latencies_ms
+    lat, cpu = results.latencies_ms, results.cpu_ms
     print(
-        f"query latency: {len(lat)} searches, p50 {percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f} ms;"
+        f"query latency: {len(lat)} searches, p50 {percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f} ms"
+        f" (CPU time of this process per search: p50 {percentile(cpu, 50):.1f} ms, p95 {percentile(cpu, 95):.1f} ms);"
         f" ingest: {results.turns} turns in {results.ingest_seconds:.1f} s"
-        f" ({results.turns / max(results.ingest_seconds, 1e-9):.0f} turns/s)"
+        f" ({results.turns / max(results.ingest_seconds, 1e-9):.0f} turns/s);"
+        f" load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
 
