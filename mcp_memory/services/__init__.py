@@ -67,10 +67,10 @@ class Service:
         self.escalations = EscalationService(ctx)
         self.graph = GraphService(ctx)
         self.alerts = AlertService(ctx)
-        self.retention = RetentionService(ctx)
+        self.audit = AuditService(ctx)
+        self.retention = RetentionService(ctx, self.audit)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
-        self.audit = AuditService(ctx)
 
     @property
     def store(self) -> MemoryStore:

@@ -7,12 +7,15 @@
   ``max_memories`` (least important, then oldest, first). One transaction per namespace. It runs on a
   schedule in the server (``pruning.interval_seconds``), on ``mcp-memory prune [--dry-run]``, or on the
   ``prune_memories`` tool (only in namespaces the caller may write). Every run is logged (logger
-  ``mcp_memory.retention``) with the ids it removed, and returned as a ``PruneReport``.
+  ``mcp_memory.retention``) with the ids it removed, and returned as a ``PruneReport``. Runs that delete
+  (not dry runs) are audited: the tool by the tool layer's hook, the CLI and the background task here, as
+  a ``prune_memories`` record whose agent is who ran it (``cli``, ``retention (background)``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
@@ -22,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import RetentionSettings, Settings
+from mcp_memory.services.audit import AuditService
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from storage import StorageError
@@ -84,8 +88,9 @@ def decay_rules(settings: Settings) -> list[DecayRule]:
 class RetentionService:
     """Retention rules of the team config: decay in search, pruning on demand and on a schedule."""
 
-    def __init__(self, ctx: ServiceContext) -> None:
+    def __init__(self, ctx: ServiceContext, audit: AuditService) -> None:
         self._ctx = ctx
+        self._audit = audit
 
     def rule_for(self, namespace: str) -> tuple[str, RetentionSettings] | None:
         """The first ``[retention."<pattern>"]`` table matching ``namespace`` (config order), or ``None``."""
@@ -138,6 +143,7 @@ class RetentionService:
             StorageError: the store failed; namespaces pruned before the failure stay pruned.
         """
         at = now or utc_now()
+        started, started_at = time.perf_counter(), utc_now()
         scope = only_writable_by.scope() if only_writable_by is not None else None
         plan: list[tuple[str, int, str, RetentionSettings]] = []
         for count in await self._ctx.store.namespace_counts():
@@ -176,13 +182,24 @@ class RetentionService:
                     )
             if progress is not None:
                 progress(namespace, done, len(plan))
-        return PruneReport(
+        report = PruneReport(
             at=at,
             by=by,
             dry_run=dry_run,
             pruned=sum(r.expired + r.over_limit for r in results),
             namespaces=results,
         )
+        if not dry_run and only_writable_by is None:  # the tool's runs are audited by the tool layer
+            await self._audit.record(
+                by,
+                kind="tool",
+                name="prune_memories",
+                ids=[memory_id for r in results for memory_id in r.memory_ids],
+                error=None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                at=started_at,
+            )
+        return report
 
     async def run_periodically(self, interval_seconds: float) -> None:
         """Prune every ``interval_seconds`` until cancelled (the server's background task).

@@ -15,6 +15,7 @@ from mcp import Client
 from mcp_memory.server import build_server
 from mcp_memory.services import open_service
 from storage.models import MemoryFilter
+from storage.models_audit import AuditFilter, AuditOutcome
 from tests.mcp_memory.conftest import make_settings
 from tests.mcp_memory.team import pg_server_or_none, team, team_settings
 from tests.mcp_memory.test_tools import call, call_error
@@ -93,6 +94,12 @@ async def test_a_running_server_prunes_in_the_background(tmp_path: Path) -> None
                     break
                 await anyio.sleep(0.05)
         assert left == 1
+    async with open_service(settings) as service:
+        audited = await service.store.list_audit(AuditFilter(name="prune_memories"))
+    removed = [r for r in audited.items if r.ids]
+    assert removed, "a background run that removed memories left no audit record"
+    assert {r.agent for r in audited.items} == {"retention (background)"}
+    assert sum(len(r.ids) for r in removed) == 2
 
 
 async def test_cli_prune_reports_then_removes(tmp_path: Path) -> None:
@@ -123,3 +130,8 @@ async def test_cli_prune_reports_then_removes(tmp_path: Path) -> None:
     async with open_service(settings) as service:
         page = await service.store.list_memories(MemoryFilter(namespaces=["shared-team"]))
         assert [m.content for m in page.items] == ["note 2"]
+        audited = await service.store.list_audit(AuditFilter(name="prune_memories"))
+    # The dry run deletes nothing and is not audited; the real run is, with the two ids it removed.
+    assert len(audited.items) == 1
+    record = audited.items[0]
+    assert (record.agent, record.outcome, len(record.ids)) == ("cli", AuditOutcome.OK, 2)
