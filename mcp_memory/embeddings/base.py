@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from typing import Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
+import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Embedder", "EmbedderUnavailableError", "LazyModel", "mean_pool_normalise", "normalise_rows"]
+__all__ = [
+    "Embedder",
+    "EmbedderUnavailableError",
+    "LazyModel",
+    "ThreadedModelEmbedder",
+    "mean_pool_normalise",
+    "normalise_rows",
+]
 
 _log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -187,3 +195,55 @@ class LazyModel(Generic[T]):
             self.get()
         except EmbedderUnavailableError as exc:
             _log.warning("%s warmup failed: %s", self._label, exc)
+
+
+class ThreadedModelEmbedder:
+    """What in-process model providers share: lazy loading, prefixes, and embedding in a worker thread.
+
+    Subclasses set ``self._model`` (a ``LazyModel``), ``query_prefix`` and ``document_prefix``, and
+    implement ``_embed_sync(texts) -> float32[len(texts), dimensions]`` (unit-length rows, input order),
+    which runs in a worker thread.
+    """
+
+    _model: LazyModel[Any]
+    query_prefix: str
+    document_prefix: str
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        return self._model.loaded
+
+    def start_warmup(self) -> None:
+        """Begin loading in a background thread (never blocks)."""
+        self._model.start_warmup()
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embed documents (with ``document_prefix``) in batches, in a worker thread.
+
+        Returns:
+            ``float32[len(texts), dimensions]``, unit-length rows, input order.
+
+        Raises:
+            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
+        """
+        if isinstance(texts, str):
+            raise TypeError("embed() takes a sequence of texts; use embed_query() for one string")
+        if not texts:
+            return []
+        return await anyio.to_thread.run_sync(self._embed_sync, [self.document_prefix + t for t in texts])
+
+    async def embed_query(self, text: str) -> list[float]:
+        """Embed one query (with ``query_prefix``): ``float32[dimensions]``, unit length.
+
+        Raises:
+            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
+        """
+        return (await anyio.to_thread.run_sync(self._embed_sync, [self.query_prefix + text]))[0]
+
+    async def aclose(self) -> None:
+        """Release the model. Idempotent."""
+        await anyio.to_thread.run_sync(self._model.close)
+
+    def _embed_sync(self, texts: list[str]) -> list[list[float]]:
+        raise NotImplementedError

@@ -12,13 +12,15 @@ network. ``model`` names the fastembed model description (pooling, normalisation
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
-
-from mcp_memory.embeddings.base import EmbedderUnavailableError, LazyModel, normalise_rows
+from mcp_memory.embeddings.base import (
+    EmbedderUnavailableError,
+    LazyModel,
+    ThreadedModelEmbedder,
+    normalise_rows,
+)
 
 __all__ = ["DEFAULT_FASTEMBED_MODEL", "FastEmbedEmbedder"]
 
@@ -28,7 +30,7 @@ DEFAULT_FASTEMBED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 INSTALL_HINT = 'pip install "mcp-memory[fastembed]"'
 
 
-class FastEmbedEmbedder:
+class FastEmbedEmbedder(ThreadedModelEmbedder):
     """Embeds with ``fastembed.TextEmbedding`` in worker threads; lazy, offline, unit-length vectors.
 
     ``name`` is ``fastembed:<model>`` (the recorded identity: a store indexed by another model or
@@ -103,42 +105,6 @@ class FastEmbedEmbedder:
     def dimensions(self) -> int:
         """Length of every vector."""
         return self._dimensions
-
-    @property
-    def loaded(self) -> bool:
-        """True once the ONNX session is in memory."""
-        return self._model.loaded
-
-    def start_warmup(self) -> None:
-        """Begin loading in a background thread (never blocks)."""
-        self._model.start_warmup()
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed documents (with ``document_prefix``) in batches of ``batch_size``, in a worker thread.
-
-        Returns:
-            ``float32[len(texts), dimensions]``, unit-length rows, input order.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
-        """
-        if isinstance(texts, str):
-            raise TypeError("embed() takes a sequence of texts; use embed_query() for one string")
-        if not texts:
-            return []
-        return await anyio.to_thread.run_sync(self._embed_sync, [self.document_prefix + t for t in texts])
-
-    async def embed_query(self, text: str) -> list[float]:
-        """Embed one query (with ``query_prefix``): ``float32[dimensions]``, unit length.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
-        """
-        return (await anyio.to_thread.run_sync(self._embed_sync, [self.query_prefix + text]))[0]
-
-    async def aclose(self) -> None:
-        """Release the model. Idempotent."""
-        await anyio.to_thread.run_sync(self._model.close)
 
     def _load(self) -> Any:
         from fastembed import TextEmbedding

@@ -10,20 +10,22 @@ Nothing is downloaded.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
-
-from mcp_memory.embeddings.base import EmbedderUnavailableError, LazyModel, normalise_rows
+from mcp_memory.embeddings.base import (
+    EmbedderUnavailableError,
+    LazyModel,
+    ThreadedModelEmbedder,
+    normalise_rows,
+)
 
 __all__ = ["SentenceTransformerEmbedder"]
 
 INSTALL_HINT = 'pip install "mcp-memory[sentence-transformers]"'
 
 
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(ThreadedModelEmbedder):
     """Embeds with ``sentence_transformers.SentenceTransformer`` in worker threads; lazy, offline.
 
     ``name`` is ``sentence-transformers:<model>``, where ``model`` is the configured model name or, when
@@ -94,42 +96,6 @@ class SentenceTransformerEmbedder:
         if self._dimensions is None:
             self._dimensions = int(self._model.get().get_embedding_dimension())
         return self._dimensions
-
-    @property
-    def loaded(self) -> bool:
-        """True once the model is in memory."""
-        return self._model.loaded
-
-    def start_warmup(self) -> None:
-        """Begin loading in a background thread (never blocks)."""
-        self._model.start_warmup()
-
-    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        """Embed documents (with ``document_prefix``) in batches of ``batch_size``, in a worker thread.
-
-        Returns:
-            ``float32[len(texts), dimensions]``, unit-length rows, input order.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
-        """
-        if isinstance(texts, str):
-            raise TypeError("embed() takes a sequence of texts; use embed_query() for one string")
-        if not texts:
-            return []
-        return await anyio.to_thread.run_sync(self._embed_sync, [self.document_prefix + t for t in texts])
-
-    async def embed_query(self, text: str) -> list[float]:
-        """Embed one query (with ``query_prefix``): ``float32[dimensions]``, unit length.
-
-        Raises:
-            EmbedderUnavailableError: the model cannot be loaded, returns another size, or is closed.
-        """
-        return (await anyio.to_thread.run_sync(self._embed_sync, [self.query_prefix + text]))[0]
-
-    async def aclose(self) -> None:
-        """Release the model. Idempotent."""
-        await anyio.to_thread.run_sync(self._model.close)
 
     def _load(self) -> Any:
         try:
