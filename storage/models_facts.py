@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, Field
 
-from storage.errors import InvalidInputError
+from storage.errors import InvalidInputError, PermissionDeniedError
 from storage.models import NAMESPACE_PATTERN, Sensitivity, _Record
+
+if TYPE_CHECKING:  # storage.base imports this module through the facts contract
+    from storage.base import Scope
 
 __all__ = [
     "FACT_KEY_PATTERN",
@@ -114,3 +117,18 @@ def validate_fact_value(value: Any) -> None:
         check_fact_value(value)
     except ValueError as exc:
         raise InvalidInputError(str(exc)) from exc
+
+
+def check_fact_write(namespace: str, sensitivity: Sensitivity, scope: Scope) -> None:
+    """Refuse a fact write outside ``scope`` (both backends call this before touching a row).
+
+    Raises:
+        PermissionDeniedError: ``namespace`` is not writable in ``scope``, or ``sensitivity`` is above its
+            clearance.
+    """
+    if not scope.can_write(namespace):
+        raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
+    if sensitivity.level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"{scope.agent!r} may not write {sensitivity.value} facts (clearance {scope.max_sensitivity.value})"
+        )

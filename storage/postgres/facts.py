@@ -14,7 +14,13 @@ import asyncpg
 from storage.base import Scope, clamp_limit, decode_cursor, encode_cursor
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.models import Page, Sensitivity, utc_now
-from storage.models_facts import Fact, FactChange, validate_fact_address, validate_fact_value
+from storage.models_facts import (
+    Fact,
+    FactChange,
+    check_fact_write,
+    validate_fact_address,
+    validate_fact_value,
+)
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import LEVEL_TO_SENSITIVITY
@@ -61,15 +67,6 @@ def _visible(fact: Fact | None, scope: Scope) -> Fact | None:
     if fact is None or not scope.can_read(fact.namespace):
         return None
     return fact if fact.sensitivity.level <= scope.max_sensitivity.level else None
-
-
-def _check_write(namespace: str, sensitivity: Sensitivity, scope: Scope) -> None:
-    if not scope.can_write(namespace):
-        raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
-    if sensitivity.level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"{scope.agent!r} may not write {sensitivity.value} facts (clearance {scope.max_sensitivity.value})"
-        )
 
 
 class FactsMixin(PostgresCore):
@@ -170,7 +167,7 @@ class FactsMixin(PostgresCore):
         scope = scope or Scope.unrestricted()
         validate_fact_address(namespace, key)
         validate_fact_value(value)
-        _check_write(namespace, sensitivity, scope)
+        check_fact_write(namespace, sensitivity, scope)
         async with self._transaction() as conn:
             await changelog.lock_head(conn, namespace)
             current = await _current(conn, namespace, key)
@@ -208,7 +205,7 @@ class FactsMixin(PostgresCore):
             current = _visible(await _current(conn, namespace, key), scope)
             if current is None:
                 raise NotFoundError("fact", f"{namespace}/{key}")
-            _check_write(namespace, current.sensitivity, scope)
+            check_fact_write(namespace, current.sensitivity, scope)
             if expected_version is not None and expected_version != current.version:
                 raise ConflictError(
                     f"fact {namespace}/{key} is at version {current.version}, not {expected_version}; "

@@ -11,7 +11,13 @@ import apsw
 from storage.base import Scope, clamp_limit, decode_cursor
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.models import Page, Sensitivity, utc_now
-from storage.models_facts import Fact, FactChange, validate_fact_address, validate_fact_value
+from storage.models_facts import (
+    Fact,
+    FactChange,
+    check_fact_write,
+    validate_fact_address,
+    validate_fact_value,
+)
 from storage.sqlite import changelog
 from storage.sqlite.connection import Database
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, to_json, ts
@@ -148,7 +154,7 @@ def set_fact(
     """Compare-and-set a fact (see ``FactStore.set_fact``)."""
     validate_fact_address(namespace, key)
     validate_fact_value(value)
-    _check_write(namespace, sensitivity, scope)
+    check_fact_write(namespace, sensitivity, scope)
     row = _row(conn, namespace, key)
     if row is not None and int(row["sensitivity_level"]) > scope.max_sensitivity.level:
         raise PermissionDeniedError(
@@ -174,7 +180,7 @@ def delete_fact(
     current = _visible(_row(conn, namespace, key), scope)
     if current is None:
         raise NotFoundError("fact", f"{namespace}/{key}")
-    _check_write(namespace, current.sensitivity, scope)
+    check_fact_write(namespace, current.sensitivity, scope)
     if expected_version is not None and expected_version != current.version:
         raise ConflictError(
             f"fact {namespace}/{key} is at version {current.version}, not {expected_version}; "
@@ -183,15 +189,6 @@ def delete_fact(
             current=current,
         )
     return remove_fact(conn, namespace, key, scope.agent)
-
-
-def _check_write(namespace: str, sensitivity: Sensitivity, scope: Scope) -> None:
-    if not scope.can_write(namespace):
-        raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
-    if sensitivity.level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"{scope.agent!r} may not write {sensitivity.value} facts (clearance {scope.max_sensitivity.value})"
-        )
 
 
 def get_fact(conn: apsw.Connection, namespace: str, key: str, scope: Scope) -> Fact:
