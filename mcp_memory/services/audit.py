@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from mcp_memory.auth import Principal
 from mcp_memory.services.context import ServiceContext
 from storage import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, StorageError
-from storage.models_audit import MAX_AUDIT_IDS
+from storage.models import MAX_AUDIT_IDS
 
 __all__ = ["AuditPage", "AuditService"]
 

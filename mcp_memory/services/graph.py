@@ -15,8 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from mcp_memory.auth import Principal
 from mcp_memory.services.context import ServiceContext
 from storage import NotFoundError, PermissionDeniedError
-from storage.models import Sensitivity
-from storage.models_graph import (
+from storage.models import (
     AddedRelation,
     Entity,
     EntityRef,
@@ -24,6 +23,7 @@ from storage.models_graph import (
     NewEntity,
     NewRelation,
     Relation,
+    Sensitivity,
 )
 
 __all__ = ["EntityView", "GraphService", "entity_uri"]
