@@ -29,13 +29,7 @@ from storage.postgres.filters import Params, readable_sql
 from storage.postgres.graph import entity_from_row, traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
-from storage.postgres.rows import (
-    escalation_from_row,
-    event_from_row,
-    memory_from_row,
-    room_from_row,
-    task_from_row,
-)
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
 __all__ = ["EscalationsMixin"]
@@ -47,17 +41,17 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
     Raises:
         NotFoundError: no such room.
     """
-    room = room_from_row(await fetch_room_row(conn, room_id))
+    room = ROWS.room(await fetch_room_row(conn, room_id))
     event_rows = await conn.fetch(
         "SELECT * FROM events WHERE room_id = $1 ORDER BY idx DESC LIMIT $2", room_id, max(0, event_limit)
     )
-    events = [event_from_row(r) for r in reversed(event_rows)]
+    events = [ROWS.event(r) for r in reversed(event_rows)]
     memory_rows = await conn.fetch(
         "SELECT * FROM memories WHERE room_id = $1 AND kind IN ('observation', 'decision')"
         " ORDER BY created_at, memory_id",
         room_id,
     )
-    memories = [memory_from_row(r) for r in memory_rows]
+    memories = [ROWS.memory(r) for r in memory_rows]
     task_rows = await conn.fetch(
         "SELECT * FROM tasks WHERE room_id = $1 AND status NOT IN ('done', 'cancelled')"
         " ORDER BY priority DESC, created_at, task_id",
@@ -69,7 +63,7 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         events=events,
         observations=[m for m in memories if m.kind == "observation"],
         decisions=[m for m in memories if m.kind == "decision"],
-        open_tasks=[task_from_row(r) for r in task_rows],
+        open_tasks=[ROWS.task(r) for r in task_rows],
         identity=identity,
         frozen_at=utc_now(),
         facts=await _room_facts(conn, room_id, room.metadata),
@@ -172,7 +166,7 @@ class EscalationsMixin(PostgresCore):
                 package.model_dump(mode="json"),
             )
             await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
-        return escalation_from_row(row)
+        return ROWS.escalation(row)
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
@@ -184,7 +178,7 @@ class EscalationsMixin(PostgresCore):
             )
         if row is None:
             raise NotFoundError("escalation", escalation_id)
-        return escalation_from_row(row)
+        return ROWS.escalation(row)
 
     async def list_escalations(
         self,
@@ -217,7 +211,7 @@ class EscalationsMixin(PostgresCore):
                 f" ORDER BY created_at DESC, escalation_id DESC LIMIT {limit_sql}",
                 *p.values,
             )
-        items = [escalation_from_row(r) for r in rows[:size]]
+        items = [ROWS.escalation(r) for r in rows[:size]]
         next_cursor = (
             encode_cursor(isoformat(items[-1].created_at), items[-1].escalation_id)
             if len(rows) > size
@@ -258,7 +252,7 @@ class EscalationsMixin(PostgresCore):
                     raise NotFoundError("escalation", escalation_id)
                 raise ConflictError(
                     f"escalation {escalation_id!r} cannot change: {refusal} (status {current['status']})",
-                    current=escalation_from_row(current),
+                    current=ROWS.escalation(current),
                 )
             await self._notify(conn, "escalation", escalation_id, row["room_id"])
-        return escalation_from_row(row)
+        return ROWS.escalation(row)

@@ -30,16 +30,7 @@ from storage.sqlite.facts import fact_from_row
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
-from storage.sqlite.rows import (
-    escalation_from_row,
-    event_from_row,
-    fetch_all,
-    fetch_one,
-    make_page,
-    memory_from_row,
-    room_from_row,
-    ts,
-)
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
 from storage.sqlite.tasks import open_tasks_of_room
 
 __all__ = [
@@ -62,7 +53,7 @@ def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
         conn,
         "SELECT participant_id AS identity_id FROM participants"
         " WHERE room_id = ? AND kind = 'identity' AND role = 'customer'"
-        " ORDER BY left_at IS NOT NULL, seq",
+        " ORDER BY left_at IS NOT NULL, join_seq",
         (room_id,),
     )
     candidates += fetch_all(
@@ -95,9 +86,9 @@ def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTra
 
 
 def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
-    room = room_from_row(room_row(conn, room_id))
+    room = ROWS.room(room_row(conn, room_id))
     events = [
-        event_from_row(r)
+        ROWS.event(r)
         for r in fetch_all(
             conn,
             "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
@@ -106,7 +97,7 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
     ]
     events.reverse()
     memories = [
-        memory_from_row(r)
+        ROWS.memory(r)
         for r in fetch_all(
             conn,
             "SELECT * FROM memories WHERE room_id = ? AND kind IN ('observation', 'decision')"
@@ -180,12 +171,12 @@ def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_li
             package.model_dump_json(),
         ),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
 def get_escalation(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> Escalation:
     """Return an escalation of a room readable in ``scope``. Raises: NotFoundError."""
-    return escalation_from_row(_escalation_row(conn, escalation_id, scope))
+    return ROWS.escalation(_escalation_row(conn, escalation_id, scope))
 
 
 def list_escalations(
@@ -222,7 +213,7 @@ def list_escalations(
         " ORDER BY created_at DESC, escalation_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    return make_page(rows, limit, escalation_from_row, "created_at", "escalation_id")
+    return make_page(rows, limit, ROWS.escalation, "created_at", "escalation_id")
 
 
 def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
@@ -237,7 +228,7 @@ def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -
         " WHERE escalation_id = ?",
         (by, ts(utc_now()), escalation_id),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
 def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resolution: str) -> Escalation:
@@ -250,4 +241,4 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
         " WHERE escalation_id = ?",
         (by, ts(utc_now()), resolution, escalation_id),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))

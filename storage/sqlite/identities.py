@@ -10,7 +10,7 @@ import apsw
 
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Identity, new_id, utc_now
-from storage.sqlite.rows import fetch_all, fetch_one, identity_from_rows, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
 __all__ = ["find_identity", "get_identity", "link_address", "resolve_identity", "unlink_address"]
 
@@ -29,8 +29,10 @@ def get_identity(conn: apsw.Connection, identity_id: str) -> Identity:
     row = fetch_one(conn, "SELECT * FROM identities WHERE identity_id = ?", (identity_id,))
     if row is None:
         raise NotFoundError("identity", identity_id)
-    addresses = fetch_all(conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY seq", (identity_id,))
-    return identity_from_rows(row, addresses)
+    addresses = fetch_all(
+        conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY addr_seq", (identity_id,)
+    )
+    return ROWS.identity(row, addresses)
 
 
 def find_identity(conn: apsw.Connection, channel_type: str, address: str) -> Identity:

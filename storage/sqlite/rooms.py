@@ -30,16 +30,7 @@ from storage.paging import decode_cursor
 from storage.scope import Scope
 from storage.sqlite.events import append_event, check_room_writable, room_row
 from storage.sqlite.filters import readable_clause
-from storage.sqlite.rows import (
-    binding_from_row,
-    fetch_all,
-    fetch_one,
-    make_page,
-    participant_from_row,
-    room_from_row,
-    to_json,
-    ts,
-)
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
 __all__ = [
     "add_channel_binding",
@@ -83,12 +74,12 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
         " created_at) VALUES (?, ?, ?, 'open', ?, ?, ?, ?)",
         (room_id, room.namespace, room.name, to_json(room.metadata), now, room.created_by, now),
     )
-    return room_from_row(room_row(conn, room_id))
+    return ROWS.room(room_row(conn, room_id))
 
 
 def get_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
     """Return a room readable in ``scope``. Raises: NotFoundError."""
-    return room_from_row(room_row(conn, room_id, scope))
+    return ROWS.room(room_row(conn, room_id, scope))
 
 
 def list_rooms(
@@ -113,7 +104,7 @@ def list_rooms(
         f"SELECT * FROM rooms WHERE {' AND '.join(where)} ORDER BY created_at DESC, room_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    return make_page(rows, limit, room_from_row, "created_at", "room_id")
+    return make_page(rows, limit, ROWS.room, "created_at", "room_id")
 
 
 def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> Room:
@@ -126,7 +117,7 @@ def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str
         else:
             merged[key] = value
     conn.execute("UPDATE rooms SET metadata = ? WHERE room_id = ?", (to_json(merged), room_id))
-    return room_from_row(room_row(conn, room_id))
+    return ROWS.room(room_row(conn, room_id))
 
 
 def close_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
@@ -137,7 +128,7 @@ def close_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) 
         conn.execute(
             "UPDATE rooms SET status = 'closed', closed_at = ? WHERE room_id = ?", (ts(utc_now()), room_id)
         )
-    return room_from_row(room_row(conn, room_id))
+    return ROWS.room(room_row(conn, room_id))
 
 
 def update_conversation_state(
@@ -154,7 +145,7 @@ def update_conversation_state(
     """
     row = room_row(conn, room_id, scope)
     check_room_writable(row, scope)
-    current = room_from_row(row).state
+    current = ROWS.room(row).state
     if expected_version is not None and expected_version != current.version:
         raise ConflictError(
             f"the conversation state of room {room_id!r} is at version {current.version}, "
@@ -167,7 +158,7 @@ def update_conversation_state(
         " state_version = state_version + 1, state_updated_at = ? WHERE room_id = ?",
         (phase, active_agent, ts(utc_now()), room_id),
     )
-    return room_from_row(room_row(conn, room_id)).state
+    return ROWS.room(room_row(conn, room_id)).state
 
 
 def record_handoff(
@@ -185,7 +176,7 @@ def record_handoff(
     """
     row = room_row(conn, room_id, scope)
     check_room_writable(row, scope)
-    room = room_from_row(row)
+    room = ROWS.room(row)
     if room.status != RoomStatus.OPEN:
         raise ConflictError(f"room {room_id!r} is closed: it cannot be handed off")
     from_agent = room.state.active_agent
@@ -208,7 +199,7 @@ def record_handoff(
         None,
         configured_dimensions,
     )
-    return room_from_row(room_row(conn, room_id)).state, result.event
+    return ROWS.room(room_row(conn, room_id)).state, result.event
 
 
 def _participant_row(conn: apsw.Connection, room_id: str, participant_id: str) -> dict[str, Any] | None:
@@ -239,7 +230,7 @@ def add_participant(
         )
     row = _participant_row(conn, room_id, participant_id)
     assert row is not None
-    return participant_from_row(row)
+    return ROWS.participant(row)
 
 
 def remove_participant(conn: apsw.Connection, room_id: str, participant_id: str) -> Participant:
@@ -254,15 +245,17 @@ def remove_participant(conn: apsw.Connection, room_id: str, participant_id: str)
         )
         row = _participant_row(conn, room_id, participant_id)
         assert row is not None
-    return participant_from_row(row)
+    return ROWS.participant(row)
 
 
 def list_participants(conn: apsw.Connection, room_id: str, include_left: bool) -> list[Participant]:
     """A room's participants in order of joining. Raises: NotFoundError (room)."""
     room_row(conn, room_id)
     left = "" if include_left else " AND left_at IS NULL"
-    rows = fetch_all(conn, f"SELECT * FROM participants WHERE room_id = ?{left} ORDER BY seq", (room_id,))
-    return [participant_from_row(r) for r in rows]
+    rows = fetch_all(
+        conn, f"SELECT * FROM participants WHERE room_id = ?{left} ORDER BY join_seq", (room_id,)
+    )
+    return [ROWS.participant(r) for r in rows]
 
 
 def _binding_row(conn: apsw.Connection, room_id: str, channel_id: str) -> dict[str, Any]:
@@ -290,12 +283,12 @@ def add_channel_binding(
         " VALUES (?, ?, ?, ?, ?, ?)",
         (room_id, channel_id, channel_type, to_json(config or {}, "config"), now, now),
     )
-    return binding_from_row(_binding_row(conn, room_id, channel_id))
+    return ROWS.binding(_binding_row(conn, room_id, channel_id))
 
 
 def get_channel_binding(conn: apsw.Connection, room_id: str, channel_id: str) -> ChannelBinding:
     """Return one binding. Raises: NotFoundError."""
-    return binding_from_row(_binding_row(conn, room_id, channel_id))
+    return ROWS.binding(_binding_row(conn, room_id, channel_id))
 
 
 def update_channel_binding(
@@ -307,7 +300,7 @@ def update_channel_binding(
         "UPDATE channel_bindings SET config = ?, updated_at = ? WHERE room_id = ? AND channel_id = ?",
         (to_json(config, "config"), ts(utc_now()), room_id, channel_id),
     )
-    return binding_from_row(_binding_row(conn, room_id, channel_id))
+    return ROWS.binding(_binding_row(conn, room_id, channel_id))
 
 
 def remove_channel_binding(conn: apsw.Connection, room_id: str, channel_id: str) -> None:
@@ -319,5 +312,5 @@ def remove_channel_binding(conn: apsw.Connection, room_id: str, channel_id: str)
 def list_channel_bindings(conn: apsw.Connection, room_id: str) -> list[ChannelBinding]:
     """A room's bindings, oldest first. Raises: NotFoundError (room)."""
     room_row(conn, room_id)
-    rows = fetch_all(conn, "SELECT * FROM channel_bindings WHERE room_id = ? ORDER BY seq", (room_id,))
-    return [binding_from_row(r) for r in rows]
+    rows = fetch_all(conn, "SELECT * FROM channel_bindings WHERE room_id = ? ORDER BY bind_seq", (room_id,))
+    return [ROWS.binding(r) for r in rows]
