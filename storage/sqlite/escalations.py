@@ -9,12 +9,19 @@ from typing import Any
 import apsw
 
 from storage.errors import ConflictError, NotFoundError
+from storage.handoff import (
+    CUSTOMER_ROLE,
+    HANDOFF_MEMORY_KINDS,
+    assemble_handoff,
+    choose_customer,
+    customer_candidates,
+    listed_namespaces,
+)
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
-    Fact,
     GraphTraversal,
     HandoffPackage,
     Identity,
@@ -43,31 +50,29 @@ __all__ = [
 
 
 def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
-    """The room's customer, or ``None``.
-
-    First the ``identity`` participant with role ``customer`` (present ones first, then earliest joined),
-    else the sender identity of the newest event that has one; a candidate whose identity no longer
-    exists is skipped.
-    """
-    candidates = fetch_all(
+    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
+    participants = fetch_all(
         conn,
-        "SELECT participant_id AS identity_id FROM participants"
-        " WHERE room_id = ? AND kind = 'identity' AND role = 'customer'"
-        " ORDER BY left_at IS NOT NULL, join_seq",
+        "SELECT * FROM participants WHERE room_id = ? AND kind = 'identity' AND role = ?"
+        " ORDER BY joined_at, join_seq",
+        (room_id, CUSTOMER_ROLE),
+    )
+    newest = fetch_one(
+        conn,
+        "SELECT sender_identity_id FROM events WHERE room_id = ? AND sender_identity_id IS NOT NULL"
+        " ORDER BY idx DESC LIMIT 1",
         (room_id,),
     )
-    candidates += fetch_all(
-        conn,
-        "SELECT sender_identity_id AS identity_id FROM events"
-        " WHERE room_id = ? AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
-        (room_id,),
+    candidates = customer_candidates(
+        [ROWS.participant(r) for r in participants], None if newest is None else newest["sender_identity_id"]
     )
-    for row in candidates:
+    existing: dict[str, Identity] = {}
+    for identity_id in candidates:
         try:
-            return get_identity(conn, row["identity_id"])
+            existing[identity_id] = get_identity(conn, identity_id)
         except NotFoundError:
             continue
-    return None
+    return choose_customer(candidates, existing)
 
 
 def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTraversal | None:
@@ -87,51 +92,35 @@ def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTra
 
 def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
     room = ROWS.room(room_row(conn, room_id))
-    events = [
-        ROWS.event(r)
-        for r in fetch_all(
-            conn,
-            "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
-            (room_id, max(0, event_limit)),
-        )
-    ]
-    events.reverse()
-    memories = [
-        ROWS.memory(r)
-        for r in fetch_all(
-            conn,
-            "SELECT * FROM memories WHERE room_id = ? AND kind IN ('observation', 'decision')"
-            " ORDER BY created_at, memory_id",
-            (room_id,),
-        )
-    ]
-    identity = _customer(conn, room_id)
-    return HandoffPackage(
-        room=room,
-        events=events,
-        observations=[m for m in memories if m.kind == "observation"],
-        decisions=[m for m in memories if m.kind == "decision"],
-        open_tasks=open_tasks_of_room(conn, room_id),
-        identity=identity,
-        frozen_at=utc_now(),
-        facts=_room_facts(conn, room_id, room.metadata),
-        customer_graph=customer_graph(conn, identity),
+    events = fetch_all(
+        conn,
+        "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
+        (room_id, max(0, event_limit)),
     )
-
-
-def _room_facts(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> list[Fact]:
-    """The live facts of the room's namespaces (see ``HandoffPackage.facts``)."""
-    listed = metadata.get("namespaces")
-    names = sorted({n for n in listed if isinstance(n, str)}) if isinstance(listed, list) else []
-    rows = fetch_all(
+    kinds = ", ".join("?" * len(HANDOFF_MEMORY_KINDS))
+    memories = fetch_all(
+        conn,
+        f"SELECT * FROM memories WHERE room_id = ? AND kind IN ({kinds}) ORDER BY created_at, memory_id",
+        (room_id, *HANDOFF_MEMORY_KINDS),
+    )
+    facts = fetch_all(
         conn,
         "SELECT * FROM facts WHERE namespace IN ("
         " SELECT namespace FROM memories WHERE room_id = ?"
         " UNION SELECT value FROM json_each(?)) AND namespace NOT IN (SELECT namespace FROM branches)"
         " ORDER BY namespace, key LIMIT ?",
-        (room_id, json.dumps(names), HANDOFF_FACT_LIMIT),
+        (room_id, json.dumps(listed_namespaces(room.metadata)), HANDOFF_FACT_LIMIT),
     )
-    return [fact_from_row(r) for r in rows]
+    identity = _customer(conn, room_id)
+    return assemble_handoff(
+        room=room,
+        newest_events=[ROWS.event(r) for r in events],
+        memories=[ROWS.memory(r) for r in memories],
+        open_tasks=open_tasks_of_room(conn, room_id),
+        identity=identity,
+        facts=[fact_from_row(r) for r in facts],
+        customer_graph=customer_graph(conn, identity),
+    )
 
 
 def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
