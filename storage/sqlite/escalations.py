@@ -8,6 +8,7 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
 from storage.handoff import (
     CUSTOMER_ROLE,
@@ -30,8 +31,9 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.paging import decode_cursor
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
+from storage.sqlite.connection import Database
 from storage.sqlite.events import room_row
 from storage.sqlite.facts import fact_from_row
 from storage.sqlite.filters import readable_clause
@@ -40,13 +42,7 @@ from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
 from storage.sqlite.tasks import open_tasks_of_room
 
-__all__ = [
-    "acknowledge_escalation",
-    "create_escalation",
-    "get_escalation",
-    "list_escalations",
-    "resolve_escalation",
-]
+__all__ = ["SQLiteEscalations"]
 
 
 def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
@@ -231,3 +227,35 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
         (by, ts(utc_now()), resolution, escalation_id),
     )
     return ROWS.escalation(_escalation_row(conn, escalation_id))
+
+
+class SQLiteEscalations(MemoryStore):
+    """``EscalationStore`` on SQLite: the handoff package is frozen in the creating write transaction."""
+
+    _db: Database
+
+    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
+        return await self._db.write(create_escalation, escalation, event_limit)
+
+    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
+        return await self._db.read(get_escalation, escalation_id, scope)
+
+    async def list_escalations(
+        self,
+        *,
+        status: Sequence[EscalationStatus] | None = None,
+        room_id: str | None = None,
+        queue: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
+    ) -> Page[Escalation]:
+        return await self._db.read(
+            list_escalations, status, room_id, queue, clamp_limit(limit), cursor, scope
+        )
+
+    async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
+        return await self._db.write(acknowledge_escalation, escalation_id, by)
+
+    async def resolve_escalation(self, escalation_id: str, by: str, resolution: str) -> Escalation:
+        return await self._db.write(resolve_escalation, escalation_id, by, resolution)

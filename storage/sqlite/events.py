@@ -12,6 +12,7 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -22,14 +23,15 @@ from storage.indexing import (
     window_documents,
 )
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
-from storage.paging import clamp_limit
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
+from storage.sqlite.connection import Database
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 from storage.text import lexical_text
 
-__all__ = ["append_event", "get_event", "list_events", "room_row"]
+__all__ = ["SQLiteEvents", "append_event", "check_room_writable", "room_row"]
 
 #: Importance given to events in search (they carry none of their own); see ``storage.ranking.Candidate``.
 EVENT_IMPORTANCE = 0.5
@@ -187,7 +189,6 @@ def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Even
 def list_events(
     conn: apsw.Connection,
     room_id: str,
-    *,
     limit: int,
     after_index: int | None,
     before_index: int | None,
@@ -225,3 +226,33 @@ def list_events(
     if descending:
         events.reverse()
     return events
+
+
+class SQLiteEvents(MemoryStore):
+    """``EventStore`` on SQLite: a room's timeline, indexed for search in the appending transaction."""
+
+    _db: Database
+    _dims: int | None
+
+    async def append_event(
+        self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> AppendResult:
+        return await self._db.write(append_event, event, embedding, self._dims, scope)
+
+    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
+        return await self._db.read(get_event, event_id, scope)
+
+    async def list_events(
+        self,
+        room_id: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after_index: int | None = None,
+        before_index: int | None = None,
+        visibility: Sequence[Visibility] | None = None,
+        types: Sequence[str] | None = None,
+        scope: Scope | None = None,
+    ) -> list[Event]:
+        return await self._db.read(
+            list_events, room_id, limit, after_index, before_index, visibility, types, scope
+        )

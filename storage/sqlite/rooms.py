@@ -10,46 +10,29 @@ from typing import Any
 
 import apsw
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.contracts.store import MemoryStore
+from storage.errors import ConflictError, PermissionDeniedError
 from storage.models import (
-    ChannelBinding,
     ConversationState,
     Event,
     EventSource,
     NewEvent,
     NewRoom,
     Page,
-    Participant,
     Room,
     RoomStatus,
     Visibility,
     new_id,
     utc_now,
 )
-from storage.paging import decode_cursor
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
+from storage.sqlite.connection import Database
 from storage.sqlite.events import append_event, check_room_writable, room_row
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
-__all__ = [
-    "add_channel_binding",
-    "add_participant",
-    "close_room",
-    "create_room",
-    "get_channel_binding",
-    "list_channel_bindings",
-    "list_participants",
-    "list_rooms",
-    "record_handoff",
-    "remove_channel_binding",
-    "remove_participant",
-    "update_channel_binding",
-    "update_conversation_state",
-    "update_room_metadata",
-]
-
-_PARTICIPANT_KINDS = ("agent", "identity", "human")
+__all__ = ["SQLiteRooms"]
 
 
 def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None) -> Room:
@@ -202,115 +185,54 @@ def record_handoff(
     return ROWS.room(room_row(conn, room_id)).state, result.event
 
 
-def _participant_row(conn: apsw.Connection, room_id: str, participant_id: str) -> dict[str, Any] | None:
-    row = fetch_one(
-        conn, "SELECT * FROM participants WHERE room_id = ? AND participant_id = ?", (room_id, participant_id)
-    )
-    return row
+class SQLiteRooms(MemoryStore):
+    """``RoomStore``'s rooms and conversation state on SQLite."""
 
+    _db: Database
+    _dims: int | None
 
-def add_participant(
-    conn: apsw.Connection, room_id: str, participant_id: str, kind: str, role: str | None
-) -> Participant:
-    """Add or re-join a participant. Raises: NotFoundError (room), InvalidInputError (kind)."""
-    if kind not in _PARTICIPANT_KINDS:
-        raise InvalidInputError(f"participant kind {kind!r} is not one of {', '.join(_PARTICIPANT_KINDS)}")
-    room_row(conn, room_id)
-    if _participant_row(conn, room_id, participant_id) is None:
-        conn.execute(
-            "INSERT INTO participants (room_id, participant_id, kind, role, joined_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (room_id, participant_id, kind, role, ts(utc_now())),
+    async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
+        return await self._db.write(create_room, room, scope)
+
+    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        return await self._db.read(get_room, room_id, scope)
+
+    async def list_rooms(
+        self,
+        *,
+        status: RoomStatus | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
+    ) -> Page[Room]:
+        return await self._db.read(list_rooms, status, clamp_limit(limit), cursor, scope)
+
+    async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
+        return await self._db.write(update_room_metadata, room_id, metadata)
+
+    async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
+        return await self._db.write(close_room, room_id, scope)
+
+    async def update_conversation_state(
+        self,
+        room_id: str,
+        *,
+        phase: str | None = None,
+        active_agent: str | None = None,
+        expected_version: int | None = None,
+        scope: Scope | None = None,
+    ) -> ConversationState:
+        return await self._db.write(
+            update_conversation_state, room_id, phase, active_agent, expected_version, scope
         )
-    else:
-        conn.execute(
-            "UPDATE participants SET kind = ?, role = ?, left_at = NULL"
-            " WHERE room_id = ? AND participant_id = ?",
-            (kind, role, room_id, participant_id),
-        )
-    row = _participant_row(conn, room_id, participant_id)
-    assert row is not None
-    return ROWS.participant(row)
 
-
-def remove_participant(conn: apsw.Connection, room_id: str, participant_id: str) -> Participant:
-    """Mark a participant as left (the first ``left_at`` stays). Raises: NotFoundError."""
-    row = _participant_row(conn, room_id, participant_id)
-    if row is None:
-        raise NotFoundError("participant", f"{room_id}/{participant_id}")
-    if row["left_at"] is None:
-        conn.execute(
-            "UPDATE participants SET left_at = ? WHERE room_id = ? AND participant_id = ?",
-            (ts(utc_now()), room_id, participant_id),
-        )
-        row = _participant_row(conn, room_id, participant_id)
-        assert row is not None
-    return ROWS.participant(row)
-
-
-def list_participants(conn: apsw.Connection, room_id: str, include_left: bool) -> list[Participant]:
-    """A room's participants in order of joining. Raises: NotFoundError (room)."""
-    room_row(conn, room_id)
-    left = "" if include_left else " AND left_at IS NULL"
-    rows = fetch_all(
-        conn, f"SELECT * FROM participants WHERE room_id = ?{left} ORDER BY join_seq", (room_id,)
-    )
-    return [ROWS.participant(r) for r in rows]
-
-
-def _binding_row(conn: apsw.Connection, room_id: str, channel_id: str) -> dict[str, Any]:
-    row = fetch_one(
-        conn, "SELECT * FROM channel_bindings WHERE room_id = ? AND channel_id = ?", (room_id, channel_id)
-    )
-    if row is None:
-        raise NotFoundError("channel binding", f"{room_id}/{channel_id}")
-    return row
-
-
-def add_channel_binding(
-    conn: apsw.Connection, room_id: str, channel_id: str, channel_type: str, config: dict[str, Any] | None
-) -> ChannelBinding:
-    """Bind a channel to a room. Raises: NotFoundError (room), ConflictError (already bound)."""
-    room_row(conn, room_id)
-    taken = fetch_one(
-        conn, "SELECT 1 FROM channel_bindings WHERE room_id = ? AND channel_id = ?", (room_id, channel_id)
-    )
-    if taken is not None:
-        raise ConflictError(f"channel {channel_id!r} is already bound to room {room_id!r}")
-    now = ts(utc_now())
-    conn.execute(
-        "INSERT INTO channel_bindings (room_id, channel_id, channel_type, config, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (room_id, channel_id, channel_type, to_json(config or {}, "config"), now, now),
-    )
-    return ROWS.binding(_binding_row(conn, room_id, channel_id))
-
-
-def get_channel_binding(conn: apsw.Connection, room_id: str, channel_id: str) -> ChannelBinding:
-    """Return one binding. Raises: NotFoundError."""
-    return ROWS.binding(_binding_row(conn, room_id, channel_id))
-
-
-def update_channel_binding(
-    conn: apsw.Connection, room_id: str, channel_id: str, config: dict[str, Any]
-) -> ChannelBinding:
-    """Replace a binding's config. Raises: NotFoundError."""
-    _binding_row(conn, room_id, channel_id)
-    conn.execute(
-        "UPDATE channel_bindings SET config = ?, updated_at = ? WHERE room_id = ? AND channel_id = ?",
-        (to_json(config, "config"), ts(utc_now()), room_id, channel_id),
-    )
-    return ROWS.binding(_binding_row(conn, room_id, channel_id))
-
-
-def remove_channel_binding(conn: apsw.Connection, room_id: str, channel_id: str) -> None:
-    """Detach a channel. Raises: NotFoundError."""
-    _binding_row(conn, room_id, channel_id)
-    conn.execute("DELETE FROM channel_bindings WHERE room_id = ? AND channel_id = ?", (room_id, channel_id))
-
-
-def list_channel_bindings(conn: apsw.Connection, room_id: str) -> list[ChannelBinding]:
-    """A room's bindings, oldest first. Raises: NotFoundError (room)."""
-    room_row(conn, room_id)
-    rows = fetch_all(conn, "SELECT * FROM channel_bindings WHERE room_id = ? ORDER BY bind_seq", (room_id,))
-    return [ROWS.binding(r) for r in rows]
+    async def record_handoff(
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
+    ) -> tuple[ConversationState, Event]:
+        return await self._db.write(record_handoff, room_id, to_agent, by_agent, reason, self._dims, scope)

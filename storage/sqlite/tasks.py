@@ -11,12 +11,14 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
-from storage.paging import decode_cursor
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.sqlite.connection import Database
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
-__all__ = ["claim_task", "create_task", "get_task", "list_tasks", "update_task"]
+__all__ = ["SQLiteTasks", "open_tasks_of_room"]
 
 
 def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
@@ -166,3 +168,34 @@ def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
         (room_id,),
     )
     return [ROWS.task(r) for r in rows]
+
+
+class SQLiteTasks(MemoryStore):
+    """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
+
+    _db: Database
+
+    async def create_task(self, task: NewTask) -> TaskRecord:
+        return await self._db.write(create_task, task)
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        return await self._db.read(get_task, task_id)
+
+    async def list_tasks(
+        self,
+        *,
+        status: Sequence[TaskStatus] | None = None,
+        assignee: str | None = None,
+        room_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[TaskRecord]:
+        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor)
+
+    async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
+        return await self._db.write(update_task, task_id, update, expected_version)
+
+    async def claim_task(
+        self, task_id: str, agent: str, *, expected_version: int | None = None
+    ) -> TaskRecord:
+        return await self._db.write(claim_task, task_id, agent, expected_version)
