@@ -38,7 +38,7 @@ from storage.postgres.rooms import fetch_room_row, parse_time
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["EscalationsMixin"]
+__all__ = ["PostgresEscalations"]
 
 
 async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int) -> HandoffPackage:
@@ -135,7 +135,7 @@ def _in_readable_room(scope: Scope | None, p: Params) -> str:
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
 
 
-class EscalationsMixin(PostgresCore):
+class PostgresEscalations(PostgresCore):
     """Escalations: create (with frozen handoff package), read, list, acknowledge, resolve."""
 
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:

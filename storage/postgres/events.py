@@ -42,7 +42,7 @@ from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.text import lexical_text
 
-__all__ = ["EventsMixin"]
+__all__ = ["PostgresEvents"]
 
 #: Importance given to events in search ranking (``storage.ranking.Candidate``).
 EVENT_IMPORTANCE = 0.5
@@ -87,7 +87,7 @@ class _Existing(Exception):
         self.event = event
 
 
-class EventsMixin(PostgresCore):
+class PostgresEvents(PostgresCore):
     """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
 
     async def _insert_event(

@@ -9,7 +9,7 @@ from storage.models import Identity, new_id, utc_now
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
 
-__all__ = ["IdentitiesMixin", "fetch_identity"]
+__all__ = ["PostgresIdentities", "fetch_identity"]
 
 
 async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity:
@@ -27,7 +27,7 @@ class _Taken(Exception):
     """Internal: another transaction created the address first; roll back and read theirs."""
 
 
-class IdentitiesMixin(PostgresCore):
+class PostgresIdentities(PostgresCore):
     """Identities: resolve (get or create by address), link, unlink, read, find."""
 
     async def resolve_identity(

@@ -10,10 +10,10 @@ from storage.postgres.core import PostgresCore
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import ROWS
 
-__all__ = ["ParticipantsMixin"]
+__all__ = ["PostgresParticipants"]
 
 
-class ParticipantsMixin(PostgresCore):
+class PostgresParticipants(PostgresCore):
     """Participants (join, leave, list) and channel bindings (attach, read, update, detach, list)."""
 
     async def add_participant(

@@ -15,7 +15,7 @@ from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["RoomsMixin"]
+__all__ = ["PostgresRooms"]
 
 
 async def fetch_room_row(
@@ -46,7 +46,7 @@ def parse_time(value: Any) -> datetime:
         ) from exc
 
 
-class RoomsMixin(PostgresCore):
+class PostgresRooms(PostgresCore):
     """Rooms: create, read, list, metadata, close, conversation state."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:

@@ -13,10 +13,10 @@ from storage.postgres.filters import Params
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
 
-__all__ = ["TasksMixin"]
+__all__ = ["PostgresTasks"]
 
 
-class TasksMixin(PostgresCore):
+class PostgresTasks(PostgresCore):
     """Tasks: create, read, list, versioned update, atomic claim."""
 
     async def create_task(self, task: NewTask) -> TaskRecord:
