@@ -1,4 +1,8 @@
-"""The handoff package of an escalation: what goes in it and who the customer is, written once.
+"""Handoffs, written once: an agent's hand-over event, and an escalation's handoff package (what goes in
+it and who the customer is).
+
+``handoff_event`` is the event ``record_handoff`` appends when a room passes from its active agent
+(``None``: nobody held it) to another.
 
 A backend reads the parts on one snapshot, in the transaction that creates the escalation (SQL is its
 own), and hands them to these functions; the choice and the shape are decided here for every backend.
@@ -22,16 +26,21 @@ from typing import Any
 
 from storage.models import (
     Event,
+    EventSource,
     Fact,
     GraphTraversal,
     HandoffPackage,
     Identity,
     Memory,
+    NewEvent,
     Participant,
     Room,
+    Sensitivity,
     TaskRecord,
+    Visibility,
     utc_now,
 )
+from storage.models.rooms import check_room_open
 
 __all__ = [
     "CUSTOMER_ROLE",
@@ -39,6 +48,7 @@ __all__ = [
     "assemble_handoff",
     "choose_customer",
     "customer_candidates",
+    "handoff_event",
     "listed_namespaces",
 ]
 
@@ -116,4 +126,26 @@ def assemble_handoff(
         frozen_at=utc_now(),
         facts=list(facts),
         customer_graph=customer_graph,
+    )
+
+
+def handoff_event(room: Room, *, to_agent: str, by_agent: str, reason: str | None) -> NewEvent:
+    """The ``handoff`` event recording that ``by_agent`` hands ``room`` from its active agent to ``to_agent``.
+
+    Visible to agents only, internal; ``metadata``: ``from_agent`` (``None`` when nobody held the room),
+    ``to_agent``, ``reason``.
+
+    Raises:
+        ConflictError: the room is closed.
+    """
+    check_room_open(room.room_id, room.status)
+    from_agent = room.state.active_agent
+    return NewEvent(
+        room_id=room.room_id,
+        type="handoff",
+        content=f"handoff from {from_agent or 'nobody'} to {to_agent}" + (f": {reason}" if reason else ""),
+        visibility=Visibility.AGENTS,
+        sensitivity=Sensitivity.INTERNAL,
+        source=EventSource(agent=by_agent),
+        metadata={"from_agent": from_agent, "to_agent": to_agent, "reason": reason},
     )

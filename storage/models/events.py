@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
+from storage.errors import PermissionDeniedError
 from storage.models.common import Id, Sensitivity, UtcDatetime, _Record
 
-__all__ = ["AppendResult", "Event", "EventSource", "MAX_EVENT_CONTENT", "NewEvent", "Visibility"]
+if TYPE_CHECKING:
+    from storage.scope import Scope
+
+__all__ = [
+    "AppendResult",
+    "Event",
+    "EventSource",
+    "MAX_EVENT_CONTENT",
+    "NewEvent",
+    "Visibility",
+    "check_event_clearance",
+]
 
 
 #: Longest stored content of an event / a memory. Plain text is capped lower (100,000 / 20,000 characters,
@@ -75,3 +87,12 @@ class AppendResult(_Record):
 
     event: Event
     created: bool
+
+
+def check_event_clearance(sensitivity: Sensitivity, scope: Scope | None) -> None:
+    """Raises: PermissionDeniedError: an event of ``sensitivity`` is above ``scope``'s clearance."""
+    if scope is not None and sensitivity.level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} has clearance {scope.max_sensitivity.value} and cannot write "
+            f"{sensitivity.value} events"
+        )

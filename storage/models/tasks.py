@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import Field
 
+from storage.errors import ConflictError
 from storage.models.common import _Record
 
-__all__ = ["NewTask", "TaskRecord", "TaskStatus", "TaskUpdate"]
+__all__ = ["NewTask", "TaskRecord", "TaskStatus", "TaskUpdate", "check_claim", "stale_task", "task_changes"]
 
 
 class TaskStatus(enum.StrEnum):
@@ -62,3 +63,63 @@ class TaskRecord(_Record):
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+# Rules of the tasks area that every backend applies around its compare-and-set SQL.
+
+
+def task_changes(update: TaskUpdate) -> dict[str, Any]:
+    """Column -> new value of ``update`` (the fields it sets; ``assignee`` ``None`` with ``clear_assignee``).
+
+    ``metadata`` is a dict and ``status`` its text; the backend encodes them for its columns.
+    """
+    changes: dict[str, Any] = {
+        column: value
+        for column, value in {
+            "title": update.title,
+            "description": update.description,
+            "status": None if update.status is None else TaskStatus(update.status).value,
+            "priority": update.priority,
+            "assignee": update.assignee,
+            "metadata": update.metadata,
+        }.items()
+        if value is not None
+    }
+    if update.clear_assignee:
+        changes["assignee"] = None
+    return changes
+
+
+def stale_task(task: TaskRecord, expected_version: int | None) -> ConflictError:
+    """The error of a write made at ``expected_version`` while ``task`` is current."""
+    return ConflictError(
+        f"task {task.task_id!r} is at version {task.version}, you sent {expected_version}: re-read it and retry",
+        current_version=task.version,
+        current=task,
+    )
+
+
+def check_claim(task: TaskRecord, agent: str, expected_version: int | None) -> bool:
+    """Whether ``agent``'s claim of ``task`` (its current row) is already done.
+
+    A claim by the holder of a claimed or in-progress task succeeds again without a change (a retried
+    claim returns the task), whatever ``expected_version``. Otherwise the task must be open and
+    unassigned, and at ``expected_version`` when one is given.
+
+    Returns:
+        ``True``: ``agent`` holds the task already (return it unchanged); ``False``: claim it.
+
+    Raises:
+        ConflictError: the task is held by another agent or not open, or not at ``expected_version``.
+    """
+    if task.assignee == agent and task.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS):
+        return True
+    if task.assignee is not None:
+        reason = f"is already claimed by {task.assignee!r}"
+    elif task.status != TaskStatus.OPEN:
+        reason = f"is {task.status.value}, not open"
+    elif expected_version is not None and task.version != expected_version:
+        raise stale_task(task, expected_version)
+    else:
+        return False
+    raise ConflictError(f"task {task.task_id!r} {reason}", current_version=task.version, current=task)

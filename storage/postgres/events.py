@@ -14,7 +14,8 @@ from typing import Any
 
 import asyncpg
 
-from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.errors import NotFoundError
+from storage.handoff import handoff_event
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -27,16 +28,16 @@ from storage.models import (
     AppendResult,
     ConversationState,
     Event,
-    EventSource,
     NewEvent,
-    Sensitivity,
     Visibility,
     new_id,
     utc_now,
 )
+from storage.models.events import check_event_clearance
+from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
+from storage.postgres.filters import Params, readable_sql
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
@@ -173,12 +174,8 @@ class PostgresEvents(PostgresCore):
                 )
                 if row is None:
                     raise NotFoundError("room", event.room_id)
-                check_writable(event.room_id, row["namespace"], scope)
-                if scope is not None and event.sensitivity.level > scope.max_sensitivity.level:
-                    raise PermissionDeniedError(
-                        f"agent {scope.agent!r} has clearance {scope.max_sensitivity.value} and cannot write "
-                        f"{event.sensitivity.value} events"
-                    )
+                check_room_writable(event.room_id, row["namespace"], scope)
+                check_event_clearance(event.sensitivity, scope)
                 if event.idempotency_key is not None:
                     first = await conn.fetchrow(
                         "SELECT * FROM events WHERE room_id = $1 AND idempotency_key = $2",
@@ -187,8 +184,7 @@ class PostgresEvents(PostgresCore):
                     )
                     if first is not None:
                         raise _Existing(ROWS.event(first))
-                if row["status"] != "open":
-                    raise ConflictError(f"room {event.room_id!r} is closed: open a new room to continue")
+                check_room_open(event.room_id, row["status"])
                 created = await self._insert_event(
                     conn, event, row["last_event_index"], blob, row["namespace"]
                 )
@@ -271,11 +267,8 @@ class PostgresEvents(PostgresCore):
         """
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
-            check_writable(room_id, current_row["namespace"], scope)
-            current = ROWS.room(current_row)
-            if current.status != "open":
-                raise ConflictError(f"room {room_id!r} is closed: a closed room cannot be handed off")
-            from_agent = current.state.active_agent or by_agent
+            check_room_writable(room_id, current_row["namespace"], scope)
+            event = handoff_event(ROWS.room(current_row), to_agent=to_agent, by_agent=by_agent, reason=reason)
             row = await conn.fetchrow(
                 "UPDATE rooms SET active_agent = $2, handoff_count = handoff_count + 1,"
                 " state_version = state_version + 1, state_updated_at = $3,"
@@ -284,20 +277,6 @@ class PostgresEvents(PostgresCore):
                 to_agent,
                 utc_now(),
             )
-            event = await self._insert_event(
-                conn,
-                NewEvent(
-                    room_id=room_id,
-                    type="handoff",
-                    content=f"handoff from {from_agent} to {to_agent}" + (f": {reason}" if reason else ""),
-                    visibility=Visibility.AGENTS,
-                    sensitivity=Sensitivity.INTERNAL,
-                    source=EventSource(agent=by_agent),
-                    metadata={"from_agent": from_agent, "to_agent": to_agent, "reason": reason},
-                ),
-                row["last_event_index"],
-                None,
-                row["namespace"],
-            )
+            created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])
             await self._notify(conn, "room", room_id, room_id)
-        return ROWS.room(row).state, event
+        return ROWS.room(row).state, created

@@ -6,6 +6,7 @@ from typing import Any
 
 from storage.errors import ConflictError, NotFoundError
 from storage.models import ChannelBinding, Participant, utc_now
+from storage.models.rooms import check_participant_kind
 from storage.postgres.core import PostgresCore
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import ROWS
@@ -20,6 +21,7 @@ class PostgresParticipants(PostgresCore):
         self, room_id: str, participant_id: str, *, kind: str = "agent", role: str | None = None
     ) -> Participant:
         """Add or re-join a participant (clears ``left_at``, updates role). Raises: NotFoundError."""
+        check_participant_kind(kind)
         async with self._transaction() as conn:
             await fetch_room_row(conn, room_id)
             row = await conn.fetchrow(
@@ -47,7 +49,7 @@ class PostgresParticipants(PostgresCore):
                 utc_now(),
             )
             if row is None:
-                raise NotFoundError("participant", participant_id)
+                raise NotFoundError("participant", f"{room_id}/{participant_id}")
             await self._notify(conn, "room", room_id, room_id)
         return ROWS.participant(row)
 

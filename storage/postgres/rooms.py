@@ -7,11 +7,12 @@ from typing import Any
 
 import asyncpg
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
+from storage.postgres.filters import Params, readable_sql
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
@@ -51,11 +52,7 @@ class PostgresRooms(PostgresCore):
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
         """Create a room. Raises: PermissionDeniedError (namespace), ConflictError (``room_id`` taken)."""
-        if scope is not None and not scope.can_write(room.namespace):
-            raise PermissionDeniedError(
-                f"agent {scope.agent!r} may not create rooms in namespace {room.namespace!r}; writable: "
-                f"{', '.join(scope.write_namespaces) or 'none'}"
-            )
+        check_room_creation(room.namespace, scope)
         now = utc_now()
         room_id = room.room_id or new_id("room")
         async with self._transaction() as conn:
@@ -113,18 +110,13 @@ class PostgresRooms(PostgresCore):
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""
-        merge = {k: v for k, v in metadata.items() if v is not None}
-        remove = [k for k, v in metadata.items() if v is None]
         async with self._transaction() as conn:
+            current = ROWS.room(await fetch_room_row(conn, room_id, lock=True))
             row = await conn.fetchrow(
-                "UPDATE rooms SET metadata = (metadata || $2::jsonb) - $3::text[]"
-                " WHERE room_id = $1 RETURNING *",
+                "UPDATE rooms SET metadata = $2 WHERE room_id = $1 RETURNING *",
                 room_id,
-                merge,
-                remove,
+                merged_metadata(current.metadata, metadata),
             )
-            if row is None:
-                raise NotFoundError("room", room_id)
             await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
@@ -132,7 +124,7 @@ class PostgresRooms(PostgresCore):
         """Close a room (idempotent). Raises: NotFoundError, PermissionDeniedError (namespace)."""
         async with self._transaction() as conn:
             current = await fetch_room_row(conn, room_id, scope=scope)
-            check_writable(room_id, current["namespace"], scope)
+            check_room_writable(room_id, current["namespace"], scope)
             row = await conn.fetchrow(
                 "UPDATE rooms SET status = 'closed', closed_at = $2 WHERE room_id = $1 AND status = 'open'"
                 " RETURNING *",
@@ -162,15 +154,10 @@ class PostgresRooms(PostgresCore):
         """
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
-            check_writable(room_id, current_row["namespace"], scope)
+            check_room_writable(room_id, current_row["namespace"], scope)
             current = ROWS.room(current_row)
             if expected_version is not None and current.state.version != expected_version:
-                raise ConflictError(
-                    f"the conversation state of room {room_id!r} is at version {current.state.version}, "
-                    f"you sent {expected_version}: re-read it and retry",
-                    current_version=current.state.version,
-                    current=current.state,
-                )
+                raise stale_state(room_id, current.state, expected_version)
             row = await conn.fetchrow(
                 "UPDATE rooms SET phase = coalesce($2, phase), active_agent = coalesce($3, active_agent),"
                 " state_version = state_version + 1, state_updated_at = $4 WHERE room_id = $1 RETURNING *",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.errors import InvalidInputError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
@@ -104,26 +104,8 @@ class PostgresTasks(PostgresCore):
                 raise NotFoundError("task", task_id)
             current = ROWS.task(row)
             if current.version != expected_version:
-                raise ConflictError(
-                    f"task {task_id!r} is at version {current.version}, you sent {expected_version}: "
-                    "re-read it and retry",
-                    current_version=current.version,
-                    current=current,
-                )
-            changes: dict[str, Any] = {
-                k: v
-                for k, v in {
-                    "title": update.title,
-                    "description": update.description,
-                    "status": None if update.status is None else str(update.status),
-                    "priority": update.priority,
-                    "assignee": update.assignee,
-                    "metadata": update.metadata,
-                }.items()
-                if v is not None
-            }
-            if update.clear_assignee:
-                changes["assignee"] = None
+                raise stale_task(current, expected_version)
+            changes = task_changes(update)
             p = Params(task_id)
             sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
             sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
@@ -159,12 +141,7 @@ class PostgresTasks(PostgresCore):
         if row is None:
             raise NotFoundError("task", task_id)
         current = ROWS.task(row)
-        if current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS):
+        if check_claim(current, agent, expected_version):
             return current
-        if current.status == TaskStatus.OPEN and current.assignee is None:
-            reason = f"is at version {current.version}, you sent {expected_version}: re-read it and retry"
-        elif current.assignee is not None:
-            reason = f"is already claimed by {current.assignee!r}"
-        else:
-            reason = f"is {current.status}, not open"
-        raise ConflictError(f"task {task_id!r} {reason}", current_version=current.version, current=current)
+        # Claimable now but not at the UPDATE: another transaction changed it in between.
+        raise stale_task(current, expected_version)

@@ -13,7 +13,7 @@ from typing import Any
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.errors import NotFoundError
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -23,6 +23,8 @@ from storage.indexing import (
     window_documents,
 )
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
+from storage.models.events import check_event_clearance
+from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
 from storage.sqlite.connection import Database
@@ -31,7 +33,7 @@ from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 from storage.text import lexical_text
 
-__all__ = ["SQLiteEvents", "append_event", "check_room_writable", "room_row"]
+__all__ = ["SQLiteEvents", "append_event", "room_row"]
 
 #: Importance given to events in search (they carry none of their own); see ``storage.ranking.Candidate``.
 EVENT_IMPORTANCE = 0.5
@@ -44,15 +46,6 @@ def room_row(conn: apsw.Connection, room_id: str, scope: Scope | None = None) ->
     if row is None:
         raise NotFoundError("room", room_id)
     return row
-
-
-def check_room_writable(room: dict[str, Any], scope: Scope | None) -> None:
-    """Raise ``PermissionDeniedError`` unless ``scope`` writes the room's namespace."""
-    if scope is not None and not scope.can_write(room["namespace"]):
-        raise PermissionDeniedError(
-            f"agent {scope.agent!r} may read room {room['room_id']!r} but not write to it (namespace "
-            f"{room['namespace']!r}; writable: {', '.join(scope.write_namespaces) or 'none'})"
-        )
 
 
 def append_event(
@@ -72,12 +65,8 @@ def append_event(
         InvalidInputError: the embedding's size differs from the store's, or metadata is not JSON.
     """
     room = room_row(conn, event.room_id, scope)
-    check_room_writable(room, scope)
-    if scope is not None and event.sensitivity.level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"agent {scope.agent!r} has clearance {scope.max_sensitivity.value} and cannot write "
-            f"{event.sensitivity.value} events"
-        )
+    check_room_writable(event.room_id, room["namespace"], scope)
+    check_event_clearance(event.sensitivity, scope)
     if event.idempotency_key is not None:
         # Checked before the closed state: a retry of an event written before closing still succeeds.
         first = fetch_one(
@@ -87,8 +76,7 @@ def append_event(
         )
         if first is not None:
             return AppendResult(event=ROWS.event(first), created=False)
-    if room["status"] != "open":
-        raise ConflictError(f"room {event.room_id!r} is closed: it accepts no new events")
+    check_room_open(event.room_id, room["status"])
     blob = None
     if embedding is not None:
         blob = pack_embedding(embedding)

@@ -10,15 +10,14 @@ from typing import Any
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import ChannelBinding, Participant, utc_now
+from storage.models.rooms import check_participant_kind
 from storage.sqlite.connection import Database
 from storage.sqlite.events import room_row
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
 __all__ = ["SQLiteParticipants"]
-
-_PARTICIPANT_KINDS = ("agent", "identity", "human")
 
 
 def _participant_row(conn: apsw.Connection, room_id: str, participant_id: str) -> dict[str, Any] | None:
@@ -32,8 +31,7 @@ def add_participant(
     conn: apsw.Connection, room_id: str, participant_id: str, kind: str, role: str | None
 ) -> Participant:
     """Add or re-join a participant. Raises: NotFoundError (room), InvalidInputError (kind)."""
-    if kind not in _PARTICIPANT_KINDS:
-        raise InvalidInputError(f"participant kind {kind!r} is not one of {', '.join(_PARTICIPANT_KINDS)}")
+    check_participant_kind(kind)
     room_row(conn, room_id)
     if _participant_row(conn, room_id, participant_id) is None:
         conn.execute(

@@ -5,30 +5,28 @@ Every function takes an apsw connection already inside a transaction (``Database
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, PermissionDeniedError
+from storage.errors import ConflictError
+from storage.handoff import handoff_event
 from storage.models import (
     ConversationState,
     Event,
-    EventSource,
-    NewEvent,
     NewRoom,
     Page,
     Room,
     RoomStatus,
-    Visibility,
     new_id,
     utc_now,
 )
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.connection import Database
-from storage.sqlite.events import append_event, check_room_writable, room_row
+from storage.sqlite.events import append_event, room_row
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
@@ -43,11 +41,7 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
         ConflictError: the id is taken.
         InvalidInputError: metadata is not JSON.
     """
-    if scope is not None and not scope.can_write(room.namespace):
-        raise PermissionDeniedError(
-            f"agent {scope.agent!r} may not create rooms in namespace {room.namespace!r}; writable: "
-            f"{', '.join(scope.write_namespaces) or 'none'}"
-        )
+    check_room_creation(room.namespace, scope)
     room_id = room.room_id or new_id("room")
     if fetch_one(conn, "SELECT 1 FROM rooms WHERE room_id = ?", (room_id,)) is not None:
         raise ConflictError(f"room {room_id!r} already exists: choose another id or omit it")
@@ -92,13 +86,7 @@ def list_rooms(
 
 def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> Room:
     """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""
-    row = room_row(conn, room_id)
-    merged: dict[str, Any] = json.loads(row["metadata"])
-    for key, value in metadata.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
+    merged = merged_metadata(ROWS.room(room_row(conn, room_id)).metadata, metadata)
     conn.execute("UPDATE rooms SET metadata = ? WHERE room_id = ?", (to_json(merged), room_id))
     return ROWS.room(room_row(conn, room_id))
 
@@ -106,7 +94,7 @@ def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str
 def close_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
     """Close a room (idempotent: the first ``closed_at`` stays). Raises: NotFoundError, PermissionDeniedError."""
     row = room_row(conn, room_id, scope)
-    check_room_writable(row, scope)
+    check_room_writable(room_id, row["namespace"], scope)
     if row["status"] != "closed":
         conn.execute(
             "UPDATE rooms SET status = 'closed', closed_at = ? WHERE room_id = ?", (ts(utc_now()), room_id)
@@ -127,15 +115,10 @@ def update_conversation_state(
     Raises: NotFoundError, PermissionDeniedError (namespace not writable in ``scope``), ConflictError.
     """
     row = room_row(conn, room_id, scope)
-    check_room_writable(row, scope)
+    check_room_writable(room_id, row["namespace"], scope)
     current = ROWS.room(row).state
     if expected_version is not None and expected_version != current.version:
-        raise ConflictError(
-            f"the conversation state of room {room_id!r} is at version {current.version}, "
-            f"you sent {expected_version}: re-read it and retry",
-            current_version=current.version,
-            current=current,
-        )
+        raise stale_state(room_id, current, expected_version)
     conn.execute(
         "UPDATE rooms SET phase = COALESCE(?, phase), active_agent = COALESCE(?, active_agent),"
         " state_version = state_version + 1, state_updated_at = ? WHERE room_id = ?",
@@ -158,30 +141,14 @@ def record_handoff(
     Raises: NotFoundError, PermissionDeniedError (namespace not writable in ``scope``), ConflictError.
     """
     row = room_row(conn, room_id, scope)
-    check_room_writable(row, scope)
-    room = ROWS.room(row)
-    if room.status != RoomStatus.OPEN:
-        raise ConflictError(f"room {room_id!r} is closed: it cannot be handed off")
-    from_agent = room.state.active_agent
+    check_room_writable(room_id, row["namespace"], scope)
+    event = handoff_event(ROWS.room(row), to_agent=to_agent, by_agent=by_agent, reason=reason)
     conn.execute(
         "UPDATE rooms SET active_agent = ?, handoff_count = handoff_count + 1,"
         " state_version = state_version + 1, state_updated_at = ? WHERE room_id = ?",
         (to_agent, ts(utc_now()), room_id),
     )
-    content = f"handoff from {from_agent or 'nobody'} to {to_agent}" + (f": {reason}" if reason else "")
-    result = append_event(
-        conn,
-        NewEvent(
-            room_id=room_id,
-            type="handoff",
-            content=content,
-            visibility=Visibility.AGENTS,
-            source=EventSource(agent=by_agent),
-            metadata={"from_agent": from_agent, "to_agent": to_agent, "reason": reason},
-        ),
-        None,
-        configured_dimensions,
-    )
+    result = append_event(conn, event, None, configured_dimensions)
     return ROWS.room(room_row(conn, room_id)).state, result.event
 
 

@@ -12,8 +12,9 @@ from typing import Any
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.sqlite.connection import Database
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
@@ -91,15 +92,6 @@ def list_tasks(
     return make_page(rows, limit, ROWS.task, "priority", "created_at", "task_id")
 
 
-def _stale(task: TaskRecord, expected_version: int) -> ConflictError:
-    return ConflictError(
-        f"task {task.task_id!r} is at version {task.version}, you sent {expected_version}: "
-        "re-read it and retry",
-        current_version=task.version,
-        current=task,
-    )
-
-
 def _compare_and_set(
     conn: apsw.Connection, task_id: str, version: int, changes: dict[str, Any]
 ) -> TaskRecord:
@@ -111,7 +103,7 @@ def _compare_and_set(
     )
     if conn.changes() != 1:
         current = ROWS.task(_task_row(conn, task_id))
-        raise _stale(current, version)
+        raise stale_task(current, version)
     return ROWS.task(_task_row(conn, task_id))
 
 
@@ -119,41 +111,19 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
     """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
     current = ROWS.task(_task_row(conn, task_id))
     if current.version != expected_version:
-        raise _stale(current, expected_version)
-    changes: dict[str, Any] = {}
-    if update.title is not None:
-        changes["title"] = update.title
-    if update.description is not None:
-        changes["description"] = update.description
-    if update.status is not None:
-        changes["status"] = TaskStatus(update.status).value
-    if update.priority is not None:
-        changes["priority"] = update.priority
-    if update.clear_assignee:
-        changes["assignee"] = None
-    elif update.assignee is not None:
-        changes["assignee"] = update.assignee
-    if update.metadata is not None:
-        changes["metadata"] = to_json(update.metadata)
+        raise stale_task(current, expected_version)
+    changes = task_changes(update)
+    if "metadata" in changes:
+        changes["metadata"] = to_json(changes["metadata"])
     changes.setdefault("title", current.title)  # keeps the SET list non-empty for an empty update
     return _compare_and_set(conn, task_id, expected_version, changes)
 
 
 def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
-    """Assign an open, unassigned task to ``agent``. Raises: NotFoundError, ConflictError."""
+    """Assign an open, unassigned task to ``agent`` (``check_claim``). Raises: NotFoundError, ConflictError."""
     current = ROWS.task(_task_row(conn, task_id))
-    if expected_version is not None and current.version != expected_version:
-        raise _stale(current, expected_version)
-    held = current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS)
-    if held:
+    if check_claim(current, agent, expected_version):
         return current
-    if current.status != TaskStatus.OPEN or current.assignee is not None:
-        holder = f" by {current.assignee!r}" if current.assignee else ""
-        raise ConflictError(
-            f"task {task_id!r} is {current.status.value}{holder}: it cannot be claimed",
-            current_version=current.version,
-            current=current,
-        )
     return _compare_and_set(
         conn, task_id, current.version, {"status": TaskStatus.CLAIMED.value, "assignee": agent}
     )

@@ -203,6 +203,16 @@ async def test_record_handoff_in_a_closed_room_is_a_conflict(store: MemoryStore)
     assert (await store.get_room(room.room_id)).state.handoff_count == 0
 
 
+async def test_record_handoff_of_a_room_nobody_held_records_no_previous_agent(store: MemoryStore) -> None:
+    room = await store.create_room(NewRoom())
+
+    state, event = await store.record_handoff(room.room_id, to_agent="billing", by_agent="triage")
+
+    assert state.active_agent == "billing"
+    assert event.metadata == {"from_agent": None, "to_agent": "billing", "reason": None}
+    assert event.source.agent == "triage"
+
+
 async def test_record_handoff_of_an_unknown_room_is_not_found(store: MemoryStore) -> None:
     with pytest.raises(NotFoundError):
         await store.record_handoff("room_missing", to_agent="b", by_agent="a")
@@ -223,6 +233,14 @@ async def test_add_participant_joins_the_room(store: MemoryStore) -> None:
     assert joined.left_at is None
     assert is_utc(joined.joined_at)
     assert await store.list_participants(room.room_id) == [joined]
+
+
+async def test_add_participant_of_an_unknown_kind_is_invalid_and_adds_no_one(store: MemoryStore) -> None:
+    room = await store.create_room(NewRoom())
+
+    with pytest.raises(InvalidInputError):
+        await store.add_participant(room.room_id, "bot", kind="robot")
+    assert await store.list_participants(room.room_id, include_left=True) == []
 
 
 async def test_add_participant_twice_keeps_one_participant(store: MemoryStore) -> None:

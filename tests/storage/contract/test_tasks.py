@@ -163,6 +163,15 @@ async def test_claim_task_again_by_the_holder_returns_it_unchanged(store: Memory
     assert await store.get_task(task.task_id) == claimed
 
 
+async def test_claim_task_retried_by_the_holder_at_the_version_it_sent_returns_it(store: MemoryStore) -> None:
+    task = await store.create_task(NewTask(title="t"))
+    claimed = await store.claim_task(task.task_id, "billing", expected_version=task.version)
+
+    retried = await store.claim_task(task.task_id, "billing", expected_version=task.version)
+
+    assert retried == claimed
+
+
 async def test_claim_task_held_by_another_agent_is_a_conflict(store: MemoryStore) -> None:
     task = await store.create_task(NewTask(title="t"))
     claimed = await store.claim_task(task.task_id, "billing")
