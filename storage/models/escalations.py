@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from storage.errors import ConflictError
 from storage.models.common import Id, _Record
 from storage.models.events import Event
 from storage.models.facts import Fact
@@ -23,6 +24,7 @@ __all__ = [
     "HANDOFF_FACT_LIMIT",
     "HandoffPackage",
     "NewEscalation",
+    "check_escalation_transition",
 ]
 
 
@@ -98,3 +100,22 @@ class Escalation(_Record):
 
 #: Most facts a handoff package holds (the first by namespace, key).
 HANDOFF_FACT_LIMIT = 200
+
+
+#: The statuses an escalation may move to from each status.
+_NEXT_STATUSES = {
+    EscalationStatus.OPEN: (EscalationStatus.ACKNOWLEDGED, EscalationStatus.RESOLVED),
+    EscalationStatus.ACKNOWLEDGED: (EscalationStatus.RESOLVED,),
+    EscalationStatus.RESOLVED: (),
+}
+
+
+def check_escalation_transition(escalation: Escalation, target: EscalationStatus) -> None:
+    """Raises: ConflictError (carrying ``escalation``): it cannot move from its status to ``target``."""
+    if target not in _NEXT_STATUSES[escalation.status]:
+        allowed = " or ".join(s.value for s in EscalationStatus if target in _NEXT_STATUSES[s])
+        raise ConflictError(
+            f"escalation {escalation.escalation_id!r} is {escalation.status.value}: only an {allowed} one "
+            f"can become {target.value}",
+            current=escalation,
+        )

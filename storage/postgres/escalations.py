@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.handoff import (
     CUSTOMER_ROLE,
     HANDOFF_MEMORY_KINDS,
@@ -28,6 +28,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.facts import fact_from_row
@@ -218,36 +219,32 @@ class PostgresEscalations(PostgresCore):
         """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""
         return await self._transition(
             escalation_id,
+            EscalationStatus.ACKNOWLEDGED,
             "UPDATE escalations SET status = 'acknowledged', acknowledged_by = $2, acknowledged_at = $3"
-            " WHERE escalation_id = $1 AND status = 'open' RETURNING *",
+            " WHERE escalation_id = $1 RETURNING *",
             (by, utc_now()),
-            "it is not open",
         )
 
     async def resolve_escalation(self, escalation_id: str, by: str, resolution: str) -> Escalation:
         """Resolve an open or acknowledged escalation. Raises: NotFoundError, ConflictError (resolved)."""
         return await self._transition(
             escalation_id,
+            EscalationStatus.RESOLVED,
             "UPDATE escalations SET status = 'resolved', resolved_by = $2, resolved_at = $3, resolution = $4"
-            " WHERE escalation_id = $1 AND status <> 'resolved' RETURNING *",
+            " WHERE escalation_id = $1 RETURNING *",
             (by, utc_now(), resolution),
-            "it is already resolved",
         )
 
     async def _transition(
-        self, escalation_id: str, sql: str, args: tuple[object, ...], refusal: str
+        self, escalation_id: str, target: EscalationStatus, sql: str, args: tuple[object, ...]
     ) -> Escalation:
         async with self._transaction() as conn:
+            current = await conn.fetchrow(
+                "SELECT * FROM escalations WHERE escalation_id = $1 FOR UPDATE", escalation_id
+            )
+            if current is None:
+                raise NotFoundError("escalation", escalation_id)
+            check_escalation_transition(ROWS.escalation(current), target)
             row = await conn.fetchrow(sql, escalation_id, *args)
-            if row is None:
-                current = await conn.fetchrow(
-                    "SELECT * FROM escalations WHERE escalation_id = $1", escalation_id
-                )
-                if current is None:
-                    raise NotFoundError("escalation", escalation_id)
-                raise ConflictError(
-                    f"escalation {escalation_id!r} cannot change: {refusal} (status {current['status']})",
-                    current=ROWS.escalation(current),
-                )
             await self._notify(conn, "escalation", escalation_id, row["room_id"])
         return ROWS.escalation(row)

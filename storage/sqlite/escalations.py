@@ -9,7 +9,7 @@ from typing import Any
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.handoff import (
     CUSTOMER_ROLE,
     HANDOFF_MEMORY_KINDS,
@@ -31,6 +31,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.connection import Database
@@ -203,11 +204,9 @@ def list_escalations(
 
 def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
     """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""
-    row = _escalation_row(conn, escalation_id)
-    if row["status"] != EscalationStatus.OPEN.value:
-        raise ConflictError(
-            f"escalation {escalation_id!r} is {row['status']}: only an open one can be acknowledged"
-        )
+    check_escalation_transition(
+        ROWS.escalation(_escalation_row(conn, escalation_id)), EscalationStatus.ACKNOWLEDGED
+    )
     conn.execute(
         "UPDATE escalations SET status = 'acknowledged', acknowledged_by = ?, acknowledged_at = ?"
         " WHERE escalation_id = ?",
@@ -218,9 +217,9 @@ def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -
 
 def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resolution: str) -> Escalation:
     """Resolve an open or acknowledged escalation. Raises: NotFoundError, ConflictError (resolved)."""
-    row = _escalation_row(conn, escalation_id)
-    if row["status"] == EscalationStatus.RESOLVED.value:
-        raise ConflictError(f"escalation {escalation_id!r} is already resolved")
+    check_escalation_transition(
+        ROWS.escalation(_escalation_row(conn, escalation_id)), EscalationStatus.RESOLVED
+    )
     conn.execute(
         "UPDATE escalations SET status = 'resolved', resolved_by = ?, resolved_at = ?, resolution = ?"
         " WHERE escalation_id = ?",

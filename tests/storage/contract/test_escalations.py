@@ -235,8 +235,9 @@ async def test_escalation_transitions_out_of_order_are_conflicts(store: MemorySt
     escalation = await store.create_escalation(NewEscalation(room_id=room.room_id, reason="r"))
     acknowledged = await store.acknowledge_escalation(escalation.escalation_id, by="human-1")
 
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError) as refused:
         await store.acknowledge_escalation(escalation.escalation_id, by="human-2")
+    assert refused.value.current == acknowledged  # the conflict carries the escalation as it is
     assert await store.get_escalation(escalation.escalation_id) == acknowledged
 
     resolved = await store.resolve_escalation(escalation.escalation_id, by="human-1", resolution="ok")
