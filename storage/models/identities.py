@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from storage.errors import ConflictError
 from storage.models.common import _Record
 
-__all__ = ["Address", "Identity"]
+__all__ = ["Address", "Identity", "check_address_owner"]
 
 
 class Address(_Record):
@@ -27,3 +28,11 @@ class Identity(_Record):
     metadata: dict[str, Any]
     addresses: list[Address]
     created_at: datetime
+
+
+def check_address_owner(channel_type: str, address: str, owner: str, identity_id: str) -> None:
+    """Raises: ConflictError (``current``: the owner's id): the address belongs to ``owner``, not ``identity_id``."""
+    if owner != identity_id:
+        raise ConflictError(
+            f"address {channel_type}:{address} belongs to another identity: unlink it first", current=owner
+        )

@@ -6,6 +6,7 @@ import asyncpg
 
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Identity, new_id, utc_now
+from storage.models.identities import check_address_owner
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
 
@@ -81,10 +82,7 @@ class PostgresIdentities(PostgresCore):
                 identity_id,
                 utc_now(),
             )
-            if owner != identity_id:
-                raise ConflictError(
-                    f"address {channel_type}:{address} belongs to another identity: unlink it first"
-                )
+            check_address_owner(channel_type, address, owner, identity_id)
             return await fetch_identity(conn, identity_id)
 
     async def unlink_address(self, channel_type: str, address: str) -> Identity:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.models import Identity, new_id, utc_now
+from storage.models.identities import check_address_owner
 from storage.sqlite.connection import Database
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
@@ -74,11 +75,8 @@ def link_address(conn: apsw.Connection, identity_id: str, channel_type: str, add
             "INSERT INTO addresses (channel_type, address, identity_id, created_at) VALUES (?, ?, ?, ?)",
             (channel_type, address, identity_id, ts(utc_now())),
         )
-    elif owner != identity_id:
-        raise ConflictError(
-            f"address {channel_type}:{address} belongs to another identity: unlink it first",
-            current=owner,
-        )
+    else:
+        check_address_owner(channel_type, address, owner, identity_id)
     return get_identity(conn, identity_id)
 
 

@@ -76,8 +76,9 @@ async def test_linking_another_identitys_address_is_a_conflict(store: MemoryStor
     ada, _ = await store.resolve_identity("sms", "+15551234")
     bob, _ = await store.resolve_identity("sms", "+15559999")
 
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError) as refused:
         await store.link_address(bob.identity_id, "sms", "+15551234")
+    assert refused.value.current == ada.identity_id  # the owner, to resolve the conflict with
 
     assert (await store.find_identity("sms", "+15551234")).identity_id == ada.identity_id
     assert await store.get_identity(bob.identity_id) == bob
