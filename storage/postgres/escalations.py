@@ -31,11 +31,12 @@ from storage.models import (
 from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
+from storage.postgres.events import fetch_room_row
 from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import Params, readable_sql
 from storage.postgres.graph import entity_from_row, traverse
 from storage.postgres.identities import fetch_identity
-from storage.postgres.rooms import fetch_room_row, parse_time
+from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 

@@ -1,4 +1,4 @@
-"""Room timelines: appending events (gapless per-room indexes), reading them, and handoffs.
+"""Room timelines: appending events (gapless per-room indexes) and reading them.
 
 Index allocation: ``UPDATE rooms SET last_event_index = last_event_index + 1 ... RETURNING`` takes the
 room's row lock, so concurrent appends to one room (any connection, process or machine) run one after
@@ -15,7 +15,6 @@ from typing import Any
 import asyncpg
 
 from storage.errors import NotFoundError
-from storage.handoff import handoff_event
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -26,7 +25,6 @@ from storage.indexing import (
 )
 from storage.models import (
     AppendResult,
-    ConversationState,
     Event,
     NewEvent,
     Visibility,
@@ -38,15 +36,32 @@ from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, readable_sql
-from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.text import lexical_text
 
-__all__ = ["PostgresEvents"]
+__all__ = ["PostgresEvents", "fetch_room_row"]
 
 #: Importance given to events in search ranking (``storage.ranking.Candidate``).
 EVENT_IMPORTANCE = 0.5
+
+
+async def fetch_room_row(
+    conn: asyncpg.Connection, room_id: str, *, lock: bool = False, scope: Scope | None = None
+) -> asyncpg.Record:
+    """The ``rooms`` row of ``room_id`` if readable in ``scope`` (row-locked with ``lock``).
+
+    Raises:
+        NotFoundError: no such room, or not readable in ``scope``.
+    """
+    p = Params(room_id)
+    readable = readable_sql("namespace", scope, p)
+    row = await conn.fetchrow(
+        f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
+    )
+    if row is None:
+        raise NotFoundError("room", room_id)
+    return row
 
 
 async def _window(
@@ -89,7 +104,7 @@ class _Existing(Exception):
 
 
 class PostgresEvents(PostgresCore):
-    """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
+    """Events: append (gapless, idempotent), read, list."""
 
     async def _insert_event(
         self,
@@ -248,35 +263,3 @@ class PostgresEvents(PostgresCore):
             )
         events = [ROWS.event(r) for r in rows]
         return events[::-1] if newest_first else events
-
-    async def record_handoff(
-        self,
-        room_id: str,
-        *,
-        to_agent: str,
-        by_agent: str,
-        reason: str | None = None,
-        scope: Scope | None = None,
-    ) -> tuple[ConversationState, Event]:
-        """Hand the room to ``to_agent``: state change and a ``handoff`` event in one transaction.
-
-        Raises:
-            NotFoundError: no such room readable in ``scope``.
-            PermissionDeniedError: its namespace is not writable in ``scope``.
-            ConflictError: the room is closed.
-        """
-        async with self._transaction() as conn:
-            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
-            check_room_writable(room_id, current_row["namespace"], scope)
-            event = handoff_event(ROWS.room(current_row), to_agent=to_agent, by_agent=by_agent, reason=reason)
-            row = await conn.fetchrow(
-                "UPDATE rooms SET active_agent = $2, handoff_count = handoff_count + 1,"
-                " state_version = state_version + 1, state_updated_at = $3,"
-                " last_event_index = last_event_index + 1 WHERE room_id = $1 RETURNING *",
-                room_id,
-                to_agent,
-                utc_now(),
-            )
-            created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])
-            await self._notify(conn, "room", room_id, room_id)
-        return ROWS.room(row).state, created

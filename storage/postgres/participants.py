@@ -8,7 +8,7 @@ from storage.errors import ConflictError, NotFoundError
 from storage.models import ChannelBinding, Participant, utc_now
 from storage.models.rooms import check_participant_kind
 from storage.postgres.core import PostgresCore
-from storage.postgres.rooms import fetch_room_row
+from storage.postgres.events import fetch_room_row
 from storage.postgres.rows import ROWS
 
 __all__ = ["PostgresParticipants"]

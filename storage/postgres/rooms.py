@@ -1,40 +1,21 @@
-"""Rooms and their conversation state."""
+"""Rooms, their conversation state and handoffs between agents, on PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-import asyncpg
-
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
-from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
+from storage.errors import ConflictError, InvalidInputError
+from storage.handoff import handoff_event
+from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomStatus, new_id, utc_now
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
-from storage.postgres.core import PostgresCore
+from storage.postgres.events import PostgresEvents, fetch_room_row
 from storage.postgres.filters import Params, readable_sql
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["PostgresRooms"]
-
-
-async def fetch_room_row(
-    conn: asyncpg.Connection, room_id: str, *, lock: bool = False, scope: Scope | None = None
-) -> asyncpg.Record:
-    """The ``rooms`` row of ``room_id`` if readable in ``scope`` (row-locked with ``lock``).
-
-    Raises:
-        NotFoundError: no such room, or not readable in ``scope``.
-    """
-    p = Params(room_id)
-    readable = readable_sql("namespace", scope, p)
-    row = await conn.fetchrow(
-        f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
-    )
-    if row is None:
-        raise NotFoundError("room", room_id)
-    return row
+__all__ = ["PostgresRooms", "parse_time"]
 
 
 def parse_time(value: Any) -> datetime:
@@ -47,8 +28,9 @@ def parse_time(value: Any) -> datetime:
         ) from exc
 
 
-class PostgresRooms(PostgresCore):
-    """Rooms: create, read, list, metadata, close, conversation state."""
+class PostgresRooms(PostgresEvents):
+    """Rooms: create, read, list, metadata, close, conversation state, handoffs (a state change and its
+    event, appended with ``PostgresEvents._insert_event``)."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
         """Create a room. Raises: PermissionDeniedError (namespace), ConflictError (``room_id`` taken)."""
@@ -168,3 +150,35 @@ class PostgresRooms(PostgresCore):
             )
             await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row).state
+
+    async def record_handoff(
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
+    ) -> tuple[ConversationState, Event]:
+        """Hand the room to ``to_agent``: state change and a ``handoff`` event in one transaction.
+
+        Raises:
+            NotFoundError: no such room readable in ``scope``.
+            PermissionDeniedError: its namespace is not writable in ``scope``.
+            ConflictError: the room is closed.
+        """
+        async with self._transaction() as conn:
+            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
+            check_room_writable(room_id, current_row["namespace"], scope)
+            event = handoff_event(ROWS.room(current_row), to_agent=to_agent, by_agent=by_agent, reason=reason)
+            row = await conn.fetchrow(
+                "UPDATE rooms SET active_agent = $2, handoff_count = handoff_count + 1,"
+                " state_version = state_version + 1, state_updated_at = $3,"
+                " last_event_index = last_event_index + 1 WHERE room_id = $1 RETURNING *",
+                room_id,
+                to_agent,
+                utc_now(),
+            )
+            created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])
+            await self._notify(conn, "room", room_id, room_id)
+        return ROWS.room(row).state, created
