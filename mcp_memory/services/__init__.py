@@ -68,7 +68,7 @@ class Service:
         self.graph = GraphService(ctx)
         self.alerts = AlertService(ctx)
         self.audit = AuditService(ctx)
-        self.retention = RetentionService(ctx, self.audit)
+        self.retention = RetentionService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
 

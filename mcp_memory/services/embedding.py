@@ -24,7 +24,7 @@ from storage import MemoryStore
 from storage.indexing import event_head
 from storage.models import NewMemory
 from storage.models_reindex import ReindexItem
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.reindex_contract import EMBEDDING_MODEL_KEY
 
 __all__ = ["MODEL_KEY", "EmbeddingGate", "document_text"]
 
@@ -112,13 +112,6 @@ class EmbeddingGate:
             "searching lexically and storing new items without vectors until you run `mcp-memory reindex` "
             "(re-embeds everything with the configured embedder) or switch the config back"
         )
-
-    async def recorded_dimensions(self) -> int | None:
-        """Size of the store's vectors as recorded, or ``None``."""
-        if self._store is None:
-            return None
-        value = await self._store.get_meta(EMBEDDING_DIMENSIONS_KEY)
-        return int(value) if value else None
 
     def start_warmup(self) -> None:
         """Begin loading the model in the background (never blocks)."""

@@ -54,11 +54,6 @@ class ContentSealer:
         except CipherError as exc:
             raise ConfigError(f"encryption_key: {exc}") from None
 
-    @property
-    def enabled(self) -> bool:
-        """True when a key is configured."""
-        return self._cipher is not None
-
     async def bind(self, store: MemoryStore) -> None:
         """Check the key against the store's check value, recording one on first use.
 
