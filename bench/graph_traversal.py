@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 import anyio
 
 from storage import MemoryStore, open_store
-from storage.models_graph import EntityRef, NewRelation
+from storage.models import EntityRef, NewRelation
 
 NAMESPACE = "shared-bench"
 TYPES = ["relates_to", "works_at", "part_of", "depends_on"]

@@ -1,6 +1,6 @@
 """Namespace patterns: names where ``*`` is the only wildcard (``shared-*``, ``agent-*-eu``).
 
-A module of its own (it imports nothing from ``storage``) so that scopes (``storage.base``) and ranking
+A module of its own (it imports nothing from ``storage``) so that scopes (``storage.scope``) and ranking
 (``storage.ranking``) share one matcher without an import cycle.
 """
 

@@ -26,9 +26,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from storage.models_retention import DecayRule, DecayStrategy
 from storage.patterns import namespace_matches
+
+if TYPE_CHECKING:  # storage.models imports this module (its VECTOR_WEIGHT default)
+    from storage.models.retention import DecayRule, DecayStrategy
 
 __all__ = ["RRF_K", "VECTOR_WEIGHT", "Candidate", "FusedCandidate", "decay_factor", "fuse"]
 

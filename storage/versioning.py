@@ -15,8 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storage.models import Sensitivity
-from storage.models_versions import MergeConflict
+from storage.models import MergeConflict, Sensitivity
 
 __all__ = [
     "Change",

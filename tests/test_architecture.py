@@ -151,18 +151,95 @@ def test_only_cli_and_config_read_the_environment() -> None:
     assert found == []
 
 
+def runtime_imports(source: str, module: str, *, is_package: bool = False) -> Iterator[Import]:
+    """Imports that run when the module is imported: module level, outside ``if TYPE_CHECKING:``."""
+    tree = ast.parse(source)
+    body: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            body.extend(node.orelse)
+        else:
+            body.append(node)
+    top = ast.unparse(
+        ast.Module(body=[n for n in body if isinstance(n, ast.Import | ast.ImportFrom)], type_ignores=[])
+    )
+    yield from imports_of(top, module, is_package=is_package)
+
+
+def import_cycles(roots: tuple[str, ...]) -> list[list[str]]:
+    """Cycles in the module-level import graph of the packages ``roots`` (Tarjan's strongly connected
+    components of size > 1, or a module importing itself)."""
+    modules = {_module_name(p): p for p in _sources(*roots)}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        is_package = path.name == "__init__.py"
+        found = list(runtime_imports(path.read_text("utf-8"), name, is_package=is_package))
+        # ``from pkg import submodule`` inside pkg loads the submodule, not a name of pkg's __init__.
+        submodule_lines = {
+            (imp.line, imp.module.rpartition(".")[0]) for imp in found if imp.module in modules
+        }
+        graph[name] = {
+            imp.module
+            for imp in found
+            if imp.module in modules
+            and imp.module != name
+            and not (name.startswith(imp.module + ".") and (imp.line, imp.module) in submodule_lines)
+        }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def test_storage_and_server_have_no_import_cycle() -> None:
+    assert import_cycles(("storage", "mcp_memory")) == []
+
+
+def test_imports_under_type_checking_are_not_runtime_imports() -> None:
+    found = {imp.module for imp in runtime_imports("if TYPE_CHECKING:\n    import a\nimport b\n", "m")}
+
+    assert found == {"b"}
+
+
 # --- the checker itself ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("source", "module", "expected"),
     [
-        ("import mcp.server", "storage.base", "mcp.server"),
-        ("from mcp_memory import service", "storage.base", "mcp_memory.service"),
+        ("import mcp.server", "storage.scope", "mcp.server"),
+        ("from mcp_memory import service", "storage.scope", "mcp_memory.service"),
         ("from storage.sqlite.store import SQLiteStore", "mcp_memory.tools.rooms", "storage.sqlite.store"),
         ("from storage import postgres", "mcp_memory.tools.rooms", "storage.postgres"),
         ("from ..storage import sqlite", "mcp_memory.tools.rooms", "mcp_memory.storage.sqlite"),
-        ("from .sqlite import x", "storage.base", "storage.sqlite.x"),
+        ("from .sqlite import x", "storage.scope", "storage.sqlite.x"),
         ("import importlib\nimportlib.import_module('asyncpg')", "mcp_memory.tools.rooms", "asyncpg"),
     ],
 )

@@ -8,7 +8,16 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module_name", ["storage", "storage.models", "storage.errors", "storage.base", "mcp_memory"]
+    "module_name",
+    [
+        "storage",
+        "storage.models",
+        "storage.contracts",
+        "storage.errors",
+        "storage.paging",
+        "storage.scope",
+        "mcp_memory",
+    ],
 )
 def test_all_is_sorted_and_resolves(module_name: str) -> None:
     module = importlib.import_module(module_name)

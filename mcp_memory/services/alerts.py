@@ -15,7 +15,7 @@ from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import InvalidInputError, PermissionDeniedError
-from storage.models_alerts import Alert, AlertSeverity, InboxItem, NewAlert
+from storage.models import Alert, AlertSeverity, InboxItem, NewAlert
 
 __all__ = ["AlertService", "InboxPage", "inbox_uri"]
 

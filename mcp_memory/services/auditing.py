@@ -37,8 +37,7 @@ from pydantic import BaseModel
 
 from mcp_memory.auth import Principal
 from storage import AuditOutcome, AuditRecord, MemoryStore, NewAuditRecord, StorageError
-from storage.models import utc_now
-from storage.models_audit import MAX_AUDIT_IDS
+from storage.models import MAX_AUDIT_IDS, utc_now
 
 __all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "ids_in"]
 

@@ -1,7 +1,7 @@
 """The service's view of the embedder: optional, lazily loaded, and pinned to the store's model.
 
 A store records the model that made its vectors (meta ``embedding_model`` and ``embedding_dimensions``,
-``storage.reindex_contract``). The first embedder to use a store records itself. When the configured
+``storage.contracts.reindex``). The first embedder to use a store records itself. When the configured
 embedder is another model, vectors of two models must never meet in one ranking, so the gate falls
 back to lexical search: queries get no vector (``SearchResults.mode == "lexical"``) and new items are
 stored without one, and a warning names the fix (``mcp-memory reindex``, or the recorded model back in
@@ -21,10 +21,9 @@ import logging
 
 from mcp_memory.embeddings import Embedder
 from storage import MemoryStore
+from storage.contracts.reindex import EMBEDDING_MODEL_KEY
 from storage.indexing import event_head
-from storage.models import NewMemory
-from storage.models_reindex import ReindexItem
-from storage.reindex_contract import EMBEDDING_MODEL_KEY
+from storage.models import NewMemory, ReindexItem
 
 __all__ = ["MODEL_KEY", "EmbeddingGate", "document_text"]
 

@@ -15,8 +15,7 @@ from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
 from storage import ConflictError, PermissionDeniedError
-from storage.models import Escalation, EscalationStatus, Memory, NewEscalation
-from storage.models_graph import GraphTraversal
+from storage.models import Escalation, EscalationStatus, GraphTraversal, Memory, NewEscalation
 
 __all__ = ["EscalationService"]
 

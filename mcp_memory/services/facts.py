@@ -15,8 +15,7 @@ from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import ConflictError, PermissionDeniedError
-from storage.models import Sensitivity
-from storage.models_facts import Fact, FactChange
+from storage.models import Fact, FactChange, Sensitivity
 
 __all__ = ["FactHistory", "FactPage", "FactService", "fact_uri", "facts_uri"]
 

@@ -16,8 +16,7 @@ from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import NotFoundError, PermissionDeniedError
-from storage.models import Sensitivity
-from storage.models_graph import (
+from storage.models import (
     AddedRelation,
     Entity,
     EntityRef,
@@ -25,6 +24,7 @@ from storage.models_graph import (
     NewEntity,
     NewRelation,
     Relation,
+    Sensitivity,
 )
 
 __all__ = ["EntityView", "GraphService", "entity_uri"]

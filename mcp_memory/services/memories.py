@@ -14,8 +14,7 @@ from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResu
 from mcp_memory.services.retention import decay_rules
 from storage import InvalidInputError, PermissionDeniedError
 from storage.kinds import check_kind
-from storage.models import Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
-from storage.models_retention import DecayRule
+from storage.models import DecayRule, Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
 
 __all__ = ["MemoryService"]
 

@@ -1,6 +1,6 @@
 """Re-embed every memory and event with the configured embedder (``mcp-memory reindex``).
 
-Resumable and atomic (``storage.reindex_contract``): new vectors are staged beside the live ones in
+Resumable and atomic (``storage.contracts.reindex``): new vectors are staged beside the live ones in
 batches, one transaction per batch; an interrupted run resumes from what was staged when started again
 with the same embedder; the switch to the new vectors and the new model's record is one transaction.
 Searches and writes keep working during the run; a server whose embedder no longer matches the store
@@ -17,8 +17,8 @@ from mcp_memory.embeddings import Embedder
 from mcp_memory.services.embedding import document_text
 from mcp_memory.services.sealing import ContentSealer
 from storage import ConflictError, MemoryStore
-from storage.models_reindex import StagedEmbedding
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.models import StagedEmbedding
 
 __all__ = ["ReindexReport", "reindex"]
 

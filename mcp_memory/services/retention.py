@@ -29,9 +29,8 @@ from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from storage import StorageError
-from storage.base import namespace_matches
-from storage.models import utc_now
-from storage.models_retention import DecayRule
+from storage.models import DecayRule, utc_now
+from storage.patterns import namespace_matches
 
 __all__ = ["NamespacePruned", "PruneReport", "RetentionService", "decay_rules"]
 

@@ -16,7 +16,7 @@ from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.facts import facts_uri
 from storage import PermissionDeniedError
-from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
+from storage.models import BranchResult, MergeResult, RollbackResult, Snapshot
 
 __all__ = ["SnapshotPage", "VersionService", "snapshots_uri"]
 

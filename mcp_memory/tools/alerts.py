@@ -12,7 +12,7 @@ from pydantic import Field
 
 from mcp_memory.services.alerts import InboxPage
 from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller
-from storage.models_alerts import Alert, AlertSeverity, InboxItem
+from storage.models import Alert, AlertSeverity, InboxItem
 
 AlertId = Annotated[str, Field(max_length=128)]
 

@@ -9,8 +9,7 @@ from pydantic import Field
 
 from mcp_memory.services.facts import FactHistory, FactPage
 from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
-from storage.models import Sensitivity
-from storage.models_facts import FACT_KEY_PATTERN, Fact
+from storage.models import FACT_KEY_PATTERN, Fact, Sensitivity
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
 Key = Annotated[str, Field(description="e.g. refund-policy", max_length=200, pattern=FACT_KEY_PATTERN)]

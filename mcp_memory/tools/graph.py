@@ -9,8 +9,7 @@ from pydantic import Field
 
 from mcp_memory.services.graph import EntityView
 from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller
-from storage.models import Sensitivity
-from storage.models_graph import AddedRelation, Entity, GraphTraversal
+from storage.models import AddedRelation, Entity, GraphTraversal, Sensitivity
 
 Name = Annotated[str, Field(description="Entity name, or its id (ent_...).", min_length=1, max_length=200)]
 EntityType = Annotated[

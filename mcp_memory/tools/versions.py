@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mcp_memory.services.versions import SnapshotPage
 from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
-from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
+from storage.models import BranchResult, MergeResult, RollbackResult, Snapshot
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
 SnapshotId = Annotated[str, Field(description="snapshot_id from snapshot_namespace.", max_length=128)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from storage.base import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import NotFoundError
-from storage.models import Page, new_id, utc_now
-from storage.models_alerts import Alert, InboxItem, NewAlert
+from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
+from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 from storage.postgres.rooms import parse_time

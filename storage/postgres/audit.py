@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.base import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
-from storage.models import Page, utc_now
-from storage.models_audit import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord
+from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 

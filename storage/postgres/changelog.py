@@ -1,4 +1,4 @@
-"""The per-namespace change log of the PostgreSQL backend (see ``storage.versions_contract``).
+"""The per-namespace change log of the PostgreSQL backend (see ``storage.contracts.versions``).
 
 Every write to a namespace first bumps (or locks) its ``namespace_heads`` row, and holds that row lock
 until it commits. So writes to one namespace are serialised, their sequence numbers are gapless and in

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from storage.base import MemoryStore
+from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.postgres.errors import map_driver_errors
 from storage.postgres.notify import ChangeKind, notify_change

@@ -7,13 +7,14 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
+    Fact,
+    GraphTraversal,
     HandoffPackage,
     Identity,
     NewEscalation,
@@ -21,8 +22,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.models_facts import Fact
-from storage.models_graph import GraphTraversal
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import Params, readable_sql
@@ -36,6 +36,7 @@ from storage.postgres.rows import (
     room_from_row,
     task_from_row,
 )
+from storage.scope import Scope
 
 __all__ = ["EscalationsMixin"]
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -35,10 +34,12 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import event_from_row, room_from_row
+from storage.scope import Scope
 from storage.text import lexical_text
 
 __all__ = ["EventsMixin"]

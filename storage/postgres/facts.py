@@ -11,19 +11,22 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import Scope, clamp_limit, decode_cursor, encode_cursor
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
-from storage.models import Page, Sensitivity, utc_now
-from storage.models_facts import (
+from storage.models import (
     Fact,
     FactChange,
+    Page,
+    Sensitivity,
     check_fact_write,
+    utc_now,
     validate_fact_address,
     validate_fact_value,
 )
+from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+from storage.scope import Scope
 from storage.versioning import FactState, fact_state_json
 
 __all__ = ["FactsMixin", "current_facts", "fact_from_row"]

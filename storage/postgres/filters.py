@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from storage.base import Scope
 from storage.errors import PermissionDeniedError
 from storage.models import MemoryFilter, SearchRequest, Sensitivity
+from storage.scope import Scope
 
 __all__ = [
     "Params",

@@ -1,6 +1,6 @@
 """The knowledge graph on PostgreSQL: entities, relations, and traversal by a recursive CTE.
 
-Visibility follows ``storage.graph_contract``: an entity is visible when its namespace is readable in the
+Visibility follows ``storage.contracts.graph``: an entity is visible when its namespace is readable in the
 scope (``LIKE ANY`` of the scope's patterns) and its sensitivity level is within the clearance.
 """
 
@@ -11,11 +11,9 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import Scope
+from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError, PermissionDeniedError
-from storage.graph_contract import MAX_EDGES, check_traversal, walk_row_cap
-from storage.models import Sensitivity, new_id, utc_now
-from storage.models_graph import (
+from storage.models import (
     AddedRelation,
     Entity,
     EntityRef,
@@ -24,10 +22,14 @@ from storage.models_graph import (
     NewEntity,
     NewRelation,
     Relation,
+    Sensitivity,
+    new_id,
+    utc_now,
 )
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, like_patterns
 from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+from storage.scope import Scope
 
 __all__ = ["GraphMixin", "fetch_entity", "traverse"]
 

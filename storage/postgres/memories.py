@@ -10,14 +10,15 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import NotFoundError, PermissionDeniedError
 from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, memory_conditions
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import memory_from_row
+from storage.scope import Scope
 from storage.text import lexical_text
 
 __all__ = ["MemoriesMixin", "visible_memory_sql"]

@@ -7,7 +7,7 @@ Payload: JSON ``{"kind", "id", "room_id"?, "schema"}`` on channel ``mcp_memory_c
 the 8000-byte payload limit of ``NOTIFY``). Delivery is at most once: a listener that was disconnected
 misses notices, so consumers re-read state after reconnecting.
 
-The change feed of ``storage.changes_contract`` rides the same channel: ``publish_topics`` sends
+The change feed of ``storage.contracts.changes`` rides the same channel: ``publish_topics`` sends
 ``{"kind": "topics", "topics": [...], "schema", "origin"}`` after the caller's write committed, and
 ``follow_topics`` hands every topic of another ``origin`` (another store instance) to a listener.
 """
@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import asyncpg
 
-from storage.changes_contract import TopicListener
+from storage.contracts.changes import TopicListener
 from storage.postgres.errors import map_driver_errors
 
 __all__ = [

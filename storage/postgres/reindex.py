@@ -15,15 +15,15 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 from storage.errors import ConflictError, InvalidInputError
 from storage.indexing import sender_label
-from storage.models_reindex import ReindexItem, ReindexProgress, StagedEmbedding
+from storage.models import ReindexItem, ReindexProgress, StagedEmbedding
 from storage.postgres.core import PostgresCore
 from storage.postgres.pool import quote_ident
 from storage.postgres.rows import event_from_row, memory_from_row
 from storage.postgres.vectors import _HNSW_INDEX as HNSW_INDEX
 from storage.postgres.vectors import encode_embedding, ensure_hnsw_index, vector_literal
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 
 __all__ = ["ReindexMixin"]
 

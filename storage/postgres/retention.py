@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.errors import InvalidInputError
-from storage.models_retention import NamespaceCount, PrunedMemory, PruneReason
+from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.postgres import changelog
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.rows import memory_from_row

@@ -7,12 +7,13 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import DEFAULT_PAGE_SIZE, Scope, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rows import room_from_row
+from storage.scope import Scope
 
 __all__ = ["RoomsMixin"]
 

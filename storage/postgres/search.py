@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from storage.base import Scope
 from storage.errors import InvalidInputError
 from storage.indexing import names_sender, sender_label
 from storage.models import SearchHit, SearchRequest, utc_now
@@ -30,6 +29,7 @@ from storage.postgres.filters import Params, search_conditions
 from storage.postgres.rows import event_from_row, memory_from_row
 from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates
 from storage.ranking import Candidate, FusedCandidate, fuse
+from storage.scope import Scope
 from storage.text import query_terms
 
 __all__ = ["CANDIDATES_PER_LIST", "EXACT_BELOW_ROWS", "SearchMixin", "tsquery_text"]

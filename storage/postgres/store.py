@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.changes_contract import TopicListener, check_topics
+from storage.contracts.changes import TopicListener, check_topics
 from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import AlertsMixin
 from storage.postgres.audit import AuditMixin

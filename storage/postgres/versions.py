@@ -1,4 +1,4 @@
-"""Snapshots, rollback, branches and merges on PostgreSQL (semantics: ``storage.versions_contract``).
+"""Snapshots, rollback, branches and merges on PostgreSQL (semantics: ``storage.contracts.versions``).
 
 Each operation is one transaction that first locks the head rows of the namespaces it reads or writes
 (in name order, so two operations cannot deadlock), then reads the change log and current state: no
@@ -12,15 +12,24 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import Scope, clamp_limit, decode_cursor, encode_cursor
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from storage.models import Memory, Page, new_id, utc_now
-from storage.models_facts import validate_fact_address
-from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
+from storage.models import (
+    BranchResult,
+    Memory,
+    MergeResult,
+    Page,
+    RollbackResult,
+    Snapshot,
+    new_id,
+    utc_now,
+    validate_fact_address,
+)
+from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.facts import FactsMixin, current_facts
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.rows import memory_from_row
+from storage.scope import Scope
 from storage.versioning import Change, RollbackPlan, merge_plan, rollback_plan
 
 __all__ = ["VersionsMixin"]

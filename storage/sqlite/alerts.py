@@ -7,10 +7,9 @@ from typing import Any
 
 import apsw
 
-from storage.base import decode_cursor, encode_cursor
 from storage.errors import NotFoundError
-from storage.models import Page, new_id, utc_now
-from storage.models_alerts import Alert, InboxItem, NewAlert
+from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
+from storage.paging import decode_cursor, encode_cursor
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
 
 __all__ = ["ack_alert", "list_inbox", "send_alert"]

@@ -11,9 +11,8 @@ from typing import Any
 
 import apsw
 
-from storage.base import decode_cursor
-from storage.models import Page, utc_now
-from storage.models_audit import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord
+from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
+from storage.paging import decode_cursor
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, ts
 
 __all__ = ["append_audit", "list_audit"]

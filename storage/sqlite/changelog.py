@@ -1,4 +1,4 @@
-"""The per-namespace change log of the SQLite backend (see ``storage.versions_contract``).
+"""The per-namespace change log of the SQLite backend (see ``storage.contracts.versions``).
 
 Every memory add/delete and fact set/delete calls one of these functions inside its write transaction.
 SQLite has one writer at a time, so bumping ``namespace_heads`` in the transaction makes sequence numbers

@@ -17,21 +17,22 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple, Unpack
 
 import anyio.to_thread
 import apsw
 import sqlite_vec
 
-from storage.base import isoformat
 from storage.errors import BackendUnavailableError, SchemaVersionError
 from storage.migrate import Migration, check_not_newer
+from storage.paging import isoformat
 from storage.sqlite.errors import map_apsw_exceptions
 from storage.sqlite.rows import fetch_one
 
 __all__ = ["Database", "dict_row"]
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 #: Reader connections per store: 2 cores here; more readers than cores only adds contention.
 DEFAULT_READERS = 4
@@ -165,7 +166,7 @@ class Database:
 
     # --- transactions --------------------------------------------------------------------------------
 
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+    async def write(self, fn: Callable[[apsw.Connection, Unpack[Ts]], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` in a worker thread inside one ``BEGIN IMMEDIATE`` transaction.
 
         Commits when ``fn`` returns, rolls back when it raises (nothing of it is visible).
@@ -175,7 +176,7 @@ class Database:
         """
         return await anyio.to_thread.run_sync(self._write_sync, fn, args)
 
-    def _write_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _write_sync(self, fn: Callable[[apsw.Connection, Unpack[Ts]], T], args: tuple[*Ts]) -> T:
         with self._write_lock, map_apsw_exceptions():
             conn = self._writer
             if conn is None or self._closed:
@@ -189,7 +190,7 @@ class Database:
                 raise
             return result
 
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+    async def read(self, fn: Callable[[apsw.Connection, Unpack[Ts]], T], *args: *Ts) -> T:
         """Run ``fn(conn, *args)`` in a worker thread inside one read transaction (one snapshot).
 
         Raises:
@@ -197,7 +198,7 @@ class Database:
         """
         return await anyio.to_thread.run_sync(self._read_sync, fn, args)
 
-    def _read_sync(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    def _read_sync(self, fn: Callable[[apsw.Connection, Unpack[Ts]], T], args: tuple[*Ts]) -> T:
         if self._closed:
             raise BackendUnavailableError("the store is closed")
         conn = self._readers.get()

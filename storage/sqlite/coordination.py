@@ -8,11 +8,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.base import MemoryStore, Scope, clamp_limit
-from storage.models import Page
-from storage.models_alerts import Alert, InboxItem, NewAlert
-from storage.models_graph import AddedRelation, Entity, GraphTraversal, NewEntity, NewRelation, Relation
-from storage.models_retention import NamespaceCount, PrunedMemory
+from storage.contracts.store import MemoryStore
+from storage.models import (
+    AddedRelation,
+    Alert,
+    Entity,
+    GraphTraversal,
+    InboxItem,
+    NamespaceCount,
+    NewAlert,
+    NewEntity,
+    NewRelation,
+    Page,
+    PrunedMemory,
+    Relation,
+)
+from storage.paging import clamp_limit
+from storage.scope import Scope
 from storage.sqlite import alerts, graph, retention
 from storage.sqlite.connection import Database
 

@@ -8,13 +8,14 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope, decode_cursor
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
+    Fact,
+    GraphTraversal,
     HandoffPackage,
     Identity,
     NewEscalation,
@@ -22,8 +23,8 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.models_facts import Fact
-from storage.models_graph import GraphTraversal
+from storage.paging import decode_cursor
+from storage.scope import Scope
 from storage.sqlite.events import room_row
 from storage.sqlite.facts import fact_from_row
 from storage.sqlite.filters import readable_clause

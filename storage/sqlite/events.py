@@ -12,7 +12,6 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope, clamp_limit
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -23,6 +22,8 @@ from storage.indexing import (
     window_documents,
 )
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
+from storage.paging import clamp_limit
+from storage.scope import Scope
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts

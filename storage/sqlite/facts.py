@@ -8,16 +8,19 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope, clamp_limit, decode_cursor
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
-from storage.models import Page, Sensitivity, utc_now
-from storage.models_facts import (
+from storage.models import (
     Fact,
     FactChange,
+    Page,
+    Sensitivity,
     check_fact_write,
+    utc_now,
     validate_fact_address,
     validate_fact_value,
 )
+from storage.paging import clamp_limit, decode_cursor
+from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.connection import Database
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, to_json, ts

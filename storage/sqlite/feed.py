@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from storage.changes_contract import ChangeFeedStore, TopicListener, check_topics
+from storage.contracts.changes import ChangeFeedStore, TopicListener, check_topics
 
 __all__ = ["DatagramFeedMixin", "feed_folder"]
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from storage.base import Scope
 from storage.models import MemoryFilter
+from storage.scope import Scope
 from storage.sqlite.rows import ts
 
 __all__ = ["Where", "docs_where", "memories_where", "namespace_clause", "readable_clause"]

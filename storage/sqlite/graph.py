@@ -1,6 +1,6 @@
 """The knowledge graph on SQLite: entities, relations, and traversal by a recursive CTE.
 
-Visibility follows ``storage.graph_contract``: an entity is visible when its namespace is readable in the
+Visibility follows ``storage.contracts.graph``: an entity is visible when its namespace is readable in the
 scope and its sensitivity level is within the clearance. Every function runs inside the transaction the
 caller (``Database.read`` / ``Database.write``) opened.
 """
@@ -13,11 +13,9 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope
+from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError, PermissionDeniedError
-from storage.graph_contract import MAX_EDGES, check_traversal, walk_row_cap
-from storage.models import Sensitivity, new_id, utc_now
-from storage.models_graph import (
+from storage.models import (
     AddedRelation,
     Entity,
     EntityRef,
@@ -26,7 +24,11 @@ from storage.models_graph import (
     NewEntity,
     NewRelation,
     Relation,
+    Sensitivity,
+    new_id,
+    utc_now,
 )
+from storage.scope import Scope
 from storage.sqlite.filters import Where, namespace_clause
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 
 import apsw
 
-from storage.base import Scope, decode_cursor
 from storage.errors import NotFoundError, PermissionDeniedError
 from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.paging import decode_cursor
+from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.filters import memories_where
 from storage.sqlite.meta import check_embedding_size

@@ -12,12 +12,11 @@ from collections.abc import Sequence
 
 import apsw
 
-from storage.base import MemoryStore
+from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, InvalidInputError
 from storage.indexing import sender_label
-from storage.models import Event, Memory
-from storage.models_reindex import ReindexItem, ReindexProgress, StagedEmbedding
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.models import Event, Memory, ReindexItem, ReindexProgress, StagedEmbedding
 from storage.sqlite.connection import Database
 from storage.sqlite.meta import get_meta, set_meta
 from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, memory_from_row, pack_embedding

@@ -11,7 +11,7 @@ from datetime import datetime
 import apsw
 
 from storage.errors import InvalidInputError
-from storage.models_retention import NamespaceCount, PrunedMemory, PruneReason
+from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.sqlite.memories import remove_memory
 from storage.sqlite.rows import fetch_all, from_ts, memory_from_row, ts
 

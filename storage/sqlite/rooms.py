@@ -10,7 +10,6 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope, decode_cursor
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.models import (
     ChannelBinding,
@@ -27,6 +26,8 @@ from storage.models import (
     new_id,
     utc_now,
 )
+from storage.paging import decode_cursor
+from storage.scope import Scope
 from storage.sqlite.events import append_event, check_room_writable, room_row
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.rows import (

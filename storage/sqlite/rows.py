@@ -1,6 +1,6 @@
 """Conversions between SQLite values and the records of ``storage.models``.
 
-Timestamps are stored as fixed-width ISO-8601 UTC text (``storage.base.isoformat``), which sorts in time
+Timestamps are stored as fixed-width ISO-8601 UTC text (``storage.paging.isoformat``), which sorts in time
 order; JSON columns hold compact JSON text; embeddings are float32 little-endian blobs.
 """
 
@@ -14,7 +14,6 @@ from typing import Any, TypeVar, cast
 import apsw
 import numpy as np
 
-from storage.base import encode_cursor, isoformat
 from storage.errors import InvalidInputError
 from storage.models import (
     Address,
@@ -31,6 +30,7 @@ from storage.models import (
     Room,
     TaskRecord,
 )
+from storage.paging import encode_cursor, isoformat
 
 __all__ = [
     "escalation_from_row",

@@ -12,10 +12,10 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope
 from storage.indexing import names_sender, sender_label
 from storage.models import Event, Memory, SearchHit, SearchRequest, utc_now
 from storage.ranking import Candidate, fuse
+from storage.scope import Scope
 from storage.sqlite.filters import docs_where
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import event_from_row, fetch_all, from_ts, memory_from_row, pack_embedding

@@ -3,7 +3,7 @@
 Each method is one transaction run by ``Database`` in a worker thread: writes under ``BEGIN IMMEDIATE`` on
 the single writer connection, reads on a pool of reader connections. The SQL lives in one module per area
 (``rooms``, ``events``, ``identities``, ``memories``, ``search``, ``tasks``, ``escalations``); this class
-only dispatches to them. Facts and namespace versioning come as mixins (``facts``, ``versions``). Guarantees are those documented on ``storage.base.MemoryStore``.
+only dispatches to them. Facts and namespace versioning come as mixins (``facts``, ``versions``). Guarantees are those documented on ``storage.contracts.store.MemoryStore``.
 """
 
 from __future__ import annotations
@@ -14,11 +14,13 @@ from typing import Any
 
 import apsw
 
-from storage.base import DEFAULT_PAGE_SIZE, MemoryStore, Scope, clamp_limit
+from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.migrate import load_migrations
 from storage.models import (
     AppendResult,
+    AuditFilter,
+    AuditRecord,
     ChannelBinding,
     ConversationState,
     Escalation,
@@ -27,6 +29,7 @@ from storage.models import (
     Identity,
     Memory,
     MemoryFilter,
+    NewAuditRecord,
     NewEscalation,
     NewEvent,
     NewMemory,
@@ -43,7 +46,8 @@ from storage.models import (
     TaskUpdate,
     Visibility,
 )
-from storage.models_audit import AuditFilter, AuditRecord, NewAuditRecord
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.scope import Scope
 from storage.sqlite import audit, escalations, events, identities, memories, meta, rooms, search, tasks
 from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin

@@ -11,9 +11,9 @@ from typing import Any
 
 import apsw
 
-from storage.base import decode_cursor
 from storage.errors import ConflictError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.paging import decode_cursor
 from storage.sqlite.rows import fetch_all, fetch_one, make_page, task_from_row, to_json, ts
 
 __all__ = ["claim_task", "create_task", "get_task", "list_tasks", "update_task"]

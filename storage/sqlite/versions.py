@@ -1,4 +1,4 @@
-"""Snapshots, rollback, branches and merges on SQLite (semantics: ``storage.versions_contract``).
+"""Snapshots, rollback, branches and merges on SQLite (semantics: ``storage.contracts.versions``).
 
 Each operation is one write transaction; SQLite's single writer means no other write to any namespace
 interleaves with it. The rules of what to change come from ``storage.versioning``.
@@ -11,11 +11,20 @@ from typing import Any
 
 import apsw
 
-from storage.base import Scope, clamp_limit, decode_cursor
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
-from storage.models import Memory, Page, new_id, utc_now
-from storage.models_facts import validate_fact_address
-from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
+from storage.models import (
+    BranchResult,
+    Memory,
+    MergeResult,
+    Page,
+    RollbackResult,
+    Snapshot,
+    new_id,
+    utc_now,
+    validate_fact_address,
+)
+from storage.paging import clamp_limit, decode_cursor
+from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.connection import Database
 from storage.sqlite.facts import current_facts, remove_fact, write_fact

@@ -19,8 +19,8 @@ import pytest
 from mcp_memory.config import Settings, load_settings
 from mcp_memory.crypto import ContentCipher
 from mcp_memory.services import Service, open_service
+from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 from storage.models import SearchRequest, Sensitivity
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 from tests.conftest import PostgresServer
 from tests.mcp_memory.embedding_stub import DIMS, Stub, stub_vector
 from tests.mcp_memory.embedding_stub import stub as stub  # noqa: F401  (the fixture)

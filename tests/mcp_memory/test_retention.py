@@ -14,8 +14,7 @@ from mcp import Client
 
 from mcp_memory.server import build_server
 from mcp_memory.services import open_service
-from storage.models import MemoryFilter
-from storage.models_audit import AuditFilter, AuditOutcome
+from storage.models import AuditFilter, AuditOutcome, MemoryFilter
 from tests.mcp_memory.conftest import make_settings
 from tests.mcp_memory.team import pg_server_or_none, team, team_settings
 from tests.mcp_memory.test_tools import call, call_error

@@ -25,9 +25,9 @@ import pytest
 asyncpg = pytest.importorskip("asyncpg")
 
 from storage import errors, models  # noqa: E402
-from storage.base import Scope  # noqa: E402
 from storage.migrate import load_migrations  # noqa: E402
 from storage.postgres import ChangeNotice, PostgresStore, migrate  # noqa: E402
+from storage.scope import Scope  # noqa: E402
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
 
@@ -333,7 +333,7 @@ async def test_pgvector_database_still_migrates_and_appends(pgvector_url: str) -
 
 
 async def test_pgvector_reindex_to_another_size_rebuilds_the_hnsw_index(pgvector_url: str) -> None:
-    from storage.models_reindex import StagedEmbedding
+    from storage.models import StagedEmbedding
 
     rng = np.random.default_rng(7)
 

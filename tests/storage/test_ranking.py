@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.models_retention import DecayRule, DecayStrategy
+from storage.models import DecayRule, DecayStrategy
 from storage.ranking import RRF_K, Candidate, decay_factor, fuse
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage import MemoryStore, NotFoundError
-from storage.models_alerts import AlertSeverity, NewAlert
+from storage.models import AlertSeverity, NewAlert
 from tests.storage.contract.support import collect_pages
 
 pytestmark = pytest.mark.anyio

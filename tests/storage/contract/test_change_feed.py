@@ -10,7 +10,7 @@ import anyio
 import pytest
 
 from storage import InvalidInputError
-from storage.changes_contract import MAX_TOPIC_CHARS
+from storage.contracts.changes import MAX_TOPIC_CHARS
 from tests.storage.contract.conftest import StoreFactory
 
 pytestmark = pytest.mark.anyio

@@ -16,8 +16,7 @@ from storage import (
     PermissionDeniedError,
     Scope,
 )
-from storage.models import Sensitivity
-from storage.models_facts import Fact
+from storage.models import Fact, Sensitivity
 from tests.storage.contract.conftest import StoreFactory
 from tests.storage.contract.support import collect_pages, is_utc
 

@@ -10,8 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storage import InvalidInputError, MemoryStore, NotFoundError, PermissionDeniedError, Scope
-from storage.models import NewEscalation, NewRoom, Sensitivity
-from storage.models_graph import EntityRef, NewEntity, NewRelation
+from storage.models import EntityRef, NewEntity, NewEscalation, NewRelation, NewRoom, Sensitivity
 
 pytestmark = pytest.mark.anyio
 

@@ -11,9 +11,8 @@ import math
 import pytest
 
 from storage import ConflictError, InvalidInputError, MemoryStore
-from storage.models import NewEvent, NewMemory, NewRoom, SearchRequest
-from storage.models_reindex import ReindexItem, StagedEmbedding
-from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage.models import NewEvent, NewMemory, NewRoom, ReindexItem, SearchRequest, StagedEmbedding
 from tests.storage.contract.conftest import StoreFactory
 from tests.storage.contract.support import axis
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 
 from storage import InvalidInputError, MemoryStore, NotFoundError
-from storage.models import MemoryFilter, NewMemory, SearchRequest, utc_now
-from storage.models_retention import DecayRule
+from storage.models import DecayRule, MemoryFilter, NewMemory, SearchRequest, utc_now
 from tests.storage.contract.support import collect_pages
 
 pytestmark = pytest.mark.anyio

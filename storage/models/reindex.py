@@ -1,4 +1,4 @@
-"""Records of re-embedding a store with another model (``storage.reindex_contract``)."""
+"""Records of re-embedding a store with another model (``storage.contracts.reindex``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import Event, Memory
+from storage.models.events import Event
+from storage.models.memories import Memory
 
 __all__ = ["ReindexItem", "ReindexProgress", "StagedEmbedding"]
 

@@ -1,6 +1,6 @@
 """The storage contract of versioned facts: ``FactStore`` (mixed into ``MemoryStore``).
 
-Guarantees use MUST / SHOULD (RFC 2119) as in ``storage.base``. A fact is governed by the same ``Scope``
+Guarantees use MUST / SHOULD (RFC 2119) as in ``storage.contracts.store``. A fact is governed by the same ``Scope``
 as a memory: its namespace must be readable (reads) or writable (writes), and a fact above the scope's
 clearance is invisible (reads raise ``NotFoundError``, writes ``PermissionDeniedError``).
 """
@@ -8,13 +8,10 @@ clearance is invisible (reads raise ``NotFoundError``, writes ``PermissionDenied
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from storage.models import Page, Sensitivity
-from storage.models_facts import Fact, FactChange
-
-if TYPE_CHECKING:  # storage.base imports this module (MemoryStore inherits FactStore)
-    from storage.base import Scope
+from storage.models import Fact, FactChange, Page, Sensitivity
+from storage.scope import Scope
 
 __all__ = ["FactStore"]
 
@@ -46,7 +43,7 @@ class FactStore(abc.ABC):
 
         Args:
             namespace: a valid namespace (``storage.models.NAMESPACE_PATTERN``).
-            key: ``storage.models_facts.FACT_KEY_PATTERN``.
+            key: ``storage.models.facts.FACT_KEY_PATTERN``.
             value: any JSON value but ``null`` (``check_fact_value``).
             expected_version: the version the caller last read (``0``/``None``: create).
             sensitivity: the fact's sensitivity; MUST NOT be above the scope's clearance.

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from storage.errors import InvalidInputError
-from storage.models_graph import AddedRelation, Entity, GraphTraversal, NewEntity, NewRelation, Relation
-
-if TYPE_CHECKING:  # base.py imports this module to build MemoryStore
-    from storage.base import Scope
+from storage.models import AddedRelation, Entity, GraphTraversal, NewEntity, NewRelation, Relation
+from storage.scope import Scope
 
 __all__ = [
     "MAX_EDGES",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from storage.models_retention import NamespaceCount, PrunedMemory
+from storage.models import NamespaceCount, PrunedMemory
 
 __all__ = ["RetentionStore"]
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import Namespace, Sensitivity
+from storage.models.common import Namespace, Sensitivity
 
 __all__ = [
     "AddedRelation",

@@ -12,9 +12,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from storage.models import UtcDatetime
+from storage.models.common import UtcDatetime
 
-__all__ = ["AuditFilter", "AuditOutcome", "AuditRecord", "NewAuditRecord"]
+__all__ = ["MAX_AUDIT_IDS", "AuditFilter", "AuditOutcome", "AuditRecord", "NewAuditRecord"]
 
 #: Most ids one audit record keeps (the first ones touched, in order).
 MAX_AUDIT_IDS = 64

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import abc
 
-from storage.models import Page
-from storage.models_alerts import Alert, InboxItem, NewAlert
+from storage.models import Alert, InboxItem, NewAlert, Page
 
 __all__ = ["AlertStore"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.models import _Record
+from storage.models.common import _Record
 
 __all__ = ["BranchResult", "MergeConflict", "MergeResult", "RollbackResult", "Snapshot"]
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
-from storage.models_reindex import ReindexItem, ReindexProgress, StagedEmbedding
+from storage.models import ReindexItem, ReindexProgress, StagedEmbedding
 
 __all__ = ["EMBEDDING_DIMENSIONS_KEY", "EMBEDDING_MODEL_KEY", "ReindexStore"]
 

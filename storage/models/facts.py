@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import AfterValidator, Field
 
 from storage.errors import InvalidInputError, PermissionDeniedError
-from storage.models import NAMESPACE_PATTERN, Sensitivity, _Record
+from storage.models.common import NAMESPACE_PATTERN, Sensitivity, _Record
 
-if TYPE_CHECKING:  # storage.base imports this module through the facts contract
-    from storage.base import Scope
+if TYPE_CHECKING:  # storage.scope imports storage.models (Sensitivity): a runtime import would cycle
+    from storage.scope import Scope
 
 __all__ = [
     "FACT_KEY_PATTERN",
@@ -28,6 +28,7 @@ __all__ = [
     "FactChange",
     "FactKey",
     "check_fact_value",
+    "check_fact_write",
     "validate_fact_address",
     "validate_fact_value",
 ]

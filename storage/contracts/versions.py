@@ -11,13 +11,9 @@ snapshot (O(size of the namespace)); a merge is O(changes since the fork or last
 from __future__ import annotations
 
 import abc
-from typing import TYPE_CHECKING
 
-from storage.models import Page
-from storage.models_versions import BranchResult, MergeResult, RollbackResult, Snapshot
-
-if TYPE_CHECKING:  # storage.base imports this module (MemoryStore inherits VersionStore)
-    from storage.base import Scope
+from storage.models import BranchResult, MergeResult, Page, RollbackResult, Snapshot
+from storage.scope import Scope
 
 __all__ = ["VersionStore"]
 

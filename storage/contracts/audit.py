@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import abc
 
-from storage.models import Page
-from storage.models_audit import AuditFilter, AuditRecord, NewAuditRecord
+from storage.models import AuditFilter, AuditRecord, NewAuditRecord, Page
 
 __all__ = ["AuditStore"]
 

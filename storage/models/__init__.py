@@ -1,0 +1,163 @@
+"""Records shared by every layer: what the store takes in and gives back, one module per area.
+
+Every record is re-exported here (``from storage.models import Memory``); the area modules
+(``storage.models.memories``...) import only ``storage.models.common`` and each other, never this package.
+"""
+
+from __future__ import annotations
+
+from storage.models.alerts import Alert, AlertSeverity, InboxItem, NewAlert
+from storage.models.audit import MAX_AUDIT_IDS, AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord
+from storage.models.common import (
+    NAMESPACE_PATTERN,
+    Id,
+    MetadataValue,
+    Namespace,
+    Page,
+    Sensitivity,
+    Tag,
+    UtcDatetime,
+    new_id,
+    utc_now,
+)
+from storage.models.escalations import (
+    CUSTOMER_GRAPH_MAX_NODES,
+    HANDOFF_FACT_LIMIT,
+    Escalation,
+    EscalationStatus,
+    HandoffPackage,
+    NewEscalation,
+)
+from storage.models.events import MAX_EVENT_CONTENT, AppendResult, Event, EventSource, NewEvent, Visibility
+from storage.models.facts import (
+    FACT_KEY_PATTERN,
+    MAX_FACT_VALUE_CHARS,
+    Fact,
+    FactChange,
+    FactKey,
+    check_fact_value,
+    check_fact_write,
+    validate_fact_address,
+    validate_fact_value,
+)
+from storage.models.graph import (
+    RELATION_TYPE_PATTERN,
+    STANDARD_RELATION_TYPES,
+    AddedRelation,
+    Entity,
+    EntityRef,
+    GraphNode,
+    GraphTraversal,
+    NewEntity,
+    NewRelation,
+    Relation,
+    TraversalDirection,
+)
+from storage.models.identities import Address, Identity
+from storage.models.memories import (
+    MAX_MEMORY_CONTENT,
+    Memory,
+    MemoryFilter,
+    NewMemory,
+    SearchHit,
+    SearchRequest,
+)
+from storage.models.reindex import ReindexItem, ReindexProgress, StagedEmbedding
+from storage.models.retention import DecayRule, DecayStrategy, NamespaceCount, PrunedMemory, PruneReason
+from storage.models.rooms import (
+    DEFAULT_ROOM_NAMESPACE,
+    ChannelBinding,
+    ConversationState,
+    NewRoom,
+    Participant,
+    Room,
+    RoomStatus,
+)
+from storage.models.tasks import NewTask, TaskRecord, TaskStatus, TaskUpdate
+from storage.models.versions import BranchResult, MergeConflict, MergeResult, RollbackResult, Snapshot
+
+__all__ = [
+    "AddedRelation",
+    "Address",
+    "Alert",
+    "AlertSeverity",
+    "AppendResult",
+    "AuditFilter",
+    "AuditOutcome",
+    "AuditRecord",
+    "BranchResult",
+    "CUSTOMER_GRAPH_MAX_NODES",
+    "ChannelBinding",
+    "ConversationState",
+    "DEFAULT_ROOM_NAMESPACE",
+    "DecayRule",
+    "DecayStrategy",
+    "Entity",
+    "EntityRef",
+    "Escalation",
+    "EscalationStatus",
+    "Event",
+    "EventSource",
+    "FACT_KEY_PATTERN",
+    "Fact",
+    "FactChange",
+    "FactKey",
+    "GraphNode",
+    "GraphTraversal",
+    "HANDOFF_FACT_LIMIT",
+    "HandoffPackage",
+    "Id",
+    "Identity",
+    "InboxItem",
+    "MAX_AUDIT_IDS",
+    "MAX_EVENT_CONTENT",
+    "MAX_FACT_VALUE_CHARS",
+    "MAX_MEMORY_CONTENT",
+    "Memory",
+    "MemoryFilter",
+    "MergeConflict",
+    "MergeResult",
+    "MetadataValue",
+    "NAMESPACE_PATTERN",
+    "Namespace",
+    "NamespaceCount",
+    "NewAlert",
+    "NewAuditRecord",
+    "NewEntity",
+    "NewEscalation",
+    "NewEvent",
+    "NewMemory",
+    "NewRelation",
+    "NewRoom",
+    "NewTask",
+    "Page",
+    "Participant",
+    "PruneReason",
+    "PrunedMemory",
+    "RELATION_TYPE_PATTERN",
+    "ReindexItem",
+    "ReindexProgress",
+    "Relation",
+    "RollbackResult",
+    "Room",
+    "RoomStatus",
+    "STANDARD_RELATION_TYPES",
+    "SearchHit",
+    "SearchRequest",
+    "Sensitivity",
+    "Snapshot",
+    "StagedEmbedding",
+    "Tag",
+    "TaskRecord",
+    "TaskStatus",
+    "TaskUpdate",
+    "TraversalDirection",
+    "UtcDatetime",
+    "Visibility",
+    "check_fact_value",
+    "check_fact_write",
+    "new_id",
+    "utc_now",
+    "validate_fact_address",
+    "validate_fact_value",
+]
