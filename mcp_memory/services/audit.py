@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
-from storage import AuditFilter, AuditRecord
+from storage import AuditFilter, AuditRecord, AuditStore
 
 __all__ = ["AuditPage", "AuditService"]
 
@@ -34,6 +34,7 @@ class AuditService(AuditedArea, area="audit"):
 
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
+        self._store: AuditStore = ctx.store
 
     async def query(
         self, principal: Principal, filters: AuditFilter, *, limit: int = 20, cursor: str | None = None
@@ -45,5 +46,5 @@ class AuditService(AuditedArea, area="audit"):
             InvalidInputError: a bad cursor.
         """
         self._ctx.require_group(principal, GROUP)
-        page = await self._ctx.store.list_audit(filters, limit=self._ctx.page_size(limit), cursor=cursor)
+        page = await self._store.list_audit(filters, limit=self._ctx.page_size(limit), cursor=cursor)
         return AuditPage(records=page.items, next_cursor=page.next_cursor)

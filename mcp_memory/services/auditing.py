@@ -36,7 +36,7 @@ import anyio
 from pydantic import BaseModel
 
 from mcp_memory.auth import Principal
-from storage import AuditOutcome, AuditRecord, MemoryStore, NewAuditRecord, StorageError
+from storage import AuditOutcome, AuditRecord, AuditStore, NewAuditRecord, StorageError
 from storage.models import MAX_AUDIT_IDS, utc_now
 
 __all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "ids_in"]
@@ -94,7 +94,7 @@ def named_ids(arguments: dict[str, Any]) -> list[str]:
 class AuditLog:
     """Opens audited calls and appends their records to the store's audit log."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: AuditStore) -> None:
         self._store = store
 
     @asynccontextmanager

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 
 from mcp_memory.embeddings import Embedder
-from storage import MemoryStore
+from storage import MetaStore
 from storage.contracts.reindex import EMBEDDING_MODEL_KEY
 from storage.indexing import event_head
 from storage.models import NewMemory, ReindexItem
@@ -53,7 +53,7 @@ class EmbeddingGate:
 
     def __init__(self, embedder: Embedder | None) -> None:
         self.embedder = embedder
-        self._store: MemoryStore | None = None
+        self._store: MetaStore | None = None
         self._recorded: str | None = None
         self._warned_for: str | None = None
 
@@ -71,7 +71,7 @@ class EmbeddingGate:
             return "active"
         return f"mismatch: {self._mismatch_message(self._recorded)}"
 
-    async def bind(self, store: MemoryStore) -> None:
+    async def bind(self, store: MetaStore) -> None:
         """Attach the store: record the embedder in a store without one, else compare with the record.
 
         A mismatch is not an error: the gate falls back to lexical search and logs a warning.

@@ -28,7 +28,7 @@ from mcp_memory.config import RetentionSettings, Settings
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
-from storage import StorageError
+from storage import RetentionStore, StorageError
 from storage.models import DecayRule, utc_now
 from storage.patterns import namespace_matches
 
@@ -89,6 +89,7 @@ class RetentionService(AuditedArea, area="retention"):
 
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
+        self._store: RetentionStore = ctx.store
 
     def rule_for(self, namespace: str) -> tuple[str, RetentionSettings] | None:
         """The first ``[retention."<pattern>"]`` table matching ``namespace`` (config order), or ``None``."""
@@ -148,7 +149,7 @@ class RetentionService(AuditedArea, area="retention"):
     ) -> PruneReport:
         scope = only_writable_by.scope() if only_writable_by is not None else None
         plan: list[tuple[str, int, str, RetentionSettings]] = []
-        for count in await self._ctx.store.namespace_counts():
+        for count in await self._store.namespace_counts():
             match = self.rule_for(count.namespace)
             if match is None or (match[1].max_memories is None and match[1].ttl_days is None):
                 continue
@@ -158,7 +159,7 @@ class RetentionService(AuditedArea, area="retention"):
         results: list[NamespacePruned] = []
         for done, (namespace, before, pattern, rule) in enumerate(plan, start=1):
             expires = at - timedelta(days=rule.ttl_days) if rule.ttl_days is not None else None
-            pruned = await self._ctx.store.prune_namespace(
+            pruned = await self._store.prune_namespace(
                 namespace, max_memories=rule.max_memories, expires_before=expires, dry_run=dry_run
             )
             if pruned:
