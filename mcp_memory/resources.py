@@ -10,13 +10,13 @@ page of its facts), ``memory://snapshots/{namespace}``. Every read runs as the c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from pydantic import BaseModel
 
 from mcp_memory.tools._common import caller
-from storage import NotFoundError, StorageError
 
 __all__ = ["register_resources"]
 
@@ -40,7 +40,7 @@ def register_resources(server: MCPServer[Any]) -> None:
     )
     async def room_events(room_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
-        room_view = await _read(service.rooms.get_room(me, room_id))
+        room_view = await service.rooms.get_room(me, room_id)
         return await _json(
             service.events.list_events(me, room_id, before_index=room_view.last_event_index + 1)
         )
@@ -111,16 +111,6 @@ def register_resources(server: MCPServer[Any]) -> None:
         return await _json(service.versions.list_snapshots(me, namespace))
 
 
-async def _read(pending: Any) -> Any:
-    try:
-        return await pending
-    except NotFoundError as exc:
-        raise ResourceNotFoundError(exc.message) from exc
-    except StorageError as exc:
-        raise ResourceError(exc.message) from exc
-
-
-async def _json(pending: Any) -> str:
-    result = await _read(pending)
-    text: str = result.model_dump_json()
-    return text
+async def _json(pending: Awaitable[BaseModel]) -> str:
+    """The JSON of a service result (errors are mapped by the server's ``read_resource``)."""
+    return (await pending).model_dump_json()

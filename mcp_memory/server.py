@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -19,9 +18,9 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.subscriptions import ListenHandler
-from mcp_types import InputRequiredResult
+from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,14 +29,16 @@ from starlette.responses import JSONResponse, Response
 from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
+from mcp_memory.errors import resource_failure, tool_failure
 from mcp_memory.lifecycle import InFlightCalls
 from mcp_memory.resources import register_resources
+from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
 from mcp_memory.services import Service, open_service
+from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
 from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
 from mcp_memory.tools import register_all
-from mcp_memory.tools._common import AppState, audit_call
+from mcp_memory.tools._common import AppState
 from storage import StorageError
-from storage.models import utc_now
 
 __all__ = ["INSTRUCTIONS", "build_server", "serve_http"]
 
@@ -117,34 +118,75 @@ class _SharedService:
                         await stack.aclose()
 
 
-class AuditedServer(MCPServer[AppState]):
-    """``MCPServer`` whose every resource read is audited (tools are audited by ``tool_errors``).
+class MemoryServer(MCPServer[AppState]):
+    """``MCPServer`` with one path for every call: each tool call and resource read is audited once
+    (``AuditLog.call``, as the calling agent; the service calls it makes join it) and its domain errors
+    are mapped once (``mcp_memory.errors``: avoidable -> tool error, outage -> protocol error).
 
-    The record names the URI read and the ids in it: the path segments after each collection name
-    (``memory://rooms/r1/events`` touches ``r1``).
+    A tool call's record names the tool and the ids in its arguments then in its result; a resource
+    read's names the URI and the ids in it (the path segments after each collection name:
+    ``memory://rooms/r1/events`` touches ``r1``). A call without an authenticated caller is not recorded
+    (it never ran as anyone).
     """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call a tool (see ``MCPServer.call_tool``), audited, with domain errors mapped.
+
+        Raises:
+            ToolError: the call failed in a way the model can act on (the message says how).
+            MCPError: the store is unavailable (or failed otherwise).
+        """
+        async with _audited(context, kind="tool", name=name, ids=named_ids(arguments)) as call:
+            try:
+                result = await super().call_tool(name, arguments, context)
+            except ToolError as exc:
+                mapped = tool_failure(sdk_cause(exc), tool=name)
+                if mapped is None:
+                    raise
+                raise mapped from sdk_cause(exc)
+            if isinstance(result, CallToolResult):
+                call.add_result(result.structured_content)
+            return result
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
-        """Read a resource (see ``MCPServer.read_resource``) and audit the read."""
-        started, started_at = time.perf_counter(), utc_now()
-        error: BaseException | None = None
+        """Read a resource (see ``MCPServer.read_resource``), audited, with domain errors mapped.
+
+        Raises:
+            ResourceNotFoundError: no such resource, or the item is missing or hidden from the caller.
+            MCPError: another avoidable error (invalid params), or the store is unavailable (internal error).
+        """
+        async with _audited(context, kind="resource", name=str(uri), ids=_uri_ids(str(uri))):
+            try:
+                return await super().read_resource(uri, context)
+            except ResourceError as exc:
+                mapped = resource_failure(sdk_cause(exc), uri=str(uri))
+                if mapped is None:
+                    raise
+                raise mapped from sdk_cause(exc)
+
+
+@asynccontextmanager
+async def _audited(
+    context: Context[AppState, Any] | None, *, kind: CallKind, name: str, ids: list[str]
+) -> AsyncIterator[AuditedCall]:
+    """Audit the block as a call of the request's principal (not at all without an mcp-memory state or
+    an authenticated caller)."""
+    state = lifespan_state(context)
+    principal: Principal | None = None
+    if isinstance(state, AppState) and context is not None:
         try:
-            return await super().read_resource(uri, context)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            await audit_call(
-                context,
-                kind="resource",
-                name=str(uri),
-                ids=_uri_ids(str(uri)),
-                error=error,
-                started=started,
-                started_at=started_at,
-            )
+            principal = state.principal_of(context)
+        except ToolError:
+            principal = None  # unauthenticated: the call never runs as anyone
+    if principal is None or not isinstance(state, AppState):
+        yield AuditedCall(ids)
+        return
+    async with state.service.context.audit_log.call(principal.agent, kind=kind, name=name, ids=ids) as call:
+        yield call
 
 
 def _uri_ids(uri: str) -> list[str]:
@@ -270,7 +312,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
             ),
         }
 
-    server: MCPServer[AppState] = AuditedServer(
+    server: MCPServer[AppState] = MemoryServer(
         name="mcp-memory",
         title="mcp-memory",
         version=__version__,

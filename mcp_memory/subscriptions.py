@@ -7,7 +7,7 @@ Two wire forms, both served:
   stream asked for and sends ``notifications/resources/updated``.
 - ``resources/subscribe`` / ``resources/unsubscribe`` (2024-11-05 .. 2025-11-25, what most clients send
   today): ``MCPServer`` has no public hook, so ``install_legacy_handlers`` registers them on its low-level
-  server; the bridge remembers each connection's URIs and sends ``notifications/resources/updated`` on
+  server (through ``sdk_adapter``); the bridge remembers each connection's URIs and sends ``notifications/resources/updated`` on
   the connection's standalone channel (stdio; the GET stream of streamable HTTP; the SSE stream).
 
 The bridge is attached to the service's ``ChangeBus`` for the service's lifetime; every URI published
@@ -35,6 +35,7 @@ from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated, ServerEvent
 from mcp_types import INVALID_PARAMS
 
+from mcp_memory.sdk_adapter import add_request_handler, connection_of
 from mcp_memory.services.changes import ChangeBus
 
 __all__ = ["ResourceChangeBridge", "install_legacy_handlers", "install_listen_handler"]
@@ -145,26 +146,24 @@ def install_listen_handler(server: MCPServer[Any], bridge: ResourceChangeBridge)
     instead of cutting it after the grace period.
     """
     handler = ListenHandler(bridge)
-    server._lowlevel_server.add_request_handler(
-        "subscriptions/listen", types.SubscriptionsListenRequestParams, handler
-    )
+    add_request_handler(server, "subscriptions/listen", types.SubscriptionsListenRequestParams, handler)
     return handler
 
 
 def install_legacy_handlers(server: MCPServer[Any], bridge: ResourceChangeBridge) -> None:
     """Serve ``resources/subscribe`` and ``resources/unsubscribe`` for handshake-era clients.
 
-    Registered on the low-level server (``MCPServer`` has no public hook for them); the server then
-    advertises ``resources.subscribe`` to those clients. The request's ``ServerSession`` lives only as
-    long as the request, so subscriptions are kept on its connection (SDK 2.3 exposes it only as
-    ``ServerSession._connection``).
+    Registered on the low-level server (``MCPServer`` has no public hook for them; see ``sdk_adapter``);
+    the server then advertises ``resources.subscribe`` to those clients. The request's ``ServerSession``
+    lives only as long as the request, so subscriptions are kept on its connection
+    (``sdk_adapter.connection_of``).
     """
 
     async def on_subscribe(
         ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
     ) -> types.EmptyResult:
         try:
-            bridge.subscribe_connection(_connection(ctx), str(params.uri))
+            bridge.subscribe_connection(connection_of(ctx), str(params.uri))
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
         return types.EmptyResult()
@@ -172,15 +171,8 @@ def install_legacy_handlers(server: MCPServer[Any], bridge: ResourceChangeBridge
     async def on_unsubscribe(
         ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
     ) -> types.EmptyResult:
-        bridge.unsubscribe_connection(_connection(ctx), str(params.uri))
+        bridge.unsubscribe_connection(connection_of(ctx), str(params.uri))
         return types.EmptyResult()
 
-    lowlevel = server._lowlevel_server
-    lowlevel.add_request_handler("resources/subscribe", types.SubscribeRequestParams, on_subscribe)
-    lowlevel.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, on_unsubscribe)
-
-
-def _connection(ctx: ServerRequestContext[Any, Any]) -> Connection:
-    connection = ctx.session._connection
-    assert isinstance(connection, Connection)
-    return connection
+    add_request_handler(server, "resources/subscribe", types.SubscribeRequestParams, on_subscribe)
+    add_request_handler(server, "resources/unsubscribe", types.UnsubscribeRequestParams, on_unsubscribe)

@@ -3,7 +3,9 @@
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
 ``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``); every method takes the calling ``Principal``
 first. ``changes`` is the change bus: writes publish the resource URIs they changed, and anyone may
-``await service.changes.publish(uri)`` (see ``services/changes.py``). Use it in-process::
+``await service.changes.publish(uri)`` (see ``services/changes.py``). Every call of a public area method is
+audited (``services/auditing.py``): in-process as ``<area>.<method>``, or as part of the MCP tool call or
+resource read that made it. Use it in-process::
 
     async with open_service(load_settings("configs/default.toml")) as service:
         me = service.principal("triage")
@@ -68,7 +70,7 @@ class Service:
         self.graph = GraphService(ctx)
         self.alerts = AlertService(ctx)
         self.audit = AuditService(ctx)
-        self.retention = RetentionService(ctx, self.audit)
+        self.retention = RetentionService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
 

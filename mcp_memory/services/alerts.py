@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import InvalidInputError, PermissionDeniedError
 from storage.models import Alert, AlertSeverity, InboxItem, NewAlert
@@ -36,7 +37,7 @@ class InboxPage(BaseModel):
     next_cursor: str | None
 
 
-class AlertService:
+class AlertService(AuditedArea, area="alerts"):
     """Alerts between the agents of a team."""
 
     def __init__(self, ctx: ServiceContext) -> None:

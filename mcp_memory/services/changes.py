@@ -22,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from storage import MemoryStore, StorageError
+from storage import ChangeFeedStore, StorageError
 
 __all__ = [
     "ChangeBus",
@@ -68,7 +68,7 @@ def memory_uri(memory_id: str) -> str:
 class ChangeBus:
     """Fan-out of changed resource URIs to listeners in this process and, through the store, in others."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: ChangeFeedStore) -> None:
         self._store = store
         self._listeners: dict[object, UriListener] = {}
         self.cross_process = False

@@ -1,4 +1,5 @@
-"""What every service area shares: the store, the embedder gate, the settings, and authorization checks."""
+"""What every service area shares: the store, the embedder gate, the settings, the audit log, and
+authorization checks."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass, field
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
+from mcp_memory.services.auditing import AuditLog
 from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.sealing import ContentSealer
@@ -24,6 +26,10 @@ class ServiceContext:
     settings: Settings
     changes: ChangeBus
     sealer: ContentSealer = field(default_factory=lambda: ContentSealer(None))
+    audit_log: AuditLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit_log = AuditLog(self.store)
 
     def page_size(self, limit: int) -> int:
         """Bound a requested page size to ``1..limits.max_items_per_response``."""

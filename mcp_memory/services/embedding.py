@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 
 from mcp_memory.embeddings import Embedder
-from storage import MemoryStore
-from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
+from storage import MetaStore
+from storage.contracts.reindex import EMBEDDING_MODEL_KEY
 from storage.indexing import event_head
 from storage.models import NewMemory, ReindexItem
 
@@ -53,7 +53,7 @@ class EmbeddingGate:
 
     def __init__(self, embedder: Embedder | None) -> None:
         self.embedder = embedder
-        self._store: MemoryStore | None = None
+        self._store: MetaStore | None = None
         self._recorded: str | None = None
         self._warned_for: str | None = None
 
@@ -71,7 +71,7 @@ class EmbeddingGate:
             return "active"
         return f"mismatch: {self._mismatch_message(self._recorded)}"
 
-    async def bind(self, store: MemoryStore) -> None:
+    async def bind(self, store: MetaStore) -> None:
         """Attach the store: record the embedder in a store without one, else compare with the record.
 
         A mismatch is not an error: the gate falls back to lexical search and logs a warning.
@@ -111,13 +111,6 @@ class EmbeddingGate:
             "searching lexically and storing new items without vectors until you run `mcp-memory reindex` "
             "(re-embeds everything with the configured embedder) or switch the config back"
         )
-
-    async def recorded_dimensions(self) -> int | None:
-        """Size of the store's vectors as recorded, or ``None``."""
-        if self._store is None:
-            return None
-        value = await self._store.get_meta(EMBEDDING_DIMENSIONS_KEY)
-        return int(value) if value else None
 
     def start_warmup(self) -> None:
         """Begin loading the model in the background (never blocks)."""

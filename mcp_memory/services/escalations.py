@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
@@ -21,7 +22,7 @@ __all__ = ["EscalationService"]
 GROUP = "escalations"
 
 
-class EscalationService:
+class EscalationService(AuditedArea, area="escalations"):
     """Create, list, acknowledge and resolve escalations."""
 
     def __init__(self, ctx: ServiceContext) -> None:

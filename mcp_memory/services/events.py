@@ -7,6 +7,7 @@ from typing import Any
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.addresses import normalize_address, normalize_channel_type
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.limits import fit_to_budget
@@ -20,7 +21,7 @@ __all__ = ["EventService"]
 GROUP = "events"
 
 
-class EventService:
+class EventService(AuditedArea, area="events"):
     """Room timelines."""
 
     def __init__(self, ctx: ServiceContext) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import ConflictError, PermissionDeniedError
 from storage.models import Fact, FactChange, Sensitivity
@@ -53,7 +54,7 @@ class FactHistory(BaseModel):
     changes: list[FactChange]
 
 
-class FactService:
+class FactService(AuditedArea, area="facts"):
     """Keyed, versioned JSON values per namespace (optimistic concurrency, history kept)."""
 
     def __init__(self, ctx: ServiceContext) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from storage import NotFoundError, PermissionDeniedError
 from storage.models import (
@@ -50,7 +51,7 @@ class EntityView(BaseModel):
     truncated: bool
 
 
-class GraphService:
+class GraphService(AuditedArea, area="graph"):
     """Entities, relations and traversal for agents, inside their scope."""
 
     def __init__(self, ctx: ServiceContext) -> None:

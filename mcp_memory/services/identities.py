@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.addresses import normalize_address, normalize_channel_type
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import ResolvedIdentity
 from storage import ConflictError
@@ -14,7 +15,7 @@ __all__ = ["IdentityService"]
 GROUP = "identities"
 
 
-class IdentityService:
+class IdentityService(AuditedArea, area="identities"):
     """Resolve, link and read identities; addresses are normalised before they reach the store."""
 
     def __init__(self, ctx: ServiceContext) -> None:

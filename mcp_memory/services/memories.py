@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import document_text
@@ -23,7 +24,7 @@ GROUP = "memories"
 MAX_RESULT_CONTENT_CHARS = 2_000
 
 
-class MemoryService:
+class MemoryService(AuditedArea, area="memories"):
     """Long-term memories in namespaces, searched by hybrid retrieval inside the store."""
 
     def __init__(self, ctx: ServiceContext) -> None:

@@ -8,14 +8,14 @@
   schedule in the server (``pruning.interval_seconds``), on ``mcp-memory prune [--dry-run]``, or on the
   ``prune_memories`` tool (only in namespaces the caller may write). Every run is logged (logger
   ``mcp_memory.retention``) with the ids it removed, and returned as a ``PruneReport``. Runs that delete
-  (not dry runs) are audited: the tool by the tool layer's hook, the CLI and the background task here, as
-  a ``prune_memories`` record whose agent is who ran it (``cli``, ``retention (background)``).
+  (not dry runs) are audited with the ids they removed: within the ``prune_memories`` tool call (or the
+  in-process ``prune_memories``), or, for the CLI and the background task, as a ``prune_memories`` call of
+  their own whose agent is who ran it (``cli``, ``retention (background)``).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Literal
@@ -25,10 +25,10 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import RetentionSettings, Settings
-from mcp_memory.services.audit import AuditService
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import memory_uri
 from mcp_memory.services.context import ServiceContext
-from storage import StorageError
+from storage import RetentionStore, StorageError
 from storage.models import DecayRule, utc_now
 from storage.patterns import namespace_matches
 
@@ -84,12 +84,12 @@ def decay_rules(settings: Settings) -> list[DecayRule]:
     return rules
 
 
-class RetentionService:
+class RetentionService(AuditedArea, area="retention"):
     """Retention rules of the team config: decay in search, pruning on demand and on a schedule."""
 
-    def __init__(self, ctx: ServiceContext, audit: AuditService) -> None:
+    def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
-        self._audit = audit
+        self._store: RetentionStore = ctx.store
 
     def rule_for(self, namespace: str) -> tuple[str, RetentionSettings] | None:
         """The first ``[retention."<pattern>"]`` table matching ``namespace`` (config order), or ``None``."""
@@ -97,19 +97,6 @@ class RetentionService:
             if namespace_matches(pattern, namespace):
                 return pattern, rule
         return None
-
-    def decay_rules(self) -> list[DecayRule]:
-        """The decay of every retention table that has one, in config order (first match applies)."""
-        rules: list[DecayRule] = []
-        for pattern, rule in self._ctx.settings.retention.items():
-            if rule.decay != "none" and rule.half_life_hours is not None:
-                strategy: Literal["exponential", "logarithmic"] = rule.decay
-                rules.append(
-                    DecayRule(
-                        namespace_pattern=pattern, strategy=strategy, half_life_hours=rule.half_life_hours
-                    )
-                )
-        return rules
 
     async def prune_memories(self, principal: Principal, *, dry_run: bool = True) -> PruneReport:
         """Apply the retention rules to the namespaces the caller may write (tool group ``retention``).
@@ -142,10 +129,27 @@ class RetentionService:
             StorageError: the store failed; namespaces pruned before the failure stay pruned.
         """
         at = now or utc_now()
-        started, started_at = time.perf_counter(), utc_now()
+        if dry_run:
+            return await self._prune(at, by, only_writable_by, progress, dry_run=True)
+        # A run that deletes is audited: within a tool call or an in-process ``prune_memories`` it joins
+        # that call; a CLI or background run is a call of its own, made by ``by``.
+        async with self._ctx.audit_log.call(by, kind="tool", name="prune_memories") as call:
+            report = await self._prune(at, by, only_writable_by, progress, dry_run=False)
+            call.add_ids(memory_id for r in report.namespaces for memory_id in r.memory_ids)
+            return report
+
+    async def _prune(
+        self,
+        at: datetime,
+        by: str,
+        only_writable_by: Principal | None,
+        progress: Progress | None,
+        *,
+        dry_run: bool,
+    ) -> PruneReport:
         scope = only_writable_by.scope() if only_writable_by is not None else None
         plan: list[tuple[str, int, str, RetentionSettings]] = []
-        for count in await self._ctx.store.namespace_counts():
+        for count in await self._store.namespace_counts():
             match = self.rule_for(count.namespace)
             if match is None or (match[1].max_memories is None and match[1].ttl_days is None):
                 continue
@@ -155,7 +159,7 @@ class RetentionService:
         results: list[NamespacePruned] = []
         for done, (namespace, before, pattern, rule) in enumerate(plan, start=1):
             expires = at - timedelta(days=rule.ttl_days) if rule.ttl_days is not None else None
-            pruned = await self._ctx.store.prune_namespace(
+            pruned = await self._store.prune_namespace(
                 namespace, max_memories=rule.max_memories, expires_before=expires, dry_run=dry_run
             )
             if pruned:
@@ -188,16 +192,6 @@ class RetentionService:
             pruned=sum(r.expired + r.over_limit for r in results),
             namespaces=results,
         )
-        if not dry_run and only_writable_by is None:  # the tool's runs are audited by the tool layer
-            await self._audit.record(
-                by,
-                kind="tool",
-                name="prune_memories",
-                ids=[memory_id for r in results for memory_id in r.memory_ids],
-                error=None,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                at=started_at,
-            )
         return report
 
     async def run_periodically(self, interval_seconds: float) -> None:

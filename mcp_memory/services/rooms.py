@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import HandoffResult, RoomPage, RoomStateView
@@ -21,7 +22,7 @@ __all__ = ["RoomService"]
 GROUP = "rooms"
 
 
-class RoomService:
+class RoomService(AuditedArea, area="rooms"):
     """Room life cycle and the conversation state that lives in a room."""
 
     def __init__(self, ctx: ServiceContext) -> None:

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.crypto import SEALED_PREFIX, CipherError, ContentCipher
-from storage import InvalidInputError, MemoryStore, PermissionDeniedError
+from storage import InvalidInputError, MetaStore, PermissionDeniedError
 from storage.models import Event, Memory, Sensitivity
 
 __all__ = ["KEY_CHECK_META", "ContentSealer"]
@@ -54,12 +54,7 @@ class ContentSealer:
         except CipherError as exc:
             raise ConfigError(f"encryption_key: {exc}") from None
 
-    @property
-    def enabled(self) -> bool:
-        """True when a key is configured."""
-        return self._cipher is not None
-
-    async def bind(self, store: MemoryStore) -> None:
+    async def bind(self, store: MetaStore) -> None:
         """Check the key against the store's check value, recording one on first use.
 
         Raises:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import task_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import TaskPage
@@ -16,7 +17,7 @@ __all__ = ["TaskService"]
 GROUP = "tasks"
 
 
-class TaskService:
+class TaskService(AuditedArea, area="tasks"):
     """Work items shared by the team."""
 
     def __init__(self, ctx: ServiceContext) -> None:

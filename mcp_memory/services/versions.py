@@ -12,6 +12,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.facts import facts_uri
 from storage import PermissionDeniedError
@@ -36,7 +37,7 @@ class SnapshotPage(BaseModel):
     next_cursor: str | None
 
 
-class VersionService:
+class VersionService(AuditedArea, area="versions"):
     """ "Git for agent memory" over a namespace's memories and facts (see ``docs/versioning.md``)."""
 
     def __init__(self, ctx: ServiceContext) -> None:

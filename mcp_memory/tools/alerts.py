@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.alerts import InboxPage
-from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller
 from storage.models import Alert, AlertSeverity, InboxItem
 
 AlertId = Annotated[str, Field(max_length=128)]
@@ -21,7 +21,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the alert tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def send_alert(
         ctx: Context[Any, Any],
         to_agents: Annotated[
@@ -37,7 +36,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.alerts.send_alert(me, to_agents, message, severity=severity, room_id=room_id)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def read_inbox(
         ctx: Context[Any, Any],
         include_acked: bool = False,
@@ -49,7 +47,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.alerts.read_inbox(me, unacked_only=not include_acked, limit=limit, cursor=cursor)
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def ack_alert(ctx: Context[Any, Any], alert_id: AlertId) -> InboxItem:
         """Mark an alert from your inbox as handled so it no longer shows as new."""
         service, me = caller(ctx)

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.audit import AuditPage
-from mcp_memory.tools._common import READ, caller, tool_errors
+from mcp_memory.tools._common import READ, caller
 from storage import AuditFilter, AuditOutcome
 
 
@@ -17,7 +17,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the audit tool on ``server``."""
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def query_audit_log(
         ctx: Context[Any, Any],
         agent: Annotated[str | None, Field(description="Only calls by this agent.", max_length=128)] = None,

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mcp_memory.services.escalations import summarize
 from mcp_memory.services.results import EscalationPage, EscalationSummary
-from mcp_memory.tools._common import READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE, caller
 from storage.models import EscalationStatus
 
 EscalationId = Annotated[str, Field(max_length=128)]
@@ -19,7 +19,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the escalation tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def escalate(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
@@ -40,7 +39,6 @@ def register(server: MCPServer[Any]) -> None:
         return summarize(escalation)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def list_escalations(
         ctx: Context[Any, Any],
         status: Annotated[list[EscalationStatus] | None, Field(description="e.g. ['open']")] = None,
@@ -56,7 +54,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def resolve_escalation(
         ctx: Context[Any, Any],
         escalation_id: EscalationId,

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import EventPage, StoredEvent
-from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller
 from storage.models import Sensitivity, Visibility
 
 
@@ -17,7 +17,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the event tools on ``server``."""
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def store_event(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
@@ -64,7 +63,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def list_events(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],

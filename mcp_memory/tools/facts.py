@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.facts import FactHistory, FactPage
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
 from storage.models import FACT_KEY_PATTERN, Fact, Sensitivity
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
@@ -19,14 +19,12 @@ def register(server: MCPServer[Any]) -> None:
     """Register the fact tools on ``server``."""
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def get_fact(ctx: Context[Any, Any], namespace: Namespace, key: Key) -> Fact:
         """Read one fact (its value and the version to send back when you change it)."""
         service, me = caller(ctx)
         return await service.facts.get_fact(me, namespace, key)
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def set_fact(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -44,7 +42,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=DESTRUCTIVE)
-    @tool_errors
     async def delete_fact(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -58,7 +55,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.facts.delete_fact(me, namespace, key, expected_version=expected_version)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def list_facts(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -75,7 +71,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.facts.list_facts(me, namespace, prefix=prefix, limit=limit, cursor=cursor)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def fact_history(
         ctx: Context[Any, Any],
         namespace: Namespace,

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.graph import EntityView
-from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller
 from storage.models import AddedRelation, Entity, GraphTraversal, Sensitivity
 
 Name = Annotated[str, Field(description="Entity name, or its id (ent_...).", min_length=1, max_length=200)]
@@ -24,7 +24,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the graph tools on ``server``."""
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def add_relation(
         ctx: Context[Any, Any],
         source: Name,
@@ -57,7 +56,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def set_entity(
         ctx: Context[Any, Any],
         name: Annotated[str, Field(min_length=1, max_length=200)],
@@ -75,7 +73,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def get_entity(
         ctx: Context[Any, Any],
         entity: Name,
@@ -87,7 +84,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.graph.get_entity(me, entity, namespace=namespace, type=type)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def traverse_graph(
         ctx: Context[Any, Any],
         start: Name,

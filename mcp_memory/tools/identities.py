@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import ResolvedIdentity
-from mcp_memory.tools._common import WRITE_IDEMPOTENT, caller, tool_errors
+from mcp_memory.tools._common import WRITE_IDEMPOTENT, caller
 from storage.models import Identity
 
 ChannelType = Annotated[str, Field(description="sms, email, whatsapp, web, ...", min_length=1, max_length=32)]
@@ -21,7 +21,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the identity tools on ``server``."""
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def resolve_identity(
         ctx: Context[Any, Any],
         channel_type: ChannelType,
@@ -33,7 +32,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.identities.resolve_identity(me, channel_type, address, display_name=display_name)
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
-    @tool_errors
     async def link_address(
         ctx: Context[Any, Any],
         identity_id: Annotated[str, Field(max_length=128)],

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import SearchResults
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
 from storage.models import Memory, MetadataValue, SearchRequest, Sensitivity
 
 Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None, Field(max_length=32)]
@@ -19,7 +19,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the memory tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def remember(
         ctx: Context[Any, Any],
         content: Annotated[
@@ -67,7 +66,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def search_memory(
         ctx: Context[Any, Any],
         query: Annotated[
@@ -114,7 +112,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.memories.search(me, request)
 
     @server.tool(annotations=DESTRUCTIVE)
-    @tool_errors
     async def forget(ctx: Context[Any, Any], memory_id: Annotated[str, Field(max_length=128)]) -> Memory:
         """Delete a memory that is wrong or obsolete. Returns what was deleted."""
         service, me = caller(ctx)

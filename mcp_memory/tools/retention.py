@@ -8,14 +8,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.retention import PruneReport
-from mcp_memory.tools._common import DESTRUCTIVE, caller, tool_errors
+from mcp_memory.tools._common import DESTRUCTIVE, caller
 
 
 def register(server: MCPServer[Any]) -> None:
     """Register the retention tool on ``server``."""
 
     @server.tool(annotations=DESTRUCTIVE)
-    @tool_errors
     async def prune_memories(
         ctx: Context[Any, Any],
         dry_run: Annotated[bool, Field(description="Only report what would be removed.")] = True,

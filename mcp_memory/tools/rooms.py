@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import HandoffResult, RoomStateView
-from mcp_memory.tools._common import READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE, caller
 from storage.models import Room
 
 AgentName = Annotated[str, Field(min_length=1, max_length=128)]
@@ -18,7 +18,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the room tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def create_room(
         ctx: Context[Any, Any],
         name: Annotated[
@@ -45,7 +44,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def get_conversation_state(
         ctx: Context[Any, Any], room_id: Annotated[str, Field(max_length=128)]
     ) -> RoomStateView:
@@ -54,7 +52,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.rooms.get_conversation_state(me, room_id)
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def handoff(
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import TaskPage
-from mcp_memory.tools._common import READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import READ, WRITE, caller
 from storage.models import TaskRecord, TaskStatus, TaskUpdate
 
 TaskId = Annotated[str, Field(max_length=128)]
@@ -19,7 +19,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the task tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def create_task(
         ctx: Context[Any, Any],
         title: Annotated[str, Field(min_length=1, max_length=300)],
@@ -46,7 +45,6 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def claim_task(
         ctx: Context[Any, Any],
         task_id: TaskId,
@@ -59,7 +57,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.tasks.claim_task(me, task_id, expected_version=expected_version)
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def update_task(
         ctx: Context[Any, Any],
         task_id: TaskId,
@@ -86,7 +83,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.tasks.update_task(me, task_id, update, expected_version=expected_version)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def list_tasks(
         ctx: Context[Any, Any],
         status: Annotated[list[TaskStatus] | None, Field(description="e.g. ['open']")] = None,

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.versions import SnapshotPage
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller, tool_errors
+from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
 from storage.models import BranchResult, MergeResult, RollbackResult, Snapshot
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
@@ -19,7 +19,6 @@ def register(server: MCPServer[Any]) -> None:
     """Register the snapshot/rollback/branch/merge tools on ``server``."""
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def snapshot_namespace(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -32,7 +31,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.versions.snapshot(me, namespace, label)
 
     @server.tool(annotations=READ)
-    @tool_errors
     async def list_snapshots(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -46,7 +44,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.versions.list_snapshots(me, namespace, limit=limit, cursor=cursor)
 
     @server.tool(annotations=DESTRUCTIVE)
-    @tool_errors
     async def rollback_namespace(
         ctx: Context[Any, Any], namespace: Namespace, snapshot_id: SnapshotId
     ) -> RollbackResult:
@@ -55,7 +52,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.versions.rollback(me, namespace, snapshot_id)
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def branch_namespace(
         ctx: Context[Any, Any],
         namespace: Namespace,
@@ -67,7 +63,6 @@ def register(server: MCPServer[Any]) -> None:
         return await service.versions.branch(me, namespace, snapshot_id, new_namespace)
 
     @server.tool(annotations=WRITE)
-    @tool_errors
     async def merge_branch(
         ctx: Context[Any, Any],
         branch: Annotated[str, Field(description="The branch namespace.", max_length=128)],

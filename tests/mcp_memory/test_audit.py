@@ -1,4 +1,5 @@
-"""Every tool call and resource read is audited; operators query the log, others may not."""
+"""Every tool call and resource read is audited exactly once, and so is every in-process service call;
+operators query the log, others may not."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from mcp_memory.auth import TOOL_GROUPS
 from mcp_memory.config import Settings
 from mcp_memory.server import build_server
 from mcp_memory.services import open_service
-from storage import AuditFilter
+from storage import AuditFilter, ConflictError, NotFoundError
 from tests.mcp_memory.test_tools import call, call_error
 
 pytestmark = pytest.mark.anyio
@@ -46,6 +48,64 @@ async def test_tool_calls_are_audited_with_agent_ids_outcome_and_duration(settin
     assert records[2].ids == ["room_missing"]
     assert all(r.duration_ms > 0 for r in records)
     assert records[0].at <= records[1].at <= records[2].at
+
+
+async def test_every_tool_call_is_audited_exactly_once(settings_factory: Callable[..., Settings]) -> None:
+    """Each tool, called once through a real session (with no arguments: some succeed, most are refused
+    by argument validation), leaves exactly one record under its own name; the service calls a tool
+    makes join its record instead of adding their own."""
+    settings = settings_factory(agents={"ops": {"tool_groups": list(TOOL_GROUPS)}})
+    outcomes: dict[str, str] = {}
+    async with Client(build_server(settings, agent="ops")) as client:
+        tools = [t.name for t in (await client.list_tools()).tools]
+        for name in tools:
+            with anyio.fail_after(10):
+                result = await client.call_tool(name, {})
+            outcomes[name] = "error" if result.is_error else "ok"
+
+    records = await _records(settings)
+    assert len(tools) >= 36
+    assert {"ok", "error"} <= set(outcomes.values())  # both paths are exercised
+    assert sorted((r.name, r.outcome.value) for r in records) == sorted(outcomes.items())
+    assert {(r.agent, r.kind) for r in records} == {("ops", "tool")}
+    # Calls refused by argument validation (before any tool code runs) are audited too.
+    assert "ValidationError" in {r.error_type for r in records}
+
+
+async def test_in_process_service_calls_are_audited_once_each(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    settings = settings_factory(retention={"shared-scratch": {"max_memories": 1}})
+    async with open_service(settings) as service:
+        me = service.principal("triage")
+        room = await service.rooms.create_room(me, name="case 9")
+        stored = await service.events.store_event(me, room.room_id, "hello")  # reads the room: one record
+        task = await service.tasks.create_task(me, "call back")
+        with pytest.raises(NotFoundError):
+            await service.tasks.claim_task(me, "task_missing")
+        with pytest.raises(ConflictError):
+            await service.tasks.claim_task(me, task.task_id, expected_version=7)
+        old = await service.memories.remember(me, "scratch 1", namespace="shared-scratch")
+        await service.memories.remember(me, "scratch 2", namespace="shared-scratch", importance=0.9)
+        report = await service.retention.prune_memories(me, dry_run=False)  # calls prune(): one record
+
+    records = await _records(settings)
+    assert [(r.agent, r.kind, r.name, r.outcome.value, r.error_type) for r in records] == [
+        ("triage", "tool", "rooms.create_room", "ok", None),
+        ("triage", "tool", "events.store_event", "ok", None),
+        ("triage", "tool", "tasks.create_task", "ok", None),
+        ("triage", "tool", "tasks.claim_task", "error", "NotFoundError"),
+        ("triage", "tool", "tasks.claim_task", "error", "ConflictError"),
+        ("triage", "tool", "memories.remember", "ok", None),
+        ("triage", "tool", "memories.remember", "ok", None),
+        ("triage", "tool", "retention.prune_memories", "ok", None),
+    ]
+    assert room.room_id in records[0].ids
+    assert records[1].ids[0] == room.room_id  # named in the arguments first
+    assert stored.event.event_id in records[1].ids  # then found in the result
+    assert records[3].ids == ["task_missing"]
+    assert report.pruned == 1
+    assert records[-1].ids == [old.memory_id]  # what the run removed
 
 
 async def test_resource_reads_are_audited(settings: Settings) -> None:

@@ -116,9 +116,24 @@ async def test_two_tenants_are_isolated_in_their_own_databases(
         # Same room id in the other tenant is a different room.
         other = await b.rooms.create_room(me, room_id="room-shared-name")
         assert other.last_event_index == 0
-        assert (await b.store.list_audit(AuditFilter())).items == []  # each tenant has its own audit log
+        # Each tenant has its own audit log: b's holds b's calls only.
+        b_log = (await b.store.list_audit(AuditFilter())).items
+        assert [r.name for r in reversed(b_log)] == [
+            "rooms.get_room",
+            "memories.get_memory",
+            "memories.search",
+            "rooms.list_rooms",
+            "memories.list_memories",
+            "rooms.create_room",
+        ]
     async with open_service(tenant_a) as a:
         me = a.principal("triage")
+        a_log = (await a.store.list_audit(AuditFilter())).items
+        assert [r.name for r in reversed(a_log)] == [
+            "rooms.create_room",
+            "events.store_event",
+            "memories.remember",
+        ]
         assert (await a.rooms.get_room(me, "room-shared-name")).last_event_index == 1
         assert [h.id for h in (await a.memories.search(me, SearchRequest(query="zqacmex"))).results] == [
             memory.memory_id
