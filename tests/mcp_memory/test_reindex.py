@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from mcp_memory.crypto import ContentCipher
 from mcp_memory.services import Service, open_service
 from storage.models import SearchRequest, Sensitivity
 from storage.reindex_contract import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
 from tests.mcp_memory.embedding_stub import DIMS, Stub, stub_vector
 from tests.mcp_memory.embedding_stub import stub as stub  # noqa: F401  (the fixture)
 
@@ -34,26 +33,22 @@ TURNS = ["Can I get a refund for the double charge?", "Sure, I have refunded the
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def postgres(request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The PostgreSQL server for the ``postgres`` run (skip locally / fail on CI when unreachable)."""
+def postgres(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """This test's PostgreSQL databases for the ``postgres`` run (skip locally / fail on CI when
+    unreachable)."""
     if request.param == "sqlite":
         return None
-    server = request.getfixturevalue("postgres_server")
-    assert isinstance(server, PostgresServer)
-    return server
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
-async def storage_url(postgres: PostgresServer | None, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file or PostgreSQL database."""
+async def storage_url(postgres: PostgresDatabases | None, tmp_path: Path) -> str:
+    """An empty SQLite file or PostgreSQL database."""
     if postgres is None:
-        yield f"sqlite:///{tmp_path}/data/memory.db"
-        return
-    name = await postgres.create_database()
-    try:
-        yield postgres.dsn(name)
-    finally:
-        await postgres.drop_database(name)
+        return f"sqlite:///{tmp_path}/data/memory.db"
+    return await postgres.new_url()
 
 
 def write_config(path: Path, storage_url: str, embedder: str) -> Path:
