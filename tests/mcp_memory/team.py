@@ -56,12 +56,5 @@ async def team_settings(
 @pytest.fixture
 async def team(connect: Connect, team_settings: Settings) -> AsyncIterator[dict[str, Client]]:
     """One connected MCP session per agent, all on the same store, over each transport."""
-    clients: dict[str, Client] = {}
-    async with (
-        connect(team_settings, "lead") as lead,
-        connect(team_settings, "billing") as billing,
-        connect(team_settings, "triage") as triage,
-        connect(team_settings, "intern") as intern,
-    ):
-        clients.update(lead=lead, billing=billing, triage=triage, intern=intern)
+    async with connect.team(team_settings, AGENTS) as clients:
         yield clients

@@ -130,6 +130,10 @@ class Connect(Protocol):
 
     def __call__(self, settings: Settings, agent: str = "triage") -> AbstractAsyncContextManager[Client]: ...
 
+    def team(
+        self, settings: Settings, agents: Iterable[str]
+    ) -> AbstractAsyncContextManager[dict[str, Client]]: ...
+
 
 class connect_over:  # noqa: N801  (used like a function)
     """The ``Connect`` of one transport (see ``TRANSPORTS``).
@@ -150,9 +154,27 @@ class connect_over:  # noqa: N801  (used like a function)
             async with Client(build_server(settings, agent=agent)) as client:
                 yield client
             return
-        transport: HttpTransport = "sse" if self.transport == "sse" else "streamable-http"
         async with (
-            mounted_app(with_tokens(settings, [agent]), transport) as mounted,
+            mounted_app(with_tokens(settings, [agent]), self._http_transport) as mounted,
             mounted.client(agent) as client,
         ):
             yield client
+
+    @property
+    def _http_transport(self) -> HttpTransport:
+        return "sse" if self.transport == "sse" else "streamable-http"
+
+    @asynccontextmanager
+    async def team(self, settings: Settings, agents: Iterable[str]) -> AsyncIterator[dict[str, Client]]:
+        """One client per agent: one server each in memory (one agent per server, as over stdio), or one
+        HTTP app for the whole team with one token per agent (as a deployment serves it)."""
+        names = list(agents)
+        async with AsyncExitStack() as stack:
+            if self.transport == "in-memory":
+                clients = {name: await stack.enter_async_context(self(settings, name)) for name in names}
+            else:
+                mounted = await stack.enter_async_context(
+                    mounted_app(with_tokens(settings, names), self._http_transport)
+                )
+                clients = {name: await stack.enter_async_context(mounted.client(name)) for name in names}
+            yield clients
