@@ -9,8 +9,7 @@ from __future__ import annotations
 from functools import partial
 
 import anyio
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from mcp_memory.cli import app
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from typer.testing import Result
 
 from mcp_memory.config import Settings, load_settings
 from mcp_memory.crypto import ContentCipher
