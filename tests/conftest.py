@@ -35,6 +35,31 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+#: Transports of the ``connect`` fixture (``tests/mcp_memory/conftest.py``) that run over HTTP.
+HTTP_TRANSPORTS = frozenset({"streamable-http", "sse"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` selects: the marks added here count
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the fast tier (``-m "not slow"``) to every behaviour once, the whole suite to every cell.
+
+    On PostgreSQL these are marked ``slow``: property tests (hypothesis), tests marked
+    ``slow_on_postgres``, and tool tests over the HTTP transports. Each still runs in the fast tier on
+    SQLite (and in memory), and on every backend and transport in the whole suite.
+    """
+    for item in items:
+        if item.get_closest_marker("postgres") is None or item.get_closest_marker("slow") is not None:
+            continue
+        callspec = getattr(item, "callspec", None)
+        transport = callspec.params.get("connect") if callspec is not None else None
+        if (
+            item.get_closest_marker("slow_on_postgres") is not None
+            or getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+            or transport in HTTP_TRANSPORTS
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def anyio_backend() -> str:
     return "asyncio"
