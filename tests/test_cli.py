@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import anyio
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 from mcp_memory.cli import app
 from mcp_memory.config import load_settings
 from mcp_memory.server import build_server
+from tests.cli_runner import in_thread, invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -37,8 +39,7 @@ def test_init_writes_a_config_that_doctor_accepts(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", str(config)]).exit_code == 0
     assert runner.invoke(app, ["init", str(config)]).exit_code == 1  # refuses to overwrite
     config.write_text(config.read_text().replace('provider = "local"', 'provider = "none"'))
-    # A sync test: no event loop runs here, so the command's own ``anyio.run`` may start one.
-    result = runner.invoke(app, ["doctor", "--config", str(config)])
+    result = invoke("doctor", "--config", str(config))
     assert result.exit_code == 0, result.output
     facts = json.loads(result.stdout)
     assert facts["backend"] == "sqlite"
@@ -66,10 +67,10 @@ def test_audit_shows_the_calls_of_a_session_and_filters_them(tmp_path: Path) -> 
             await client.call_tool("create_room", {"room_id": "room-cli-1"})
             await client.call_tool("list_events", {"room_id": "room-missing"})
 
-    anyio.run(session)
+    in_thread(partial(anyio.run, session))
 
     def audit(*args: str) -> list[dict[str, object]]:
-        result = runner.invoke(app, ["audit", "--config", str(config), "--json", *args])
+        result = invoke("audit", "--config", str(config), "--json", *args)
         assert result.exit_code == 0, result.output
         return [json.loads(line) for line in result.stdout.splitlines()]
 
@@ -82,7 +83,7 @@ def test_audit_shows_the_calls_of_a_session_and_filters_them(tmp_path: Path) -> 
     assert [r["name"] for r in audit("--item", "room-cli-1")] == ["create_room"]
     assert audit("--agent", "triage") == []
     assert len(audit("--since", "1h", "--limit", "1")) == 1
-    table = runner.invoke(app, ["audit", "--config", str(config)], env={"COLUMNS": "200"})
+    table = invoke("audit", "--config", str(config), env={"COLUMNS": "200"})
     assert table.exit_code == 0, table.output
     assert "create_room" in table.stdout
     assert "NotFoundError" in table.stdout

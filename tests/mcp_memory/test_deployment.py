@@ -8,13 +8,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from mcp_memory.cli import app
 from mcp_memory.config import ConfigError, load_settings
 from mcp_memory.services import open_service
 from storage import AuditFilter, NotFoundError
 from storage.models import MemoryFilter, SearchRequest, Sensitivity
+from tests.cli_runner import invoke
 from tests.mcp_memory.conftest import make_settings
 
 pytestmark = pytest.mark.anyio
@@ -79,8 +78,7 @@ def test_serving_the_team_over_http_without_its_tokens_fails_at_start_naming_the
     for name in [k for k in os.environ if k.startswith("MCP_MEMORY_TOKEN_")]:
         monkeypatch.delenv(name)
     monkeypatch.setenv("MCP_MEMORY_DATA_DIR", str(tmp_path))
-    # A sync test: no event loop runs here, so the command's own ``anyio.run`` may start one.
-    result = CliRunner().invoke(app, ["serve", "--config", str(SUPPORT), "--port", "1"])
+    result = invoke("serve", "--config", str(SUPPORT), "--port", "1")
     assert result.exit_code == 2, result.output
     assert "token_env" in result.stderr
     assert "MCP_MEMORY_TOKEN_" in result.stderr
