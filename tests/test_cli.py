@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
+import anyio
 import pytest
+from mcp import Client
 from typer.testing import CliRunner
 
 from mcp_memory.cli import app
+from mcp_memory.config import load_settings
+from mcp_memory.server import build_server
+from tests.cli_runner import in_thread, invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -36,15 +39,8 @@ def test_init_writes_a_config_that_doctor_accepts(tmp_path: Path) -> None:
     assert runner.invoke(app, ["init", str(config)]).exit_code == 0
     assert runner.invoke(app, ["init", str(config)]).exit_code == 1  # refuses to overwrite
     config.write_text(config.read_text().replace('provider = "local"', 'provider = "none"'))
-    # In a real process: the test session's event loop must not host the CLI's own anyio.run.
-    result = subprocess.run(
-        [sys.executable, "-m", "mcp_memory", "doctor", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = invoke("doctor", "--config", str(config))
+    assert result.exit_code == 0, result.output
     facts = json.loads(result.stdout)
     assert facts["backend"] == "sqlite"
     assert facts["embedder"] == "none"
@@ -60,32 +56,22 @@ def test_a_bad_config_fails_naming_the_key(tmp_path: Path) -> None:
 
 
 def test_audit_shows_the_calls_of_a_session_and_filters_them(tmp_path: Path) -> None:
-    """A real stdio session writes the log; ``mcp-memory audit`` (a real process) prints it."""
+    """An MCP session writes the log; ``mcp-memory audit`` prints it."""
     from mcp_memory.cli import parse_since
 
     config = tmp_path / "team.toml"
     config.write_text('data_dir = "data"\n[embedder]\nprovider = "none"\n')
-    script = (
-        "import anyio, sys\n"
-        "from mcp import Client, StdioServerParameters\n"
-        "async def main():\n"
-        "    params = StdioServerParameters(command=sys.executable, args=['-m', 'mcp_memory', 'serve',"
-        f" '--config', {str(config)!r}, '--agent', 'billing'])\n"
-        "    async with Client(params) as c:\n"
-        "        await c.call_tool('create_room', {'room_id': 'room-cli-1'})\n"
-        "        await c.call_tool('list_events', {'room_id': 'room-missing'})\n"
-        "anyio.run(main)\n"
-    )
-    subprocess.run([sys.executable, "-c", script], check=True, timeout=120, capture_output=True)
+
+    async def session() -> None:
+        async with Client(build_server(load_settings(config), agent="billing")) as client:
+            await client.call_tool("create_room", {"room_id": "room-cli-1"})
+            await client.call_tool("list_events", {"room_id": "room-missing"})
+
+    in_thread(partial(anyio.run, session))
 
     def audit(*args: str) -> list[dict[str, object]]:
-        result = subprocess.run(
-            [sys.executable, "-m", "mcp_memory", "audit", "--config", str(config), "--json", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
+        result = invoke("audit", "--config", str(config), "--json", *args)
+        assert result.exit_code == 0, result.output
         return [json.loads(line) for line in result.stdout.splitlines()]
 
     everything = audit()
@@ -97,14 +83,8 @@ def test_audit_shows_the_calls_of_a_session_and_filters_them(tmp_path: Path) -> 
     assert [r["name"] for r in audit("--item", "room-cli-1")] == ["create_room"]
     assert audit("--agent", "triage") == []
     assert len(audit("--since", "1h", "--limit", "1")) == 1
-    table = subprocess.run(
-        [sys.executable, "-m", "mcp_memory", "audit", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    table = invoke("audit", "--config", str(config), env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
     assert "create_room" in table.stdout
     assert "NotFoundError" in table.stdout
     assert parse_since("2026-11-25T10:00").isoformat() == "2026-11-25T10:00:00+00:00"

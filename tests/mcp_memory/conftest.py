@@ -1,4 +1,8 @@
-"""Fixtures for server-level tests: settings on a fresh data dir and a connected in-process MCP client."""
+"""Fixtures for server-level tests: settings on a fresh data dir, and SDK clients over every transport.
+
+``connect`` is parametrized over ``in-memory``, ``streamable-http`` and ``sse`` (all in process, see
+``tests/mcp_memory/transports.py``): a test that connects through it runs once per transport.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ import pytest
 from mcp import Client
 
 from mcp_memory.config import Settings, load_settings
-from mcp_memory.server import build_server
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
+from tests.mcp_memory.transports import TRANSPORTS, Connect, connect_over
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -32,66 +36,64 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+@pytest.fixture(params=TRANSPORTS)
+def connect(request: pytest.FixtureRequest) -> Connect:
+    """Connects an SDK client as an agent to a server built from settings, over each transport in turn:
+    ``async with connect(settings, "billing") as client: ...``."""
+    return connect_over(str(request.param))
+
+
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[Client]:
-    async with Client(build_server(settings, agent="triage")) as connected:
+async def client(connect: Connect, settings: Settings) -> AsyncIterator[Client]:
+    """A client connected as ``triage`` over each transport."""
+    async with connect(settings, "triage") as connected:
         yield connected
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def settings_backend(request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The backend of ``backend_settings``: ``None`` for SQLite, else the test PostgreSQL server."""
+def settings_backend(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """The backend of ``backend_settings``: ``None`` for SQLite, else this test's PostgreSQL databases."""
     if request.param == "sqlite":
         return None
-    server = request.getfixturevalue("postgres_server")
-    assert isinstance(server, PostgresServer)
-    return server
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
-async def backend_settings(
-    settings_backend: PostgresServer | None, tmp_path: Path
-) -> AsyncIterator[Settings]:
-    """Settings on each backend: a SQLite file under ``tmp_path``, or a fresh PostgreSQL database.
+async def backend_settings(settings_backend: PostgresDatabases | None, tmp_path: Path) -> Settings:
+    """Settings on each backend: a SQLite file under ``tmp_path``, or an empty PostgreSQL database.
 
     Servers built from these settings (one per agent) share the database like separate processes do.
     """
     if settings_backend is None:
-        yield make_settings(tmp_path)
-        return
-    name = await settings_backend.create_database()
-    try:
-        yield make_settings(tmp_path, storage={"url": settings_backend.dsn(name), "pool_max_size": 4})
-    finally:
-        await settings_backend.drop_database(name)
+        return make_settings(tmp_path)
+    url = await settings_backend.new_url()
+    return make_settings(tmp_path, storage={"url": url, "pool_max_size": 4})
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def tenant_server(request: pytest.FixtureRequest) -> Any:
-    """``None`` for SQLite, else the test PostgreSQL server (skipped locally / failing under CI when down)."""
-    return request.getfixturevalue("postgres_server") if request.param == "postgres" else None
+def tenant_databases(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """``None`` for SQLite, else this test's PostgreSQL databases (skipped locally / failing under CI
+    when PostgreSQL is down)."""
+    if request.param == "sqlite":
+        return None
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
-async def storage_url_factory(
-    tenant_server: Any, tmp_path: Path
-) -> AsyncIterator[Callable[[], Awaitable[str]]]:
-    """Makes URLs of fresh, empty databases of one backend (a SQLite file, or a PostgreSQL database
-    dropped at teardown), for service-level tests that must hold on both backends."""
-    created: list[str] = []
-    server = tenant_server
+def storage_url_factory(
+    tenant_databases: PostgresDatabases | None, tmp_path: Path
+) -> Callable[[], Awaitable[str]]:
+    """Makes URLs of empty databases of one backend (a SQLite file, or a PostgreSQL database), each
+    different from the ones made before, for service-level tests that must hold on both backends."""
     files = itertools.count(1)
 
     async def new_url() -> str:
-        if server is None:
+        if tenant_databases is None:
             return f"sqlite:///{tmp_path}/tenant-{next(files)}.db"
-        name = await server.create_database()
-        created.append(name)
-        return str(server.dsn(name))
+        return await tenant_databases.new_url()
 
-    try:
-        yield new_url
-    finally:
-        for name in created:
-            assert server is not None
-            await server.drop_database(name)
+    return new_url

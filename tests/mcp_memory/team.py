@@ -10,9 +10,9 @@ import pytest
 from mcp import Client
 
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
 from tests.mcp_memory.conftest import make_settings
+from tests.mcp_memory.transports import Connect
 
 __all__ = ["AGENTS", "pg_server_or_none", "team", "team_overrides", "team_settings"]
 
@@ -26,13 +26,14 @@ AGENTS = {
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def pg_server_or_none(request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The PostgreSQL server for the ``postgres`` parameter (skip or fail when absent), else ``None``."""
+def pg_server_or_none(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """This test's PostgreSQL databases for the ``postgres`` parameter (skip or fail when absent), else
+    ``None``."""
     if request.param == "sqlite":
         return None
-    server = request.getfixturevalue("postgres_server")
-    assert isinstance(server, PostgresServer)
-    return server
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
@@ -43,29 +44,17 @@ def team_overrides() -> dict[str, Any]:
 
 @pytest.fixture
 async def team_settings(
-    pg_server_or_none: PostgresServer | None, tmp_path: Path, team_overrides: dict[str, Any]
-) -> AsyncIterator[Settings]:
-    """Settings of a team deployment on a fresh store of each backend."""
+    pg_server_or_none: PostgresDatabases | None, tmp_path: Path, team_overrides: dict[str, Any]
+) -> Settings:
+    """Settings of a team deployment on an empty store of each backend."""
     if pg_server_or_none is None:
-        yield make_settings(tmp_path, agents=AGENTS, **team_overrides)
-        return
-    name = await pg_server_or_none.create_database()
-    try:
-        storage = {"url": pg_server_or_none.dsn(name)}
-        yield make_settings(tmp_path, agents=AGENTS, storage=storage, **team_overrides)
-    finally:
-        await pg_server_or_none.drop_database(name)
+        return make_settings(tmp_path, agents=AGENTS, **team_overrides)
+    storage = {"url": await pg_server_or_none.new_url()}
+    return make_settings(tmp_path, agents=AGENTS, storage=storage, **team_overrides)
 
 
 @pytest.fixture
-async def team(team_settings: Settings) -> AsyncIterator[dict[str, Client]]:
-    """One connected MCP session per agent, all on the same store."""
-    clients: dict[str, Client] = {}
-    async with (
-        Client(build_server(team_settings, agent="lead")) as lead,
-        Client(build_server(team_settings, agent="billing")) as billing,
-        Client(build_server(team_settings, agent="triage")) as triage,
-        Client(build_server(team_settings, agent="intern")) as intern,
-    ):
-        clients.update(lead=lead, billing=billing, triage=triage, intern=intern)
+async def team(connect: Connect, team_settings: Settings) -> AsyncIterator[dict[str, Client]]:
+    """One connected MCP session per agent, all on the same store, over each transport."""
+    async with connect.team(team_settings, AGENTS) as clients:
         yield clients

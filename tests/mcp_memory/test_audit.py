@@ -8,15 +8,14 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
 from mcp.shared.exceptions import MCPError
 
 from mcp_memory.auth import TOOL_GROUPS
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
 from mcp_memory.services import open_service
 from storage import AuditFilter, ConflictError, NotFoundError
 from tests.mcp_memory.test_tools import call, call_error
+from tests.mcp_memory.transports import Connect
 
 pytestmark = pytest.mark.anyio
 
@@ -29,8 +28,10 @@ async def _records(settings: Settings, **filters: Any) -> list[Any]:
     return list(reversed(page.items))  # oldest first
 
 
-async def test_tool_calls_are_audited_with_agent_ids_outcome_and_duration(settings: Settings) -> None:
-    async with Client(build_server(settings, agent="triage")) as client:
+async def test_tool_calls_are_audited_with_agent_ids_outcome_and_duration(
+    connect: Connect, settings: Settings
+) -> None:
+    async with connect(settings, "triage") as client:
         room = await call(client, "create_room", name="case 1")
         stored = await call(client, "store_event", room_id=room["room_id"], content="hello")
         await call_error(client, "list_events", room_id="room_missing")
@@ -50,13 +51,15 @@ async def test_tool_calls_are_audited_with_agent_ids_outcome_and_duration(settin
     assert records[0].at <= records[1].at <= records[2].at
 
 
-async def test_every_tool_call_is_audited_exactly_once(settings_factory: Callable[..., Settings]) -> None:
+async def test_every_tool_call_is_audited_exactly_once(
+    connect: Connect, settings_factory: Callable[..., Settings]
+) -> None:
     """Each tool, called once through a real session (with no arguments: some succeed, most are refused
     by argument validation), leaves exactly one record under its own name; the service calls a tool
     makes join its record instead of adding their own."""
     settings = settings_factory(agents={"ops": {"tool_groups": list(TOOL_GROUPS)}})
     outcomes: dict[str, str] = {}
-    async with Client(build_server(settings, agent="ops")) as client:
+    async with connect(settings, "ops") as client:
         tools = [t.name for t in (await client.list_tools()).tools]
         for name in tools:
             with anyio.fail_after(10):
@@ -108,8 +111,8 @@ async def test_in_process_service_calls_are_audited_once_each(
     assert records[-1].ids == [old.memory_id]  # what the run removed
 
 
-async def test_resource_reads_are_audited(settings: Settings) -> None:
-    async with Client(build_server(settings, agent="triage")) as client:
+async def test_resource_reads_are_audited(connect: Connect, settings: Settings) -> None:
+    async with connect(settings, "triage") as client:
         room = await call(client, "create_room")
         await client.read_resource(f"memory://rooms/{room['room_id']}/events")
         with pytest.raises(MCPError):
@@ -123,15 +126,16 @@ async def test_resource_reads_are_audited(settings: Settings) -> None:
 
 
 async def test_only_agents_with_the_audit_group_may_query_the_log(
+    connect: Connect,
     settings_factory: Callable[..., Settings],
 ) -> None:
     settings = settings_factory(agents={"supervisor": OPERATOR})
-    async with Client(build_server(settings, agent="triage")) as triage:
+    async with connect(settings, "triage") as triage:
         await call(triage, "create_room", name="x")
         denied = await call_error(triage, "query_audit_log")
     assert "PermissionDenied" in denied
     assert "audit" in denied
-    async with Client(build_server(settings, agent="supervisor")) as supervisor:
+    async with connect(settings, "supervisor") as supervisor:
         page = await call(supervisor, "query_audit_log", agent="triage")
         errors = await call(supervisor, "query_audit_log", outcome="error")
         with anyio.fail_after(10):

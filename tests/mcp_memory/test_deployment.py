@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +13,7 @@ from mcp_memory.config import ConfigError, load_settings
 from mcp_memory.services import open_service
 from storage import AuditFilter, NotFoundError
 from storage.models import MemoryFilter, SearchRequest, Sensitivity
+from tests.cli_runner import invoke
 from tests.mcp_memory.conftest import make_settings
 
 pytestmark = pytest.mark.anyio
@@ -73,19 +72,14 @@ def test_a_bad_config_fails_at_start_naming_the_key(tmp_path: Path, snippet: str
     assert key in str(info.value)
 
 
-def test_serving_the_team_over_http_without_its_tokens_fails_at_start_naming_the_key(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_TOKEN_")}
-    env["MCP_MEMORY_DATA_DIR"] = str(tmp_path)
-    env["PYTHONPATH"] = str(ROOT)
-    result = subprocess.run(
-        [sys.executable, "-m", "mcp_memory", "serve", "--config", str(SUPPORT), "--port", "1"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
-    assert result.returncode == 2
+def test_serving_the_team_over_http_without_its_tokens_fails_at_start_naming_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [k for k in os.environ if k.startswith("MCP_MEMORY_TOKEN_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("MCP_MEMORY_DATA_DIR", str(tmp_path))
+    result = invoke("serve", "--config", str(SUPPORT), "--port", "1")
+    assert result.exit_code == 2, result.output
     assert "token_env" in result.stderr
     assert "MCP_MEMORY_TOKEN_" in result.stderr
 

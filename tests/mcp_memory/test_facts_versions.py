@@ -1,7 +1,8 @@
 """Facts, snapshots, rollback, branches and merges through real MCP client sessions, on both backends.
 
-Each agent gets its own in-process server on the same database (like separate server processes); the
-last test runs two real ``mcp-memory serve`` processes over stdio.
+Each agent gets its own in-process server on the same database (like separate server processes), over
+each transport. The race between two real ``mcp-memory serve`` processes is in
+``tests/processes/test_fact_race.py``.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ import pytest
 from mcp import Client
 
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
 from tests.mcp_memory.conftest import make_settings
-from tests.mcp_memory.test_stdio import serve
 from tests.mcp_memory.test_tools import call, call_error
+from tests.mcp_memory.transports import Connect
 
 pytestmark = pytest.mark.anyio
 
@@ -29,11 +29,12 @@ async def read_json(client: Client, uri: str) -> Any:
 
 
 async def test_two_agents_racing_set_fact_with_one_version_get_one_success_and_one_conflict(
+    connect: Connect,
     backend_settings: Settings,
 ) -> None:
     async with (
-        Client(build_server(backend_settings, agent="triage")) as triage,
-        Client(build_server(backend_settings, agent="billing")) as billing,
+        connect(backend_settings, "triage") as triage,
+        connect(backend_settings, "billing") as billing,
     ):
         created = await call(triage, "set_fact", namespace="shared-case-7", key="owner", value="nobody")
         assert created["version"] == 1
@@ -76,8 +77,8 @@ async def test_two_agents_racing_set_fact_with_one_version_get_one_success_and_o
         assert [c["version"] for c in history["changes"]] == [6, 5, 4, 3, 2, 1]
 
 
-async def test_fact_tools_and_resources(backend_settings: Settings) -> None:
-    async with Client(build_server(backend_settings, agent="triage")) as client:
+async def test_fact_tools_and_resources(connect: Connect, backend_settings: Settings) -> None:
+    async with connect(backend_settings, "triage") as client:
         policy = {"max_refund": 250, "currency": "EUR"}
         created = await call(client, "set_fact", namespace="shared-policies", key="refund", value=policy)
         stale = await call_error(
@@ -113,8 +114,10 @@ async def test_fact_tools_and_resources(backend_settings: Settings) -> None:
     assert [(c["version"], c["deleted"]) for c in history["changes"]] == [(2, True), (1, False)]
 
 
-async def test_snapshot_rollback_branch_and_merge_through_tools(backend_settings: Settings) -> None:
-    async with Client(build_server(backend_settings, agent="research")) as client:
+async def test_snapshot_rollback_branch_and_merge_through_tools(
+    connect: Connect, backend_settings: Settings
+) -> None:
+    async with connect(backend_settings, "research") as client:
         kept = await call(client, "remember", content="Acme renews in March", namespace="shared-acme")
         doomed = await call(client, "remember", content="Acme budget is 50k", namespace="shared-acme")
         await call(client, "set_fact", namespace="shared-acme", key="budget", value=50_000)
@@ -162,11 +165,12 @@ async def test_snapshot_rollback_branch_and_merge_through_tools(backend_settings
 
 
 async def test_merge_reports_a_fact_changed_on_both_sides_instead_of_overwriting(
+    connect: Connect,
     backend_settings: Settings,
 ) -> None:
     async with (
-        Client(build_server(backend_settings, agent="lead")) as lead,
-        Client(build_server(backend_settings, agent="tester")) as tester,
+        connect(backend_settings, "lead") as lead,
+        connect(backend_settings, "tester") as tester,
     ):
         await call(lead, "set_fact", namespace="shared-deal", key="status", value="open")
         snapshot = await call(lead, "snapshot_namespace", namespace="shared-deal", label="s")
@@ -192,7 +196,7 @@ async def test_merge_reports_a_fact_changed_on_both_sides_instead_of_overwriting
     assert status["value"] == "on-hold"
 
 
-async def test_policies_govern_facts_and_snapshots(tmp_path: Any) -> None:
+async def test_policies_govern_facts_and_snapshots(connect: Connect, tmp_path: Any) -> None:
     settings = make_settings(
         tmp_path,
         agents={
@@ -201,9 +205,9 @@ async def test_policies_govern_facts_and_snapshots(tmp_path: Any) -> None:
         },
     )
     async with (
-        Client(build_server(settings, agent="admin")) as admin,
-        Client(build_server(settings, agent="viewer")) as viewer,
-        Client(build_server(settings, agent="lowly")) as lowly,
+        connect(settings, "admin") as admin,
+        connect(settings, "viewer") as viewer,
+        connect(settings, "lowly") as lowly,
     ):
         await call(admin, "set_fact", namespace="shared-ops", key="pager", value="ana")
         await call(
@@ -242,8 +246,10 @@ async def test_policies_govern_facts_and_snapshots(tmp_path: Any) -> None:
     assert vault["value"] == "y", "a refused rollback changes nothing"
 
 
-async def test_escalation_package_holds_the_facts_of_the_rooms_namespaces(backend_settings: Settings) -> None:
-    async with Client(build_server(backend_settings, agent="triage")) as client:
+async def test_escalation_package_holds_the_facts_of_the_rooms_namespaces(
+    connect: Connect, backend_settings: Settings
+) -> None:
+    async with connect(backend_settings, "triage") as client:
         room = await call(client, "create_room", name="case", metadata={"namespaces": ["shared-policies"]})
         await call(
             client,
@@ -266,42 +272,12 @@ async def test_escalation_package_holds_the_facts_of_the_rooms_namespaces(backen
     ]
 
 
-async def test_two_stdio_server_processes_racing_set_fact_get_one_success_and_one_conflict(
-    backend_settings: Settings, tmp_path: Any
+async def test_a_subscriber_to_a_fact_hears_when_another_agent_changes_it(
+    connect: Connect, backend_settings: Settings
 ) -> None:
-    config = tmp_path / "team.toml"
-    config.write_text(
-        f'data_dir = "{backend_settings.data_dir.as_posix()}"\n'
-        f'[storage]\nurl = "{backend_settings.storage_url}"\n[embedder]\nprovider = "none"\n',
-        encoding="utf-8",
-    )
-    with anyio.fail_after(90):
-        async with Client(serve(config, "triage")) as triage, Client(serve(config, "billing")) as billing:
-            await call(triage, "set_fact", namespace="shared-case-9", key="owner", value="nobody")
-            outcomes: dict[str, Any] = {}
-
-            async def write(agent: str, client: Client) -> None:
-                outcomes[agent] = await client.call_tool(
-                    "set_fact",
-                    {"namespace": "shared-case-9", "key": "owner", "value": agent, "expected_version": 1},
-                )
-
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(write, "triage", triage)
-                tg.start_soon(write, "billing", billing)
-            final = await call(billing, "get_fact", namespace="shared-case-9", key="owner")
-
-    winners = [agent for agent, result in outcomes.items() if not result.is_error]
-    [loser] = [result for result in outcomes.values() if result.is_error]
-    assert winners == [final["value"]]
-    assert final["version"] == 2
-    assert "Conflict: fact shared-case-9/owner is at version 2" in loser.content[0].text  # type: ignore[union-attr]
-
-
-async def test_a_subscriber_to_a_fact_hears_when_another_agent_changes_it(backend_settings: Settings) -> None:
     async with (
-        Client(build_server(backend_settings, agent="triage")) as triage,
-        Client(build_server(backend_settings, agent="billing")) as billing,
+        connect(backend_settings, "triage") as triage,
+        connect(backend_settings, "billing") as billing,
     ):
         await call(triage, "set_fact", namespace="shared-deal", key="status", value="open")
         uri = "memory://facts/shared-deal/status"

@@ -10,9 +10,9 @@ import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
-from mcp_memory.server import build_server
 from tests.mcp_memory.team import pg_server_or_none, team, team_overrides, team_settings
 from tests.mcp_memory.test_tools import call, call_error
+from tests.mcp_memory.transports import Connect
 
 __all__ = ["pg_server_or_none", "team", "team_overrides", "team_settings"]  # fixtures used by the tests below
 
@@ -121,10 +121,11 @@ async def test_alerts_reach_inboxes_and_acks_are_per_agent(team: dict[str, Clien
         await triage.read_resource("memory://agents/billing/inbox")
 
 
-async def test_inbox_subscribers_are_notified_when_an_alert_arrives(settings_factory: Any) -> None:
-    settings = settings_factory()
-    server = build_server(settings, agent="lead")
-    async with Client(server) as client:
+async def test_inbox_subscribers_are_notified_when_an_alert_arrives(
+    connect: Connect, settings_factory: Any
+) -> None:
+    settings = settings_factory(agents={"lead": {}, "billing": {}})
+    async with connect(settings, "lead") as client:
         uri = "memory://agents/billing/inbox"
         with anyio.fail_after(10):
             async with client.listen(resource_subscriptions=[uri]) as subscription:

@@ -1,109 +1,70 @@
-"""Proof over real HTTP: the shipped support-team config served on 127.0.0.1, real SDK clients.
+"""Proof over HTTP: the shipped support-team config served by its real Starlette app, real SDK clients.
 
-Each test starts ``mcp-memory serve --config configs/support-team.toml --transport <t>`` in a subprocess on
-a free port (tokens and the encryption key in its environment, lexical search), then connects with the
-SDK's streamable-HTTP client and its SSE client. Two agents with different policies see different things;
-a missing or wrong token gets HTTP 401 and nothing runs (nothing reaches the audit log).
+Each test loads ``configs/support-team.toml`` (tokens and the encryption key in the environment, lexical
+search) and mounts the app ``mcp-memory serve`` would run for the transport in process (see
+``tests/mcp_memory/transports.py``), then connects with the SDK's streamable-HTTP client and its SSE
+client. Two agents with different policies see different things; a missing or wrong token gets HTTP 401
+and nothing runs (nothing reaches the audit log). The served process itself (signals, ``/health`` while
+draining) is tested in ``tests/processes``.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 from mcp import Client
-from mcp.client.sse import sse_client
-from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 
+from mcp_memory.config import load_settings
 from mcp_memory.crypto import ContentCipher
 from tests.mcp_memory.test_tools import call, call_error
+from tests.mcp_memory.transports import MountedApp, mounted_app
 
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "configs" / "support-team.toml"
-#: Bound on the server process start (imports, migrations); generous for a loaded CI machine.
-STARTUP_SECONDS = 120
 TOKENS = {
     agent: f"token-{agent}-{os.urandom(8).hex()}"
     for agent in ("triage", "technical", "billing", "supervisor")
 }
 
 
-@dataclass
 class RunningServer:
-    transport: str
-    base: str
-    data_dir: Path
+    """The support team's app for one transport, and where its tenant's data lives."""
 
-    def connect(self, agent: str | None, token: str | None = None) -> Client:
+    def __init__(self, mounted: MountedApp, data_dir: Path) -> None:
+        self.mounted = mounted
+        self.transport = mounted.transport
+        self.data_dir = data_dir
+
+    def connect(self, agent: str | None, token: str | None = None) -> AbstractAsyncContextManager[Client]:
         """A client of the SDK for this transport, sending ``agent``'s token (or ``token``)."""
-        bearer = token if token is not None else (TOKENS[agent] if agent else None)
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        if self.transport == "sse":
-            return Client(sse_client(f"{self.base}/sse", headers=headers))
-        return Client(
-            streamable_http_client(f"{self.base}/mcp", http_client=httpx2.AsyncClient(headers=headers))
-        )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        return self.mounted.client(token=token if token is not None else (TOKENS[agent] if agent else ""))
 
 
 @pytest.fixture(params=["streamable-http", "sse"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RunningServer]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        **{f"MCP_MEMORY_TOKEN_{agent.upper()}": token for agent, token in TOKENS.items()},
-        "MCP_MEMORY_ENCRYPTION_KEY": ContentCipher.generate_key(),
-        "MCP_MEMORY_DATA_DIR": str(tmp_path / "support"),
-        "MCP_MEMORY_EMBEDDER__PROVIDER": "none",
-        "PYTHONPATH": str(ROOT),
-    }
-    cmd = [sys.executable, "-m", "mcp_memory", "serve", "--config", str(CONFIG)]
-    cmd += ["--transport", request.param, "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        with httpx2.Client() as http:
-            while True:
-                if proc.poll() is not None:
-                    stderr = proc.stderr.read().decode() if proc.stderr else ""
-                    raise AssertionError(f"server exited: {stderr}")
-                try:
-                    if http.get(f"{base}/health", timeout=2.0).status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"server did not answer /health within {STARTUP_SECONDS} s")
-                time.sleep(0.1)
-        yield RunningServer(request.param, base, tmp_path / "support")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+async def server(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[RunningServer]:
+    for agent, token in TOKENS.items():
+        monkeypatch.setenv(f"MCP_MEMORY_TOKEN_{agent.upper()}", token)
+    data_dir = tmp_path / "support"
+    settings = load_settings(
+        CONFIG,
+        data_dir=data_dir,
+        embedder={"provider": "none"},
+        encryption_key=ContentCipher.generate_key(),
+    )
+    async with mounted_app(settings, request.param) as mounted:
+        yield RunningServer(mounted, data_dir)
 
 
 @asynccontextmanager
@@ -130,21 +91,22 @@ async def test_no_token_or_a_wrong_token_gets_401_and_nothing_runs(server: Runni
             "clientInfo": {"name": "x", "version": "1"},
         },
     }
-    async with httpx2.AsyncClient(timeout=10) as http:
-        for headers in (
-            {},
-            {"Authorization": "Bearer wrong-token"},
-            {"Authorization": f"Basic {TOKENS['billing']}"},
-        ):
+    http = server.mounted.http
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong-token"},
+        {"Authorization": f"Basic {TOKENS['billing']}"},
+    ):
+        with anyio.fail_after(10):
             if server.transport == "sse":
-                response = await http.get(f"{server.base}/sse", headers=headers)
+                response = await http.get("/sse", headers=headers)
             else:
                 response = await http.post(
-                    f"{server.base}/mcp",
+                    "/mcp",
                     json=initialize,
                     headers={**headers, "Accept": "application/json, text/event-stream"},
                 )
-            assert response.status_code == 401, (headers, response.status_code)
+        assert response.status_code == 401, (headers, response.status_code)
     refused: Exception | None = None
     try:  # the SDK client cannot even connect with a wrong token
         with anyio.fail_after(30):

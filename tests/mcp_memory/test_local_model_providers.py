@@ -144,6 +144,7 @@ def gt_minilm_folder() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+@pytest.mark.slow  # imports torch and loads the full-precision model
 async def test_sentence_transformers_loads_a_model_folder_and_agrees_with_the_int8_model(
     reference: list[list[float]],
 ) -> None:
@@ -164,6 +165,7 @@ async def test_sentence_transformers_loads_a_model_folder_and_agrees_with_the_in
     assert meaning_holds(vectors)
 
 
+@pytest.mark.slow  # imports torch and loads the full-precision model
 async def test_sentence_transformers_checks_the_configured_dimensions() -> None:
     folder = gt_minilm_folder()
     embedder = make_embedder("sentence-transformers", model_path=folder, dimensions=768)

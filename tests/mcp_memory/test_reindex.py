@@ -1,6 +1,6 @@
 """Changing the embedder of an existing store: detected, lexical fallback, ``mcp-memory reindex``.
 
-Through the service and the real CLI (a ``python -m mcp_memory reindex`` subprocess), on SQLite and on
+Through the service and the real CLI (``mcp-memory reindex`` run in process), on SQLite and on
 PostgreSQL. Model A is the real local MiniLM (384 dimensions); model B is an OpenAI-compatible endpoint
 stubbed on 127.0.0.1 (8 dimensions), so the reindex changes both the model and the vector size.
 """
@@ -8,20 +8,18 @@ stubbed on 127.0.0.1 (8 dimensions), so the reindex changes both the model and t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from typer.testing import Result
 
 from mcp_memory.config import Settings, load_settings
 from mcp_memory.crypto import ContentCipher
 from mcp_memory.services import Service, open_service
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
 from storage.models import SearchRequest, Sensitivity
-from tests.conftest import PostgresServer
+from tests.cli_runner import run_cli
+from tests.conftest import PostgresDatabases
 from tests.mcp_memory.embedding_stub import DIMS, Stub, stub_vector
 from tests.mcp_memory.embedding_stub import stub as stub  # noqa: F401  (the fixture)
 
@@ -34,26 +32,22 @@ TURNS = ["Can I get a refund for the double charge?", "Sure, I have refunded the
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def postgres(request: pytest.FixtureRequest) -> PostgresServer | None:
-    """The PostgreSQL server for the ``postgres`` run (skip locally / fail on CI when unreachable)."""
+def postgres(request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """This test's PostgreSQL databases for the ``postgres`` run (skip locally / fail on CI when
+    unreachable)."""
     if request.param == "sqlite":
         return None
-    server = request.getfixturevalue("postgres_server")
-    assert isinstance(server, PostgresServer)
-    return server
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
-async def storage_url(postgres: PostgresServer | None, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh SQLite file or PostgreSQL database."""
+async def storage_url(postgres: PostgresDatabases | None, tmp_path: Path) -> str:
+    """An empty SQLite file or PostgreSQL database."""
     if postgres is None:
-        yield f"sqlite:///{tmp_path}/data/memory.db"
-        return
-    name = await postgres.create_database()
-    try:
-        yield postgres.dsn(name)
-    finally:
-        await postgres.drop_database(name)
+        return f"sqlite:///{tmp_path}/data/memory.db"
+    return await postgres.new_url()
 
 
 def write_config(path: Path, storage_url: str, embedder: str) -> Path:
@@ -73,11 +67,9 @@ def stub_unit_vector(text: str) -> list[float]:
     return [v / norm for v in values]
 
 
-def cli(*args: str, **env_vars: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **env_vars}
-    return subprocess.run(
-        [sys.executable, "-m", "mcp_memory", *args], capture_output=True, text=True, env=env, timeout=240
-    )
+async def cli(*args: str, **env_vars: str) -> Result:
+    """``mcp-memory *args`` in process (see ``tests/cli_runner.py``)."""
+    return await run_cli(*args, env=env_vars)
 
 
 async def seed(service: Service) -> None:
@@ -113,8 +105,8 @@ async def test_another_embedder_falls_back_to_lexical_until_reindex_switches_the
         assert await service.store.get_meta(EMBEDDING_MODEL_KEY) == LOCAL_MODEL
     assert stub.requests == []  # nothing was sent to model B
 
-    done = cli("reindex", "--config", str(config_b), "--batch-size", "2")
-    assert done.returncode == 0, done.stderr
+    done = await cli("reindex", "--config", str(config_b), "--batch-size", "2")
+    assert done.exit_code == 0, done.stderr
     assert (
         f"reindexed 5 items: {LOCAL_MODEL!r} (384 dims) -> 'openai:stub-embed' ({DIMS} dims)" in done.stdout
     )
@@ -140,13 +132,13 @@ async def test_another_embedder_falls_back_to_lexical_until_reindex_switches_the
     # Back to model A: detected again, and a second reindex restores 384-dimensional meaning search.
     async with open_service(load_settings(config_a)) as service:
         assert (await search(service, "billed two times"))[0] == "lexical"
-    doctor = cli("doctor", "--config", str(config_a))
-    assert doctor.returncode == 0, doctor.stderr
+    doctor = await cli("doctor", "--config", str(config_a))
+    assert doctor.exit_code == 0, doctor.stderr
     status = json.loads(doctor.stdout)["embedder_status"]
     assert status.startswith("mismatch: this store's vectors were made by embedder 'openai:stub-embed'")
     assert "mcp-memory reindex" in status
-    back = cli("reindex", "--config", str(config_a))
-    assert back.returncode == 0, back.stderr
+    back = await cli("reindex", "--config", str(config_a))
+    assert back.exit_code == 0, back.stderr
     assert f"-> {LOCAL_MODEL!r} (384 dims)" in back.stdout
     async with open_service(load_settings(config_a)) as service:
         assert await search(service, "billed two times") == ("hybrid", MEMORIES[0])
@@ -162,8 +154,8 @@ async def test_an_interrupted_reindex_resumes_from_the_staged_vectors(
         await seed(service)
     # The probe and the first batch of 2 pass, then the endpoint refuses: 2 of 4 items are left unstaged.
     stub.then(200).then(200).then(401)
-    failed = cli("reindex", "--config", str(config_b), "--batch-size", "2")
-    assert failed.returncode == 1
+    failed = await cli("reindex", "--config", str(config_b), "--batch-size", "2")
+    assert failed.exit_code == 1
     assert "HTTP 401" in failed.stderr
     assert "run the same command again to resume" in failed.stderr
     settings: Settings = load_settings(config_b)
@@ -171,8 +163,8 @@ async def test_an_interrupted_reindex_resumes_from_the_staged_vectors(
         progress = await service.store.reindex_progress()
         assert progress is not None
         assert (progress.model, progress.items, progress.staged) == ("openai:stub-embed", 4, 2)
-    resumed = cli("reindex", "--config", str(config_b), "--batch-size", "2")
-    assert resumed.returncode == 0, resumed.stderr
+    resumed = await cli("reindex", "--config", str(config_b), "--batch-size", "2")
+    assert resumed.exit_code == 0, resumed.stderr
     assert "reindexed 4 items" in resumed.stdout
     assert "(2 resumed from an earlier run)" in resumed.stdout
 
@@ -197,22 +189,22 @@ async def test_reindex_embeds_the_plain_text_of_confidential_items_never_their_c
         assert (await service.store.get_memory(secret.memory_id)).content.startswith("enc:v1:")
 
     # Without the key the sealed items cannot be opened: refused with a clear error, nothing embedded.
-    refused = cli("reindex", "--config", str(config_stub))
-    assert refused.returncode == 1
+    refused = await cli("reindex", "--config", str(config_stub))
+    assert refused.exit_code == 1
     assert "must configure the tenant's key" in refused.stderr
     assert all(not text.startswith("enc:") for r in stub.requests for text in r["input"])
 
     # With the key the stub endpoint is sent the plain texts (the memory, the event's head), no ciphertext.
-    done = cli("reindex", "--config", str(config_stub), MCP_MEMORY_ENCRYPTION_KEY=key)
-    assert done.returncode == 0, done.stderr
+    done = await cli("reindex", "--config", str(config_stub), MCP_MEMORY_ENCRYPTION_KEY=key)
+    assert done.exit_code == 0, done.stderr
     embedded = {text for request in stub.requests for text in request["input"]}
     assert MEMORIES[0] in embedded
     assert any(text.endswith(f"] triage: {TURNS[0]}") for text in embedded)
     assert not any("enc:v1:" in text for text in embedded)
 
     # With the real local model: the confidential memory is found by meaning, with no word in common.
-    done = cli("reindex", "--config", str(config_local), MCP_MEMORY_ENCRYPTION_KEY=key)
-    assert done.returncode == 0, done.stderr
+    done = await cli("reindex", "--config", str(config_local), MCP_MEMORY_ENCRYPTION_KEY=key)
+    assert done.exit_code == 0, done.stderr
     assert "reindexed 3 items" in done.stdout
     async with open_service(load_settings(config_local, encryption_key=key)) as service:
         assert await search(service, "billed two times") == ("hybrid", MEMORIES[0])
@@ -222,10 +214,10 @@ async def test_reindex_embeds_the_plain_text_of_confidential_items_never_their_c
         assert [hit.content for hit in hits] == [TURNS[0]]
 
 
-def test_reindex_without_an_embedder_is_refused(tmp_path: Path) -> None:
+async def test_reindex_without_an_embedder_is_refused(tmp_path: Path) -> None:
     config = write_config(tmp_path / "none.toml", f"sqlite:///{tmp_path}/m.db", 'provider = "none"')
-    done = cli("reindex", "--config", str(config))
-    assert done.returncode == 2
+    done = await cli("reindex", "--config", str(config))
+    assert done.exit_code == 2
     assert 'embedder.provider is "none"' in done.stderr
 
 
@@ -253,8 +245,8 @@ async def test_reindex_with_the_same_model_reproduces_the_vectors_of_the_write_p
         return {item_id: np.frombuffer(blob, dtype="<f4") for item_id, blob in rows}
 
     before = vectors()
-    done = cli("reindex", "--config", str(config))
-    assert done.returncode == 0, done.stderr
+    done = await cli("reindex", "--config", str(config))
+    assert done.exit_code == 0, done.stderr
     assert f"reindexed 5 items: {LOCAL_MODEL!r} (384 dims) -> {LOCAL_MODEL!r} (384 dims)" in done.stdout
     after = vectors()
     assert after.keys() == before.keys()

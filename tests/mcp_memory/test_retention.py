@@ -3,8 +3,6 @@ background pruner of a running server, and ``mcp-memory prune``."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from mcp import Client
 from mcp_memory.server import build_server
 from mcp_memory.services import open_service
 from storage.models import AuditFilter, AuditOutcome, MemoryFilter
+from tests.cli_runner import run_cli
 from tests.mcp_memory.conftest import make_settings
 from tests.mcp_memory.team import pg_server_or_none, team, team_settings
 from tests.mcp_memory.test_tools import call, call_error
@@ -113,19 +112,13 @@ async def test_cli_prune_reports_then_removes(tmp_path: Path) -> None:
         for n in range(3):
             await service.memories.remember(me, f"note {n}", namespace="shared-team")
 
-    def prune(*flags: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "mcp_memory", "prune", "--config", str(config), *flags],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
+    async def prune(*flags: str) -> str:
+        result = await run_cli("prune", "--config", str(config), *flags)
+        assert result.exit_code == 0, result.output
         return result.stdout
 
-    assert "would remove 2 memories in 1 namespaces" in prune("--dry-run")
-    assert "removed 2 memories in 1 namespaces" in prune()
+    assert "would remove 2 memories in 1 namespaces" in await prune("--dry-run")
+    assert "removed 2 memories in 1 namespaces" in await prune()
     async with open_service(settings) as service:
         page = await service.store.list_memories(MemoryFilter(namespaces=["shared-team"]))
         assert [m.content for m in page.items] == ["note 2"]

@@ -1,4 +1,4 @@
-"""The tools through a real MCP client session (in-process transport) on a real SQLite file."""
+"""The tools through a real MCP client session over each transport (in process) on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from mcp import Client
 
 from mcp_memory.config import Settings
-from mcp_memory.server import build_server
+from tests.mcp_memory.transports import Connect
 
 pytestmark = pytest.mark.anyio
 
@@ -120,11 +120,8 @@ async def test_writing_outside_the_policy_is_a_tool_error_and_writes_nothing(cli
     assert (await call(client, "search_memory", query="secret"))["results"] == []
 
 
-async def test_claim_task_conflict_names_the_winner(settings: Settings) -> None:
-    async with (
-        Client(build_server(settings, agent="technical")) as technical,
-        Client(build_server(settings, agent="billing")) as billing,
-    ):
+async def test_claim_task_conflict_names_the_winner(connect: Connect, settings: Settings) -> None:
+    async with connect(settings, "technical") as technical, connect(settings, "billing") as billing:
         task = await call(technical, "create_task", title="Refund duplicate charge", priority=2)
         won = await call(billing, "claim_task", task_id=task["task_id"])
         assert won["assignee"] == "billing"
@@ -220,10 +217,10 @@ async def test_resources_read_rooms_tasks_and_memories(client: Client) -> None:
 
 
 async def test_search_results_are_capped_to_the_character_budget(
-    settings_factory: Callable[..., Settings],
+    connect: Connect, settings_factory: Callable[..., Settings]
 ) -> None:
     settings = settings_factory(limits={"max_chars_per_response": 3000})
-    async with Client(build_server(settings, agent="triage")) as client:
+    async with connect(settings, "triage") as client:
         for n in range(10):
             await call(client, "remember", content=f"invoice dispute {n} " + "detail " * 150)
         found = await call(client, "search_memory", query="invoice dispute", limit=10)

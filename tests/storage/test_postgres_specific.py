@@ -161,6 +161,7 @@ async def test_other_embedding_size_on_open_is_refused(pg_url: str) -> None:
 # --- concurrency ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # 1,600 appends from 8 writers: a stress run
 async def test_appends_from_many_connections_are_gapless(pg_url: str) -> None:
     writers, per_writer = 8, 200
     async with await _open(pg_url, max_size=4) as a, await _open(pg_url, max_size=4) as b:
@@ -294,6 +295,7 @@ async def _vector_ranking_matches_exact(store: PostgresStore, *, expect_exact: b
         assert got[0] == expected[0]
 
 
+@pytest.mark.slow  # 300 vectors written one by one
 async def test_exact_fallback_ranks_filtered_vectors_exactly(pg_url: str) -> None:
     async with await _open(pg_url, embedding_dimensions=16) as store:
         description = await store.describe()
@@ -303,6 +305,7 @@ async def test_exact_fallback_ranks_filtered_vectors_exactly(pg_url: str) -> Non
         await _vector_ranking_matches_exact(store, expect_exact=True)
 
 
+@pytest.mark.slow  # starts a PostgreSQL server process (pgserver)
 async def test_pgvector_mode_uses_hnsw_and_keeps_filtered_results_correct(pgvector_url: str) -> None:
     async with await _open(pgvector_url, embedding_dimensions=16) as store:
         description = await store.describe()
@@ -318,12 +321,14 @@ async def test_pgvector_mode_uses_hnsw_and_keeps_filtered_results_correct(pgvect
         await _vector_ranking_matches_exact(store, expect_exact=False)
 
 
+@pytest.mark.slow  # starts a PostgreSQL server process (pgserver)
 async def test_pgvector_mode_ranks_a_selective_filter_exactly(pgvector_url: str) -> None:
     async with await _open(pgvector_url, embedding_dimensions=16) as store:
         assert store.exact_below_rows > 100  # the 100 rows of the filter below are ranked exactly
         await _vector_ranking_matches_exact(store, expect_exact=True)
 
 
+@pytest.mark.slow  # starts a PostgreSQL server process (pgserver)
 async def test_pgvector_database_still_migrates_and_appends(pgvector_url: str) -> None:
     async with await _open(pgvector_url) as store:
         room = await store.create_room(models.NewRoom())
@@ -332,6 +337,7 @@ async def test_pgvector_database_still_migrates_and_appends(pgvector_url: str) -
         assert [h.item_id for h in hits] == [result.event.event_id]
 
 
+@pytest.mark.slow  # starts a PostgreSQL server process (pgserver)
 async def test_pgvector_reindex_to_another_size_rebuilds_the_hnsw_index(pgvector_url: str) -> None:
     from storage.models import StagedEmbedding
 

@@ -1,10 +1,9 @@
 """The ``store`` fixture: every contract test runs once per backend (``sqlite``, ``postgres``).
 
-Each test gets a fresh database: a new SQLite file under ``tmp_path``, or a new PostgreSQL database
-(``mcpmem_t_<hex>``) dropped after the test. PostgreSQL databases are copied from a template migrated once
-per session (``mcpmem_tpl_<hex>``): measured ~0.53 s per test against ~0.61 s for create + migrate, a gap
-that grows with every migration. ``store_factory`` opens more stores when a test needs them
-(a second handle on the same database, or a fresh store per hypothesis example).
+Each test gets an empty database: a new SQLite file under ``tmp_path``, or the session's migrated
+PostgreSQL database emptied for it (``pg_databases`` in ``tests/conftest.py``). ``store_factory`` opens
+more stores when a test needs them: a second handle on the same database (``open(url)``), another empty
+database at the same time (``new_url()``), or an empty store per hypothesis example (``fresh_store()``).
 """
 
 from __future__ import annotations
@@ -15,35 +14,29 @@ from pathlib import Path
 import pytest
 
 from storage import MemoryStore, open_store
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
 
 #: Store-level tests use small hand-written vectors (see ``tests/storage/contract/support.py``).
 EMBEDDING_DIMENSIONS = 8
 
 
 class StoreFactory:
-    """Makes fresh databases for one backend and opens stores on them; closes and drops all at the end."""
+    """Hands out empty databases of one backend and opens stores on them; closes them all at the end."""
 
-    def __init__(
-        self, backend: str, tmp_path: Path, postgres: PostgresServer | None, template: str | None
-    ) -> None:
+    def __init__(self, backend: str, tmp_path: Path, postgres: PostgresDatabases | None) -> None:
         self.backend = backend
         self._tmp_path = tmp_path
         self._postgres = postgres
-        self._template = template
         self._stores: list[MemoryStore] = []
-        self._databases: list[str] = []
         self._files = 0
 
     async def new_url(self) -> str:
-        """Return the URL of a new, empty database."""
+        """Return the URL of an empty database that no earlier URL of this test names."""
         self._files += 1
         if self.backend == "sqlite":
             return f"sqlite:///{self._tmp_path}/memory-{self._files}.db"
         assert self._postgres is not None
-        name = await self._postgres.create_database(template=self._template)
-        self._databases.append(name)
-        return self._postgres.dsn(name)
+        return await self._postgres.new_url()
 
     async def open(self, url: str) -> MemoryStore:
         """Open (and migrate) a store on ``url``; it is closed at teardown."""
@@ -55,12 +48,24 @@ class StoreFactory:
         """Open a store on a new, empty database."""
         return await self.open(await self.new_url())
 
-    async def aclose(self) -> None:
-        for store in reversed(self._stores):
+    async def fresh_store(self) -> MemoryStore:
+        """Close the stores opened so far and open one on an empty database (one per hypothesis example).
+
+        On PostgreSQL this empties the session's working database again instead of copying a new one.
+        """
+        await self._close_stores()
+        if self.backend == "sqlite":
+            return await self.new_store()
+        assert self._postgres is not None
+        return await self.open(await self._postgres.renew_url())
+
+    async def _close_stores(self) -> None:
+        stores, self._stores = self._stores, []
+        for store in reversed(stores):
             await store.close()
-        if self._postgres is not None:
-            for name in self._databases:
-                await self._postgres.drop_database(name)
+
+    async def aclose(self) -> None:
+        await self._close_stores()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -69,35 +74,21 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-async def postgres_template(postgres_server: PostgresServer) -> AsyncIterator[str]:
-    """A database migrated by ``PostgresStore`` once per session, copied for every test."""
-    name = await postgres_server.create_database(prefix="mcpmem_tpl_")
-    try:
-        store = await open_store(postgres_server.dsn(name), embedding_dimensions=EMBEDDING_DIMENSIONS)
-        await store.close()
-        yield name
-    finally:
-        await postgres_server.drop_database(name)
-
-
 @pytest.fixture
-def backend_server(backend: str, request: pytest.FixtureRequest) -> tuple[PostgresServer, str] | None:
-    """The PostgreSQL server and template when the backend needs them (skip or fail when unreachable)."""
+def backend_databases(backend: str, request: pytest.FixtureRequest) -> PostgresDatabases | None:
+    """This test's PostgreSQL databases when the backend needs them (skip or fail when unreachable)."""
     if backend != "postgres":
         return None
-    server = request.getfixturevalue("postgres_server")
-    template = request.getfixturevalue("postgres_template")
-    assert isinstance(server, PostgresServer)
-    return server, str(template)
+    databases = request.getfixturevalue("pg_databases")
+    assert isinstance(databases, PostgresDatabases)
+    return databases
 
 
 @pytest.fixture
 async def store_factory(
-    backend: str, tmp_path: Path, backend_server: tuple[PostgresServer, str] | None
+    backend: str, tmp_path: Path, backend_databases: PostgresDatabases | None
 ) -> AsyncIterator[StoreFactory]:
-    postgres, template = backend_server if backend_server else (None, None)
-    factory = StoreFactory(backend, tmp_path, postgres, template)
+    factory = StoreFactory(backend, tmp_path, backend_databases)
     try:
         yield factory
     finally:
@@ -106,5 +97,5 @@ async def store_factory(
 
 @pytest.fixture
 async def store(store_factory: StoreFactory) -> MemoryStore:
-    """A migrated store on a fresh database of the backend under test."""
+    """A migrated store on an empty database of the backend under test."""
     return await store_factory.new_store()

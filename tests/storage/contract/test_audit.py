@@ -139,7 +139,7 @@ def test_the_audit_api_has_no_update_or_delete_path() -> None:
 async def test_audit_listing_is_exactly_the_matching_records_newest_first(
     store_factory: StoreFactory, agents: list[str], wanted: str, limit: int
 ) -> None:
-    store = await store_factory.new_store()
+    store = await store_factory.fresh_store()
     base = at("2026-03-01T00:00")
     written = [
         await store.append_audit(_record(agent, at=base + timedelta(seconds=i)))

@@ -65,6 +65,7 @@ async def _append_concurrently(
     assert (await stores[-1].get_room(room_id)).last_event_index == total
 
 
+@pytest.mark.slow_on_postgres  # 400 appends; the two-instance test below races on PostgreSQL in the fast tier
 async def test_concurrent_appenders_get_gapless_indexes(store: MemoryStore) -> None:
     room = await store.create_room(NewRoom())
 

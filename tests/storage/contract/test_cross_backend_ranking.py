@@ -16,7 +16,7 @@ import pytest
 from storage import MemoryStore
 from storage.indexing import names_sender
 from storage.models import EventSource, NewEvent, NewRoom, SearchHit, SearchRequest
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
 from tests.storage.contract.conftest import StoreFactory
 from tests.storage.contract.support import at, axis, rrf
 
@@ -56,11 +56,11 @@ def vector(turn: int) -> list[float]:
 
 @pytest.fixture
 async def both_stores(
-    tmp_path: Path, postgres_server: PostgresServer, postgres_template: str
+    tmp_path: Path, pg_databases: PostgresDatabases
 ) -> AsyncIterator[dict[str, MemoryStore]]:
     factories = {
-        "sqlite": StoreFactory("sqlite", tmp_path, None, None),
-        "postgres": StoreFactory("postgres", tmp_path, postgres_server, postgres_template),
+        "sqlite": StoreFactory("sqlite", tmp_path, None),
+        "postgres": StoreFactory("postgres", tmp_path, pg_databases),
     }
     try:
         yield {name: await factory.new_store() for name, factory in factories.items()}
