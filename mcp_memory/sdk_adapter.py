@@ -80,3 +80,13 @@ def sdk_cause(exc: BaseException) -> BaseException | None:
     if cause is None or isinstance(cause, ToolError | ResourceError):
         return None
     return cause
+
+
+def prompt_cause(exc: BaseException) -> BaseException | None:
+    """What a prompt function raised, behind the SDK's ``ValueError`` wrappers (``Prompt.render`` and
+    ``MCPServer.get_prompt`` each wrap it once), or ``None`` when the SDK raised ``exc`` itself (an unknown
+    prompt, a missing argument)."""
+    cause = exc.__cause__
+    while isinstance(cause, ValueError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    return cause

@@ -20,7 +20,7 @@ from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.subscriptions import ListenHandler
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import CallToolResult, GetPromptResult, InputRequiredResult
 from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,10 +29,11 @@ from starlette.responses import JSONResponse, Response
 from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
-from mcp_memory.errors import resource_failure, tool_failure
+from mcp_memory.errors import prompt_failure, resource_failure, tool_failure
 from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.prompts import register_prompts
 from mcp_memory.resources import register_resources
-from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
+from mcp_memory.sdk_adapter import lifespan_state, prompt_cause, sdk_cause
 from mcp_memory.services import Service, open_service
 from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
 from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
@@ -167,6 +168,25 @@ class MemoryServer(MCPServer[AppState]):
                 if mapped is None:
                     raise
                 raise mapped from sdk_cause(exc)
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[AppState, Any] | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        """Render a prompt (see ``MCPServer.get_prompt``) with domain errors mapped (``prompt_failure``).
+
+        Raises:
+            MCPError: an avoidable error (invalid params, naming it) or a store failure (internal error).
+        """
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as exc:
+            mapped = prompt_failure(prompt_cause(exc), prompt=name)
+            if mapped is None:
+                raise
+            raise mapped from prompt_cause(exc)
 
 
 @asynccontextmanager
@@ -325,6 +345,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
     )
     register_all(server)
     register_resources(server)
+    register_prompts(server)
     install_legacy_handlers(server, bridge)
     listen = install_listen_handler(server, bridge)
 
