@@ -1,7 +1,9 @@
 """MCP resources: read-only views of rooms, timelines, identities, memories, tasks and escalations.
 
 Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/events``,
-``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``, ``memory://tasks/{task_id}``,
+``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``,
+``memory://namespaces/{namespace}/memories`` (a namespace's newest memories; subscribers hear every
+remember, forget, rollback and merge there), ``memory://tasks/{task_id}``,
 ``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
 (an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
 the agent itself may read it), ``memory://facts/{namespace}/{key}``, ``memory://facts/{namespace}`` (first
@@ -56,6 +58,15 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def memory(memory_id: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.memories.get_memory(me, memory_id))
+
+    @server.resource(
+        "memory://namespaces/{namespace}/memories",
+        mime_type=JSON,
+        description="A namespace's newest memories; subscribe to hear every remember/forget there.",
+    )
+    async def namespace_memories(namespace: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.memories.namespace_memories(me, namespace))
 
     @server.resource("memory://tasks/{task_id}", mime_type=JSON, description="One task with its version.")
     async def task(task_id: str, ctx: Context[Any, Any]) -> str:

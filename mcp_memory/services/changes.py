@@ -29,6 +29,7 @@ __all__ = [
     "UriListener",
     "escalation_uri",
     "memory_uri",
+    "namespace_memories_uri",
     "room_events_uri",
     "room_uri",
     "task_uri",
@@ -63,6 +64,12 @@ def escalation_uri(escalation_id: str) -> str:
 def memory_uri(memory_id: str) -> str:
     """``memory://memories/{memory_id}``."""
     return f"memory://memories/{memory_id}"
+
+
+def namespace_memories_uri(namespace: str) -> str:
+    """``memory://namespaces/{namespace}/memories``: a namespace's newest memories (changes on remember,
+    forget, rollback and merge)."""
+    return f"memory://namespaces/{namespace}/memories"
 
 
 class ChangeBus:

@@ -6,7 +6,7 @@ from typing import Any
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
-from mcp_memory.services.changes import memory_uri
+from mcp_memory.services.changes import memory_uri, namespace_memories_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.embedding import document_text
 from mcp_memory.services.limits import fit_to_budget
@@ -90,7 +90,11 @@ class MemoryService(AuditedArea, area="memories"):
         embedding = await self._ctx.embeddings.embed_document(
             document_text(new.model_copy(update={"content": content}))
         )
-        return sealer.reveal(await self._ctx.store.add_memory(new, embedding, scope=scope))
+        memory = await self._ctx.store.add_memory(new, embedding, scope=scope)
+        await self._ctx.changes.publish(
+            memory_uri(memory.memory_id), namespace_memories_uri(memory.namespace)
+        )
+        return sealer.reveal(memory)
 
     async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:
         """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.
@@ -137,6 +141,23 @@ class MemoryService(AuditedArea, area="memories"):
         )
         return MemoryPage(memories=self._ctx.sealer.reveal(page.items), next_cursor=page.next_cursor)
 
+    async def namespace_memories(
+        self, principal: Principal, namespace: str, *, limit: int = 20
+    ) -> MemoryPage:
+        """The newest memories of one namespace (the resource ``memory://namespaces/{namespace}/memories``).
+
+        Raises:
+            PermissionDeniedError: the caller may not read ``namespace``.
+        """
+        self._ctx.require_group(principal, GROUP)
+        scope = principal.scope()
+        if not scope.can_read(namespace):
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may not read namespace {namespace!r}; readable: "
+                f"{', '.join(scope.read_namespaces) or 'none'}"
+            )
+        return await self.list_memories(principal, MemoryFilter(namespaces=[namespace]), limit=limit)
+
     async def forget(self, principal: Principal, memory_id: str) -> Memory:
         """Delete a memory the caller may write; returns what was deleted.
 
@@ -146,7 +167,9 @@ class MemoryService(AuditedArea, area="memories"):
         """
         self._ctx.require_group(principal, GROUP)
         memory = await self._ctx.store.delete_memory(memory_id, scope=principal.scope())
-        await self._ctx.changes.publish(memory_uri(memory.memory_id))
+        await self._ctx.changes.publish(
+            memory_uri(memory.memory_id), namespace_memories_uri(memory.namespace)
+        )
         return self._ctx.sealer.reveal(memory)
 
 
