@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from storage.models import (
+    ChannelBinding,
     ConversationState,
     EscalationStatus,
     Event,
@@ -19,11 +20,13 @@ from storage.models import (
 )
 
 __all__ = [
+    "ChannelBindings",
     "EscalationPage",
     "EscalationSummary",
     "EventPage",
     "HandoffResult",
     "MemoryPage",
+    "Participants",
     "ResolvedIdentity",
     "RoomPage",
     "RoomStateView",
@@ -57,6 +60,20 @@ class EventPage(_Result):
 class RoomPage(_Result):
     rooms: list[Room]
     next_cursor: str | None
+
+
+class Participants(_Result):
+    """A room's participants after a change, in order of joining (those who left included, with ``left_at``)."""
+
+    room_id: str
+    participants: list[Participant]
+
+
+class ChannelBindings(_Result):
+    """A room's channel bindings after a change (or as listed), oldest first."""
+
+    room_id: str
+    bindings: list[ChannelBinding]
 
 
 class RoomStateView(_Result):

@@ -1,4 +1,5 @@
-"""Room tools: create a room, read its conversation state, hand it to another agent."""
+"""Room tools: create, list, update (phase, close) a room, read its conversation state, hand it to another
+agent, and manage its participants and channel bindings (one tool per object, with an ``action``)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.results import HandoffResult, RoomStateView
+from mcp_memory.services.results import ChannelBindings, HandoffResult, Participants, RoomStateView
+from mcp_memory.services.rooms import BindingAction, ParticipantAction
 from mcp_memory.tools._common import READ, WRITE, caller
 from storage.models import Room
+from storage.models.rooms import ParticipantKind
 
 AgentName = Annotated[str, Field(min_length=1, max_length=128)]
+RoomId = Annotated[str, Field(description="The room id.", max_length=128)]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -63,3 +67,65 @@ def register(server: MCPServer[Any]) -> None:
         """Hand a room's conversation to another agent: sets the active agent and logs a handoff event."""
         service, me = caller(ctx)
         return await service.rooms.handoff(me, room_id, to_agent, reason=reason)
+
+    @server.tool(annotations=WRITE)
+    async def update_room(
+        ctx: Context[Any, Any],
+        room_id: RoomId,
+        phase: Annotated[
+            str | None,
+            Field(description="New conversation phase, e.g. triage, waiting_customer.", max_length=64),
+        ] = None,
+        expected_version: Annotated[
+            int | None, Field(description="State version you read; a stale one changes nothing.", ge=1)
+        ] = None,
+        close: Annotated[bool, Field(description="Close the room: it then refuses new events.")] = False,
+    ) -> RoomStateView:
+        """Set a room's conversation phase and/or close it. Returns the new state."""
+        service, me = caller(ctx)
+        return await service.rooms.update_room(
+            me, room_id, phase=phase, expected_version=expected_version, close=close
+        )
+
+    @server.tool(annotations=WRITE)
+    async def manage_participant(
+        ctx: Context[Any, Any],
+        room_id: RoomId,
+        action: Annotated[
+            ParticipantAction, Field(description="add (join, e.g. a human), leave, or set_role.")
+        ],
+        participant_id: Annotated[
+            str, Field(description="Agent or human name, or identity id.", min_length=1, max_length=128)
+        ],
+        kind: Annotated[ParticipantKind, Field(description="For add: agent, human or identity.")] = "agent",
+        role: Annotated[
+            str | None, Field(description="e.g. customer, supervisor; for add and set_role.", max_length=64)
+        ] = None,
+    ) -> Participants:
+        """Add someone to a room, mark them as left, or change their role. Returns all participants."""
+        service, me = caller(ctx)
+        return await service.rooms.change_participant(
+            me, room_id, action, participant_id, kind=kind, role=role
+        )
+
+    @server.tool(annotations=WRITE)
+    async def manage_channel_binding(
+        ctx: Context[Any, Any],
+        room_id: RoomId,
+        action: Annotated[BindingAction, Field(description="list, add, update (replace config) or remove.")],
+        channel_id: Annotated[
+            str | None,
+            Field(description="The channel: phone number, thread id... (not for list).", max_length=200),
+        ] = None,
+        channel_type: Annotated[
+            str | None, Field(description="For add: sms, email, web...", max_length=32)
+        ] = None,
+        config: Annotated[
+            dict[str, Any] | None, Field(description="Per-binding settings, e.g. {'reply_from': '+1555...'}.")
+        ] = None,
+    ) -> ChannelBindings:
+        """List a room's channel bindings, or add, update or remove one. Returns the room's bindings."""
+        service, me = caller(ctx)
+        return await service.rooms.channel_binding(
+            me, room_id, action, channel_id=channel_id, channel_type=channel_type, config=config
+        )
