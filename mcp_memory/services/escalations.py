@@ -10,16 +10,36 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.alerts import inbox_uri
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
 from storage import ConflictError, PermissionDeniedError
-from storage.models import Escalation, EscalationStatus, GraphTraversal, Memory, NewEscalation
+from storage.models import (
+    AlertSeverity,
+    Escalation,
+    EscalationStatus,
+    GraphTraversal,
+    Memory,
+    NewAlert,
+    NewEscalation,
+)
 
 __all__ = ["EscalationService"]
 
 GROUP = "escalations"
+
+#: Severity of the inbox alert an escalation of each priority (0 low .. 3 urgent) sends.
+ALERT_SEVERITY = {
+    0: AlertSeverity.INFO,
+    1: AlertSeverity.INFO,
+    2: AlertSeverity.WARNING,
+    3: AlertSeverity.CRITICAL,
+}
+
+#: Longest excerpt of the reason an escalation alert carries (the alert holds at most 4,000 characters).
+ALERT_REASON_CHARS = 3_000
 
 
 class EscalationService(AuditedArea, area="escalations"):
@@ -40,6 +60,9 @@ class EscalationService(AuditedArea, area="escalations"):
     ) -> Escalation:
         """Escalate a room; its events, observations, decisions, open tasks, customer and facts are frozen.
 
+        The assignee and the queue (an inbox named after it: the agent of that name reads it) each get an
+        alert in their inbox at once, and the inboxes' subscribers are notified.
+
         Raises:
             PermissionDeniedError: the caller's policy does not allow escalating.
             NotFoundError: no such room the caller may read.
@@ -50,6 +73,7 @@ class EscalationService(AuditedArea, area="escalations"):
                 f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
             )
         await self._ctx.store.get_room(room_id, scope=principal.scope())
+        alert = _alert(principal.agent, room_id, reason, queue=queue, assignee=assignee, priority=priority)
         escalation = await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
@@ -61,7 +85,12 @@ class EscalationService(AuditedArea, area="escalations"):
             ),
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
-        await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))
+        uris = [escalation_uri(escalation.escalation_id), room_uri(room_id)]
+        if alert is not None:
+            meta = {**alert.metadata, "escalation_id": escalation.escalation_id}
+            sent = await self._ctx.store.send_alert(alert.model_copy(update={"metadata": meta}))
+            uris += [inbox_uri(agent) for agent in sent.recipients]
+        await self._ctx.changes.publish(*uris)
         return self._ctx.sealer.reveal(visible_to(principal, escalation))
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
@@ -144,6 +173,28 @@ class EscalationService(AuditedArea, area="escalations"):
             ) from None
 
 
+def _alert(
+    sender: str, room_id: str, reason: str, *, queue: str | None, assignee: str | None, priority: int
+) -> NewAlert | None:
+    """The inbox alert of a new escalation to its assignee and queue (``None`` when it names neither).
+
+    Built (and so validated) before the escalation is written, so a name that cannot receive alerts is
+    refused before anything is stored.
+    """
+    recipients = [name for name in (assignee, queue) if name]
+    if not recipients:
+        return None
+    excerpt = reason if len(reason) <= ALERT_REASON_CHARS else reason[: ALERT_REASON_CHARS - 1] + "…"
+    return NewAlert(
+        sender=sender,
+        to_agents=recipients,
+        message=f"Escalation of room {room_id} (priority {priority}): {excerpt}",
+        severity=ALERT_SEVERITY[priority],
+        room_id=room_id,
+        metadata={"kind": "escalation", "queue": queue, "assignee": assignee},
+    )
+
+
 def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
     """The escalation with its package cut to what ``principal`` may read.
 
@@ -185,6 +236,7 @@ def summarize(escalation: Escalation) -> EscalationSummary:
         status=escalation.status,
         created_by=escalation.created_by,
         created_at=escalation.created_at,
+        acknowledged_by=escalation.acknowledged_by,
         resolution=escalation.resolution,
         handoff_event_count=len(escalation.handoff.events),
         handoff_open_task_count=len(escalation.handoff.open_tasks),

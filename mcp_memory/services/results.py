@@ -153,6 +153,7 @@ class EscalationSummary(_Result):
     status: EscalationStatus
     created_by: str | None
     created_at: datetime
+    acknowledged_by: str | None = None
     resolution: str | None = None
     handoff_event_count: int
     handoff_open_task_count: int

@@ -12,7 +12,7 @@ from mcp_memory.services.results import EscalationPage, EscalationSummary
 from mcp_memory.tools._common import READ, WRITE, caller
 from storage.models import EscalationStatus
 
-EscalationId = Annotated[str, Field(max_length=128)]
+EscalationId = Annotated[str, Field(description="The escalation id.", max_length=128)]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -52,6 +52,14 @@ def register(server: MCPServer[Any]) -> None:
         return await service.escalations.list_escalations(
             me, status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor
         )
+
+    @server.tool(annotations=WRITE)
+    async def acknowledge_escalation(
+        ctx: Context[Any, Any], escalation_id: EscalationId
+    ) -> EscalationSummary:
+        """Take an open escalation (status becomes acknowledged) so others see a human is on it."""
+        service, me = caller(ctx)
+        return summarize(await service.escalations.acknowledge(me, escalation_id))
 
     @server.tool(annotations=WRITE)
     async def resolve_escalation(
