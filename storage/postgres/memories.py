@@ -15,7 +15,7 @@ from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_no
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, memory_conditions
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import memory_from_row
 from storage.scope import Scope
@@ -24,9 +24,9 @@ from storage.text import lexical_text
 __all__ = ["MemoriesMixin", "visible_memory_sql"]
 
 
-def visible_memory_sql(scope: Scope, p: Params) -> str:
+def visible_memory_sql(scope: Scope, p: PostgresParams) -> str:
     """Conditions making a memory visible to ``scope`` (readable namespace, within clearance)."""
-    conds = memory_conditions(MemoryFilter(), scope, p)
+    conds = p.memory_conditions(MemoryFilter(), scope)
     return " AND ".join(conds) if conds else "TRUE"
 
 
@@ -133,7 +133,7 @@ class MemoriesMixin(PostgresCore):
 
     async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         """Return a memory. Raises: NotFoundError (also when outside the scope)."""
-        p = Params(memory_id)
+        p = PostgresParams(memory_id)
         visible = visible_memory_sql(scope or Scope.unrestricted(), p)
         async with self._connection() as conn:
             row = await conn.fetchrow(f"SELECT * FROM memories WHERE memory_id = $1 AND {visible}", *p.values)
@@ -149,7 +149,7 @@ class MemoriesMixin(PostgresCore):
             PermissionDeniedError: visible but its namespace is not writable in the scope.
         """
         scope = scope or Scope.unrestricted()
-        p = Params(memory_id)
+        p = PostgresParams(memory_id)
         visible = visible_memory_sql(scope, p)
         async with self._transaction() as conn:
             namespace = await conn.fetchval(
@@ -179,8 +179,8 @@ class MemoriesMixin(PostgresCore):
     ) -> Page[Memory]:
         """List memories matching ``filters`` inside the scope, newest first. Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
-        conds = memory_conditions(filters, scope or Scope.unrestricted(), p)
+        p = PostgresParams()
+        conds = p.memory_conditions(filters, scope or Scope.unrestricted())
         if cursor is not None:
             at, last_id = decode_cursor(cursor, 2)
             conds.append(f"(created_at, memory_id) < ({p.add(parse_time(at))}, {p.add(str(last_id))})")

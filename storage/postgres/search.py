@@ -25,7 +25,7 @@ from storage.errors import InvalidInputError
 from storage.indexing import names_sender, sender_label
 from storage.models import SearchHit, SearchRequest, utc_now
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, search_conditions
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import event_from_row, memory_from_row
 from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates
 from storage.ranking import Candidate, FusedCandidate, fuse
@@ -115,8 +115,8 @@ class SearchMixin(PostgresCore):
             lexical = await self._lexical(conn, request, scope, k)
             vector: list[Candidate] = []
             if query_blob is not None:
-                p = Params()
-                where = search_conditions(request, scope, p)
+                p = PostgresParams()
+                where = p.search_conditions(request, scope)
                 if self._vectors.mode == "pgvector-hnsw":
                     assert self._dimensions is not None
                     selective = not await _at_least(conn, where, p.values, self.exact_below_rows)
@@ -152,8 +152,8 @@ class SearchMixin(PostgresCore):
         text = tsquery_text(request.query)
         if text is None:
             return []
-        p = Params(text)
-        where = search_conditions(request, scope, p)
+        p = PostgresParams(text)
+        where = p.search_conditions(request, scope)
         rows = await conn.fetch(
             "SELECT item_type, item_id, item_at, importance, namespace, ts_rank(tsv, q, 1) AS rank"
             " FROM search_docs, to_tsquery('english', $1) AS q"

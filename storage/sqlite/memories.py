@@ -16,7 +16,7 @@ from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_no
 from storage.paging import decode_cursor
 from storage.scope import Scope
 from storage.sqlite import changelog
-from storage.sqlite.filters import memories_where
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import fetch_all, fetch_one, make_page, memory_from_row, pack_embedding, to_json, ts
 from storage.text import lexical_text
@@ -141,11 +141,10 @@ def remove_memory(conn: apsw.Connection, memory: Memory, actor: str | None) -> N
 
 
 def _visible(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
-    where = memories_where(MemoryFilter(), scope)
+    where = SQLiteParams(memory_id)
+    where.require(*where.memory_conditions(MemoryFilter(), scope, "m"))
     row = fetch_one(
-        conn,
-        f"SELECT * FROM memories AS m WHERE m.memory_id = ? AND {where.sql()}",
-        (memory_id, *where.params),
+        conn, f"SELECT * FROM memories AS m WHERE m.memory_id = ? AND {where.sql()}", where.values
     )
     if row is None:
         raise NotFoundError("memory", memory_id)
@@ -177,13 +176,15 @@ def list_memories(
     Raises:
         InvalidInputError: bad cursor.
     """
-    where = memories_where(filters, scope)
+    where = SQLiteParams()
+    where.require(*where.memory_conditions(filters, scope, "m"))
     if cursor is not None:
-        where.add("(m.created_at, m.memory_id) < (?, ?)", *decode_cursor(cursor, 2))
+        at, last_id = decode_cursor(cursor, 2)
+        where.require(f"(m.created_at, m.memory_id) < ({where.add(at)}, {where.add(last_id)})")
     rows = fetch_all(
         conn,
         f"SELECT * FROM memories AS m WHERE {where.sql()}"
-        " ORDER BY m.created_at DESC, m.memory_id DESC LIMIT ?",
-        (*where.params, limit + 1),
+        f" ORDER BY m.created_at DESC, m.memory_id DESC LIMIT {where.add(limit + 1)}",
+        where.values,
     )
     return make_page(rows, limit, memory_from_row, "created_at", "memory_id")

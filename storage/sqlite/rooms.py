@@ -29,7 +29,7 @@ from storage.models import (
 from storage.paging import decode_cursor
 from storage.scope import Scope
 from storage.sqlite.events import append_event, check_room_writable, room_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import (
     binding_from_row,
     fetch_all,
@@ -99,7 +99,7 @@ def list_rooms(
     scope: Scope | None = None,
 ) -> Page[Room]:
     """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
-    readable, readable_params = readable_clause("namespace", scope)
+    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
     where: list[str] = [readable]
     params: list[Any] = list(readable_params)
     if status is not None:

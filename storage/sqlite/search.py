@@ -1,6 +1,6 @@
 """Hybrid search over ``search_docs``: FTS5 BM25 and exact cosine candidates, fused by RRF.
 
-Both candidate lists apply every filter and the scope in their own WHERE clause (``filters.docs_where``),
+Both candidate lists apply every filter and the scope in their own WHERE clause (``SQLiteParams.search_conditions``),
 so nothing outside them is ever ranked or returned, and a top-k cut never loses an allowed item. Vector
 search is exact: ``vec_distance_cosine`` (sqlite-vec) over every row passing the WHERE.
 """
@@ -16,7 +16,7 @@ from storage.indexing import names_sender, sender_label
 from storage.models import Event, Memory, SearchHit, SearchRequest, utc_now
 from storage.ranking import Candidate, fuse
 from storage.scope import Scope
-from storage.sqlite.filters import docs_where
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import event_from_row, fetch_all, from_ts, memory_from_row, pack_embedding
 from storage.text import query_terms
@@ -84,12 +84,8 @@ def search(
     configured_dimensions: int | None,
 ) -> list[SearchHit]:
     """Run a hybrid search (see ``MemoryStore.search``). Raises: InvalidInputError (embedding size)."""
-    where = docs_where(
-        request,
-        scope,
-        include_memories=request.include_memories,
-        include_events=request.include_events,
-    )
+    where = SQLiteParams()
+    where.require(where.search_conditions(request, scope, "d"))
     pool = candidate_pool(request.limit)
     lexical: list[Candidate] = []
     match = fts_query(request.query)
@@ -100,7 +96,7 @@ def search(
             " JOIN search_docs AS d ON d.doc_id = search_fts.rowid"
             f" WHERE search_fts MATCH ? AND {where.sql()}"
             " ORDER BY bm25(search_fts), d.item_type, d.item_id LIMIT ?",
-            (match, *where.params, pool),
+            (match, *where.values, pool),
         )
         lexical = _candidates(rows)
     vector: list[Candidate] = []
@@ -113,7 +109,7 @@ def search(
             " vec_distance_cosine(d.embedding, ?) AS distance FROM search_docs AS d"
             f" WHERE d.embedding IS NOT NULL AND {where.sql()}"
             " ORDER BY distance, d.item_type, d.item_id LIMIT ?",
-            (blob, *where.params, pool),
+            (blob, *where.values, pool),
         )
         vector = _candidates(rows)
     fused = fuse(
