@@ -22,20 +22,20 @@ from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import AlertsMixin
 from storage.postgres.audit import AuditMixin
 from storage.postgres.errors import map_driver_errors
-from storage.postgres.escalations import EscalationsMixin
-from storage.postgres.events import EventsMixin
+from storage.postgres.escalations import PostgresEscalations
+from storage.postgres.events import PostgresEvents
 from storage.postgres.graph import GraphMixin
-from storage.postgres.identities import IdentitiesMixin
+from storage.postgres.identities import PostgresIdentities
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
-from storage.postgres.participants import ParticipantsMixin
+from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
 from storage.postgres.reindex import ReindexMixin
 from storage.postgres.retention import RetentionMixin
-from storage.postgres.rooms import RoomsMixin
+from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import SearchMixin
-from storage.postgres.tasks import TasksMixin
+from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import VersionsMixin
 
@@ -47,14 +47,14 @@ logger = logging.getLogger("storage.postgres")
 class PostgresStore(
     RetentionMixin,
     VersionsMixin,
-    RoomsMixin,
-    ParticipantsMixin,
-    EventsMixin,
-    IdentitiesMixin,
+    PostgresRooms,
+    PostgresParticipants,
+    PostgresEvents,
+    PostgresIdentities,
     MemoriesMixin,
     SearchMixin,
-    TasksMixin,
-    EscalationsMixin,
+    PostgresTasks,
+    PostgresEscalations,
     GraphMixin,
     AlertsMixin,
     AuditMixin,
