@@ -143,7 +143,7 @@ class PostgresEvents(PostgresCore):
         )
         for earlier, document in documents.items():
             await conn.execute(
-                "UPDATE search_docs SET body = $1 WHERE item_type = 'event' AND item_id = $2 AND body <> $1",
+                "UPDATE search_docs SET text = $1 WHERE item_type = 'event' AND item_id = $2 AND text <> $1",
                 document,
                 event_ids[earlier],
             )

@@ -124,7 +124,7 @@ def append_event(
     documents, event_ids = _window(conn, event.room_id, index)
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
-        " sensitivity_level, importance, item_at, text, embedding)"
+        " sensitivity, importance, item_at, text, embedding)"
         " VALUES ('event', ?, ?, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
         (
             event_id,

@@ -19,7 +19,6 @@ class SQLiteParams(Params):
     """``Params`` for SQLite: ``?`` placeholders (bound in textual order) and GLOB patterns."""
 
     WILDCARD = "*"
-    SENSITIVITY = "sensitivity_level"
 
     def placeholder(self, index: int) -> str:
         return "?"
