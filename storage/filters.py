@@ -104,6 +104,14 @@ class Params(ABC):
     def time_value(self, value: datetime) -> Any:
         """``value`` as the dialect stores item times."""
 
+    @abstractmethod
+    def binary_order(self, column: str) -> str:
+        """ORDER BY text: ``column`` (text) in byte order, as SQLite compares by default."""
+
+    @abstractmethod
+    def skip(self, count: int) -> str:
+        """The tail of a statement returning every row after the first ``count`` (binds ``count``)."""
+
     # --- parameters ----------------------------------------------------------------------------------
 
     def add(self, value: Any) -> str:

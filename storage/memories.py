@@ -8,16 +8,36 @@ memory; the statements that read memories within a scope are built here with the
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from storage.errors import InvalidInputError, PermissionDeniedError
 from storage.filters import Params, all_of
-from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
+from storage.models import (
+    Memory,
+    MemoryFilter,
+    NamespaceCount,
+    NewMemory,
+    Page,
+    PruneReason,
+    new_id,
+    utc_now,
+)
 from storage.paging import decode_cursor, encode_cursor, isoformat
 from storage.scope import Scope
 
-__all__ = ["check_memory_delete", "list_sql", "memory_page", "new_memory_record", "visible_sql"]
+__all__ = [
+    "NAMESPACE_COUNTS_SQL",
+    "PruneQuery",
+    "check_memory_delete",
+    "list_sql",
+    "memory_page",
+    "namespace_counts",
+    "new_memory_record",
+    "prune_queries",
+    "visible_sql",
+]
 
 
 def new_memory_record(memory: NewMemory, scope: Scope | None) -> Memory:
@@ -105,3 +125,68 @@ def memory_page(
     more = len(rows) > limit
     next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].memory_id) if more else None
     return Page[Memory](items=items, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class PruneQuery:
+    """One statement choosing memories to prune: run ``sql`` with ``values``; ``chosen`` orders its rows."""
+
+    sql: str
+    values: list[Any]
+    reason: PruneReason
+
+    def chosen(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], PruneReason]]:
+        """The rows with their reason, oldest or least important first."""
+        ordered = list(reversed(rows)) if self.reason == "over_limit" else list(rows)
+        return [(r, self.reason) for r in ordered]
+
+
+def prune_queries(
+    new_params: Callable[[], Params],
+    namespace: str,
+    max_memories: int | None,
+    expires_before: datetime | None,
+) -> list[PruneQuery]:
+    """The statements choosing what ``prune_namespace`` removes from ``namespace`` (see
+    ``RetentionStore``): memories created before ``expires_before`` (``expired``), then among the rest
+    all but the ``max_memories`` kept by importance, then newness (``over_limit``). Ids order in byte order
+    on both backends.
+    """
+    queries: list[PruneQuery] = []
+    if expires_before is not None:
+        p = new_params()
+        sql = (
+            f"SELECT * FROM memories WHERE namespace = {p.add(namespace)}"
+            f" AND created_at < {p.add(p.time_value(expires_before))}"
+            f" ORDER BY created_at, {p.binary_order('memory_id')}"
+        )
+        queries.append(PruneQuery(sql, p.values, "expired"))
+    if max_memories is not None:
+        p = new_params()
+        live = [f"namespace = {p.add(namespace)}"]
+        if expires_before is not None:
+            live.append(f"created_at >= {p.add(p.time_value(expires_before))}")
+        sql = (
+            f"SELECT * FROM memories WHERE {' AND '.join(live)}"
+            f" ORDER BY importance DESC, created_at DESC, {p.binary_order('memory_id')} DESC"
+            f" {p.skip(max_memories)}"
+        )
+        queries.append(PruneQuery(sql, p.values, "over_limit"))
+    return queries
+
+
+#: Per namespace holding memories: ``n`` memories, the ``oldest`` ``created_at`` (read by ``namespace_counts``).
+NAMESPACE_COUNTS_SQL = (
+    "SELECT namespace, COUNT(*) AS n, MIN(created_at) AS oldest FROM memories GROUP BY namespace"
+)
+
+
+def namespace_counts(
+    rows: Sequence[Mapping[str, Any]], load_time: Callable[[Any], datetime]
+) -> list[NamespaceCount]:
+    """The rows of ``NAMESPACE_COUNTS_SQL`` as counts, by namespace (``load_time``: the dialect's reader)."""
+    counts = [
+        NamespaceCount(namespace=r["namespace"], memories=r["n"], oldest_at=load_time(r["oldest"]))
+        for r in rows
+    ]
+    return sorted(counts, key=lambda c: c.namespace)

@@ -40,3 +40,9 @@ class PostgresParams(Params):
 
     def time_value(self, value: datetime) -> Any:
         return value
+
+    def binary_order(self, column: str) -> str:
+        return f'{column} COLLATE "C"'
+
+    def skip(self, count: int) -> str:
+        return f"OFFSET {self.add(count)}"

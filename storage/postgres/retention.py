@@ -8,12 +8,15 @@ earlier snapshot brings it back, see docs/versioning.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
+from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.postgres import changelog
+from storage.postgres.filters import PostgresParams
 from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
 
@@ -26,13 +29,8 @@ class PostgresRetention(PostgresMemories):
     async def namespace_counts(self) -> list[NamespaceCount]:
         """Every namespace holding memories with its count and oldest ``created_at``, by namespace."""
         async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT namespace, count(*) AS n, min(created_at) AS oldest FROM memories GROUP BY namespace"
-            )
-        counts = [
-            NamespaceCount(namespace=r["namespace"], memories=r["n"], oldest_at=r["oldest"]) for r in rows
-        ]
-        return sorted(counts, key=lambda c: c.namespace)
+            rows = await conn.fetch(NAMESPACE_COUNTS_SQL)
+        return namespace_counts(rows, ROWS.load_time)
 
     async def prune_namespace(
         self,
@@ -44,31 +42,12 @@ class PostgresRetention(PostgresMemories):
     ) -> list[PrunedMemory]:
         """Prune one namespace (see ``RetentionStore.prune_namespace``). Raises: InvalidInputError."""
         check_prune(max_memories)
-        chosen: list[tuple[Any, PruneReason]] = []
+        chosen: list[tuple[Mapping[str, Any], PruneReason]] = []
         async with self._transaction() as conn:
             if not dry_run:
                 await changelog.lock_head(conn, namespace)
-            live = ""
-            args: list[Any] = [namespace]
-            if expires_before is not None:
-                rows = await conn.fetch(
-                    "SELECT * FROM memories WHERE namespace = $1 AND created_at < $2"
-                    ' ORDER BY created_at, memory_id COLLATE "C"',
-                    namespace,
-                    expires_before,
-                )
-                chosen += [(r, "expired") for r in rows]
-                live = " AND created_at >= $2"
-                args.append(expires_before)
-            if max_memories is not None:
-                rows = await conn.fetch(
-                    f"SELECT * FROM memories WHERE namespace = $1{live}"
-                    ' ORDER BY importance DESC, created_at DESC, memory_id COLLATE "C" DESC'
-                    f" OFFSET ${len(args) + 1}",
-                    *args,
-                    max_memories,
-                )
-                chosen += [(r, "over_limit") for r in reversed(rows)]
+            for query in prune_queries(PostgresParams, namespace, max_memories, expires_before):
+                chosen += query.chosen(await conn.fetch(query.sql, *query.values))
             pruned: list[PrunedMemory] = []
             for row, reason in chosen:
                 memory = ROWS.memory(row)

@@ -21,7 +21,6 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 import asyncpg
@@ -29,6 +28,7 @@ import numpy as np
 
 from storage.errors import InvalidInputError
 from storage.postgres.pool import quote_ident
+from storage.postgres.rows import ROWS
 from storage.postgres.schema import lock_key
 from storage.ranking import Candidate
 from storage.search import CANDIDATE_COLUMNS, candidate
@@ -214,9 +214,4 @@ def _distance(value: float | None) -> float:
 
 def row_candidate(row: asyncpg.Record) -> Candidate:
     """A candidate from a row holding ``storage.search.CANDIDATE_COLUMNS``."""
-    return candidate(row, _as_stored)
-
-
-def _as_stored(value: datetime) -> datetime:
-    """``timestamptz`` values come as tz-aware ``datetime`` already."""
-    return value
+    return candidate(row, ROWS.load_time)

@@ -55,3 +55,9 @@ class SQLiteParams(Params):
 
     def time_value(self, value: datetime) -> Any:
         return ts(value)
+
+    def binary_order(self, column: str) -> str:
+        return column
+
+    def skip(self, count: int) -> str:
+        return f"LIMIT -1 OFFSET {self.add(count)}"

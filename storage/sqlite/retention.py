@@ -6,30 +6,26 @@ Pruned memories go through ``memories.remove_memory``, so each deletion is in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import apsw
 
 from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
 from storage.contracts.store import MemoryStore
+from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.sqlite.connection import Database
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import remove_memory
-from storage.sqlite.rows import ROWS, Row, fetch_all, from_ts, ts
+from storage.sqlite.rows import ROWS, fetch_all, from_ts
 
 __all__ = ["SQLiteRetention"]
 
 
 def _namespace_counts(conn: apsw.Connection) -> list[NamespaceCount]:
-    rows = fetch_all(
-        conn,
-        "SELECT namespace, COUNT(*) AS n, MIN(created_at) AS oldest FROM memories GROUP BY namespace",
-    )
-    counts = [
-        NamespaceCount(namespace=r["namespace"], memories=r["n"], oldest_at=from_ts(r["oldest"]))
-        for r in rows
-    ]
-    return sorted(counts, key=lambda c: c.namespace)
+    return namespace_counts(fetch_all(conn, NAMESPACE_COUNTS_SQL), from_ts)
 
 
 def _prune_namespace(
@@ -40,26 +36,9 @@ def _prune_namespace(
     dry_run: bool,
 ) -> list[PrunedMemory]:
     check_prune(max_memories)
-    chosen: list[tuple[Row, PruneReason]] = []
-    live = ""
-    params: list[object] = [namespace]
-    if expires_before is not None:
-        rows = fetch_all(
-            conn,
-            "SELECT * FROM memories WHERE namespace = ? AND created_at < ? ORDER BY created_at, memory_id",
-            (namespace, ts(expires_before)),
-        )
-        chosen += [(r, "expired") for r in rows]
-        live = " AND created_at >= ?"
-        params.append(ts(expires_before))
-    if max_memories is not None:
-        rows = fetch_all(
-            conn,
-            f"SELECT * FROM memories WHERE namespace = ?{live}"
-            " ORDER BY importance DESC, created_at DESC, memory_id DESC LIMIT -1 OFFSET ?",
-            (*params, max_memories),
-        )
-        chosen += [(r, "over_limit") for r in reversed(rows)]
+    chosen: list[tuple[Mapping[str, Any], PruneReason]] = []
+    for query in prune_queries(SQLiteParams, namespace, max_memories, expires_before):
+        chosen += query.chosen(fetch_all(conn, query.sql, query.values))
     pruned: list[PrunedMemory] = []
     for row, reason in chosen:
         memory = ROWS.memory(row)
