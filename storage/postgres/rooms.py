@@ -11,7 +11,7 @@ from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomSt
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.events import PostgresEvents, fetch_room_row
-from storage.postgres.filters import Params, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
@@ -68,8 +68,8 @@ class PostgresRooms(PostgresEvents):
     ) -> Page[Room]:
         """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
-        conds: list[str] = [readable_sql("namespace", scope, p)]
+        p = PostgresParams()
+        conds: list[str] = [p.readable("namespace", scope)]
         params: list[Any] = p.values
         if status is not None:
             params.append(str(status))

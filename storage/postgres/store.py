@@ -26,15 +26,15 @@ from storage.postgres.escalations import PostgresEscalations
 from storage.postgres.events import PostgresEvents
 from storage.postgres.graph import GraphMixin
 from storage.postgres.identities import PostgresIdentities
-from storage.postgres.memories import MemoriesMixin
+from storage.postgres.memories import PostgresMemories
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
 from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
-from storage.postgres.reindex import ReindexMixin
-from storage.postgres.retention import RetentionMixin
+from storage.postgres.reindex import PostgresReindex
+from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
-from storage.postgres.search import SearchMixin
+from storage.postgres.search import PostgresSearch
 from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import VersionsMixin
@@ -45,20 +45,20 @@ logger = logging.getLogger("storage.postgres")
 
 
 class PostgresStore(
-    RetentionMixin,
+    PostgresRetention,
     VersionsMixin,
     PostgresRooms,
     PostgresParticipants,
     PostgresEvents,
     PostgresIdentities,
-    MemoriesMixin,
-    SearchMixin,
+    PostgresMemories,
+    PostgresSearch,
     PostgresTasks,
     PostgresEscalations,
     GraphMixin,
     AlertsMixin,
     AuditMixin,
-    ReindexMixin,
+    PostgresReindex,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

@@ -9,7 +9,7 @@ from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, ne
 from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
 
@@ -62,7 +62,7 @@ class PostgresTasks(PostgresCore):
     ) -> Page[TaskRecord]:
         """List tasks, highest priority first, then oldest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = []
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -106,7 +106,7 @@ class PostgresTasks(PostgresCore):
             if current.version != expected_version:
                 raise stale_task(current, expected_version)
             changes = task_changes(update)
-            p = Params(task_id)
+            p = PostgresParams(task_id)
             sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
             sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
             row = await conn.fetchrow(

@@ -8,7 +8,6 @@ only dispatches to them. Facts and namespace versioning come as mixins (``facts`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +19,25 @@ from storage.migrate import load_migrations
 from storage.models import (
     AuditFilter,
     AuditRecord,
-    Memory,
-    MemoryFilter,
     NewAuditRecord,
-    NewMemory,
     Page,
-    SearchHit,
-    SearchRequest,
 )
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
-from storage.scope import Scope
-from storage.sqlite import audit, memories, meta, search
+from storage.sqlite import audit, meta
 from storage.sqlite.connection import Database
-from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin
+from storage.sqlite.coordination import AlertsMixin, GraphMixin
 from storage.sqlite.escalations import SQLiteEscalations
 from storage.sqlite.events import SQLiteEvents
 from storage.sqlite.facts import FactsMixin
 from storage.sqlite.feed import DatagramFeedMixin
 from storage.sqlite.identities import SQLiteIdentities
+from storage.sqlite.memories import SQLiteMemories
 from storage.sqlite.participants import SQLiteParticipants
-from storage.sqlite.reindex import ReindexMixin
+from storage.sqlite.reindex import SQLiteReindex
+from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
 from storage.sqlite.rows import fetch_one
+from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
 from storage.sqlite.tasks import SQLiteTasks
 from storage.sqlite.versions import VersionsMixin
 
@@ -93,13 +89,15 @@ class SQLiteStore(
     SQLiteIdentities,
     SQLiteTasks,
     SQLiteEscalations,
+    SQLiteMemories,
+    SQLiteSearch,
+    SQLiteRetention,
+    SQLiteReindex,
     GraphMixin,
     AlertsMixin,
-    RetentionMixin,
     FactsMixin,
     VersionsMixin,
     DatagramFeedMixin,
-    ReindexMixin,
     MemoryStore,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
@@ -172,7 +170,7 @@ class SQLiteStore(
         facts.update(
             path=str(self._db.path.resolve()),
             journal_mode=journal,
-            vector_mode=search.VECTOR_MODE,
+            vector_mode=VECTOR_MODE,
             embedding_dimensions=recorded or self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
@@ -186,38 +184,6 @@ class SQLiteStore(
 
     async def set_meta(self, key: str, value: str) -> None:
         await self._db.write(meta.set_meta, key, value)
-
-    # --- memories ------------------------------------------------------------------------------------
-
-    async def add_memory(
-        self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
-    ) -> Memory:
-        return await self._db.write(memories.add_memory, memory, embedding, scope, self._dims)
-
-    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.read(memories.get_memory, memory_id, scope)
-
-    async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.write(memories.delete_memory, memory_id, scope)
-
-    async def list_memories(
-        self,
-        filters: MemoryFilter,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Memory]:
-        return await self._db.read(memories.list_memories, filters, clamp_limit(limit), cursor, scope)
-
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
-    ) -> list[SearchHit]:
-        return await self._db.read(search.search, request, query_embedding, scope, self._dims)
 
     # --- audit log -----------------------------------------------------------------------------------
 
