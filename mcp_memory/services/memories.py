@@ -133,8 +133,13 @@ class MemoryService(AuditedArea, area="memories"):
     async def list_memories(
         self, principal: Principal, filters: MemoryFilter, *, limit: int = 20, cursor: str | None = None
     ) -> MemoryPage:
-        """List visible memories matching ``filters``, newest first."""
+        """List visible memories matching ``filters`` (no query: works without an embedder), newest first.
+
+        Raises:
+            InvalidInputError: an unknown kind in ``filters.kinds``, or a bad cursor.
+        """
         self._ctx.require_group(principal, GROUP)
+        _require_known_kinds(filters.kinds)
         limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_memories(
             filters, limit=limit, cursor=cursor, scope=principal.scope()

@@ -55,7 +55,25 @@ EXPECTED: dict[str, set[str]] = {
         "created_after",
         "created_before",
         "half_life_hours",
+        "task_id",
+        "exclude_authors",
+        "importance_weight",
         "limit",
+    },
+    "list_memories": {
+        "namespaces",
+        "kinds",
+        "tags",
+        "metadata",
+        "task_id",
+        "room_id",
+        "session_id",
+        "authors",
+        "exclude_authors",
+        "created_after",
+        "created_before",
+        "limit",
+        "cursor",
     },
     "forget": {"memory_id"},
     "create_task": {"title", "description", "priority", "room_id", "assignee", "metadata"},
@@ -109,6 +127,7 @@ READ_ONLY = {
     "get_conversation_state",
     "list_events",
     "search_memory",
+    "list_memories",
     "list_tasks",
     "list_escalations",
     "get_entity",
@@ -152,6 +171,7 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     # query_audit_log measured +1,433 input and +3,030 total characters (1,403 of them its output schema).
     # prune_memories measured +280 input and +1,752 total characters: raised by that.
     # update_room, manage_participant, manage_channel_binding measured +2,765 input and +7,663 total;
-    # acknowledge_escalation +312 and +2,171 (its output schema).
-    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400
-    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200
+    # acknowledge_escalation +312 and +2,171 (its output schema); list_memories +2,653 and +4,660 with
+    # search_memory's task_id, exclude_authors, importance_weight about +700 more.
+    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400
+    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400
