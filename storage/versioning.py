@@ -11,21 +11,39 @@ replaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storage.models import MergeConflict, Sensitivity
+from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.models import (
+    Fact,
+    Memory,
+    MergeConflict,
+    Sensitivity,
+    check_fact_write,
+    validate_fact_address,
+)
+from storage.scope import Scope
 
 __all__ = [
     "Change",
     "FactState",
     "MergePlan",
     "RollbackPlan",
-    "fact_state_json",
+    "branch_state",
+    "check_branch_names",
+    "check_clearance",
+    "check_fact_delete",
+    "check_fact_set",
+    "check_snapshot_label",
     "first_changes",
+    "item_keys",
     "merge_plan",
+    "next_fact_version",
+    "require",
     "rollback_plan",
+    "visible_fact",
 ]
 
 ItemType = Literal["memory", "fact"]
@@ -44,11 +62,6 @@ class FactState:
         if state is None:
             return None
         return cls(value=state["value"], sensitivity=Sensitivity(state["sensitivity"]))
-
-
-def fact_state_json(value: Any, sensitivity: Sensitivity, version: int) -> dict[str, Any]:
-    """The JSON state of a fact written to the change log."""
-    return {"value": value, "sensitivity": sensitivity.value, "version": version}
 
 
 @dataclass(frozen=True)
@@ -206,3 +219,156 @@ def merge_plan(
         else:
             plan.put_facts[key] = mine
     return plan
+
+
+# --- rules of the operations around the plans ------------------------------------------------------------
+
+
+def require(allowed: bool, message: str) -> None:
+    """Raise ``PermissionDeniedError(message)`` unless ``allowed``."""
+    if not allowed:
+        raise PermissionDeniedError(message)
+
+
+def check_clearance(levels: Sequence[int], scope: Scope, what: str) -> None:
+    """Refuse an operation that would change an item above the scope's clearance (nothing changed).
+
+    Args:
+        levels: sensitivity levels (0..2) of every item the operation changes.
+        what: the operation, for the message (``"rolling 'shared-x' back"``).
+
+    Raises:
+        PermissionDeniedError: one level is above ``scope.max_sensitivity``.
+    """
+    if levels and max(levels) > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"{what} would change items above the clearance of {scope.agent!r} "
+            f"({scope.max_sensitivity.value}); nothing was changed"
+        )
+
+
+def item_keys(changes: Sequence[Change], item_type: ItemType) -> list[str]:
+    """The distinct keys (memory ids or fact keys) of ``item_type`` among ``changes``, sorted."""
+    return sorted({c.item_key for c in changes if c.item_type == item_type})
+
+
+def check_snapshot_label(namespace: str, label: str, scope: Scope) -> None:
+    """Check a snapshot request (see ``VersionStore.create_snapshot``).
+
+    Raises:
+        InvalidInputError: bad namespace, or a label outside 1-200 characters.
+        PermissionDeniedError: the namespace is not writable in ``scope``.
+    """
+    validate_fact_address(namespace, "x")
+    if not 1 <= len(label) <= 200:
+        raise InvalidInputError("a snapshot label has 1-200 characters")
+    require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+
+
+def check_branch_names(namespace: str, new_namespace: str, scope: Scope) -> None:
+    """Check a branch request (see ``VersionStore.branch``) before anything is read.
+
+    Raises:
+        InvalidInputError: ``new_namespace`` is not a valid namespace or equals ``namespace``.
+        PermissionDeniedError: ``namespace`` not readable or ``new_namespace`` not writable.
+    """
+    validate_fact_address(new_namespace, "x")
+    if new_namespace == namespace:
+        raise InvalidInputError("a branch needs a new namespace, not the one it forks")
+    require(scope.can_read(namespace), f"namespace {namespace!r} is not readable by {scope.agent!r}")
+    require(scope.can_write(new_namespace), f"namespace {new_namespace!r} is not writable by {scope.agent!r}")
+
+
+def branch_state(
+    plan: RollbackPlan,
+    memories: Mapping[str, tuple[Memory, bytes | None]],
+    facts: Mapping[str, FactState],
+) -> tuple[list[tuple[Memory, bytes | None]], dict[str, FactState]]:
+    """A namespace's state at a snapshot: its state now with the rollback ``plan`` to it applied.
+
+    Args:
+        plan: ``rollback_plan`` of the namespace's changes since the snapshot.
+        memories: id -> (memory, embedding bytes) of every memory of the namespace now.
+        facts: key -> state of every live fact of the namespace now.
+
+    Returns:
+        The memories (with embeddings) oldest first by ``(created_at, memory_id)``, and key -> fact state.
+    """
+    kept = {i: pair for i, pair in memories.items() if i not in set(plan.remove_memories)}
+    for before, embedding in plan.restore_memories:
+        restored = Memory.model_validate(before)
+        kept[restored.memory_id] = (restored, embedding)
+    state = dict(facts)
+    state.update(plan.put_facts)
+    for key in plan.remove_facts:
+        state.pop(key, None)
+    ordered = sorted(kept.values(), key=lambda pair: (pair[0].created_at, pair[0].memory_id))
+    return ordered, state
+
+
+# --- facts: compare-and-set ----------------------------------------------------------------------------
+
+
+def visible_fact(fact: Fact | None, scope: Scope) -> Fact | None:
+    """``fact`` when its namespace is readable and its sensitivity within the clearance, else ``None``."""
+    if fact is None or not scope.can_read(fact.namespace):
+        return None
+    return fact if fact.sensitivity.level <= scope.max_sensitivity.level else None
+
+
+def check_fact_set(
+    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
+) -> None:
+    """Refuse a ``set_fact`` over ``current`` (the live fact, read under the write lock) when stale.
+
+    ``expected_version`` ``None`` or ``0`` means create-only (see ``FactStore.set_fact``).
+
+    Raises:
+        PermissionDeniedError: ``current`` is above the scope's clearance.
+        ConflictError: ``current`` is at another version (``current_version`` 0 when it does not exist).
+    """
+    if current is not None and current.sensitivity.level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"fact {namespace}/{key} exists above the clearance of {scope.agent!r}; it cannot be written"
+        )
+    current_version = 0 if current is None else current.version
+    expected = expected_version or 0
+    if expected != current_version:
+        raise ConflictError(
+            f"fact {namespace}/{key} is at version {current_version}, not {expected}; nothing was changed",
+            current_version=current_version,
+            current=current,
+        )
+
+
+def check_fact_delete(
+    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
+) -> Fact:
+    """Return the fact ``delete_fact`` may delete: ``current`` (the live fact) when visible and current.
+
+    Raises:
+        NotFoundError: no live fact, or one invisible in ``scope``.
+        PermissionDeniedError: the namespace is not writable in ``scope``.
+        ConflictError: ``expected_version`` is given and is not the fact's version.
+    """
+    fact = visible_fact(current, scope)
+    if fact is None:
+        raise NotFoundError("fact", f"{namespace}/{key}")
+    check_fact_write(namespace, fact.sensitivity, scope)
+    if expected_version is not None and expected_version != fact.version:
+        raise ConflictError(
+            f"fact {namespace}/{key} is at version {fact.version}, not {expected_version}; "
+            "nothing was changed",
+            current_version=fact.version,
+            current=fact,
+        )
+    return fact
+
+
+def next_fact_version(old: Fact | None, last_logged: int) -> int:
+    """The version a write gives a fact: one above the live one, or above the last one logged for its key.
+
+    ``last_logged`` is the highest version in the change log (0 when none), so the versions of a key that
+    was deleted and written again never repeat.
+    """
+    return (old.version if old is not None else last_logged) + 1

@@ -1,4 +1,4 @@
-"""Alerts between agents on PostgreSQL: one ``alerts`` row, one ``alert_recipients`` row per inbox."""
+"""Alerts between agents on PostgreSQL: ``PostgresAlerts`` (one ``alerts`` row, one ``alert_recipients`` row per inbox)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 from storage.postgres.rooms import parse_time
 
-__all__ = ["AlertsMixin"]
+__all__ = ["PostgresAlerts"]
 
 _INBOX = (
     "SELECT a.alert_id, a.sender, a.message, a.severity, a.room_id, a.metadata, a.created_at, r.acked_at"
@@ -33,39 +33,34 @@ def _item(row: Mapping[str, Any]) -> InboxItem:
     )
 
 
-class AlertsMixin(PostgresCore):
+class PostgresAlerts(PostgresCore):
     """``AlertStore`` on PostgreSQL."""
 
     async def send_alert(self, alert: NewAlert) -> Alert:
         """Store an alert and its inbox rows in one transaction."""
-        alert_id = new_id("alr")
-        now = utc_now()
+        sent = Alert(
+            **alert.model_dump(exclude={"to_agents"}),
+            alert_id=new_id("alr"),
+            recipients=list(alert.to_agents),
+            created_at=utc_now(),
+        )
         async with self._transaction() as conn:
             await conn.execute(
                 "INSERT INTO alerts (alert_id, sender, message, severity, room_id, metadata, created_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                alert_id,
-                alert.sender,
-                alert.message,
-                alert.severity.value,
-                alert.room_id,
-                alert.metadata,
-                now,
+                sent.alert_id,
+                sent.sender,
+                sent.message,
+                sent.severity.value,
+                sent.room_id,
+                sent.metadata,
+                sent.created_at,
             )
             await conn.executemany(
                 "INSERT INTO alert_recipients (agent, alert_id, created_at) VALUES ($1, $2, $3)",
-                [(agent, alert_id, now) for agent in alert.to_agents],
+                [(agent, sent.alert_id, sent.created_at) for agent in sent.recipients],
             )
-        return Alert(
-            alert_id=alert_id,
-            sender=alert.sender,
-            recipients=list(alert.to_agents),
-            message=alert.message,
-            severity=alert.severity,
-            room_id=alert.room_id,
-            metadata=alert.metadata,
-            created_at=now,
-        )
+        return sent
 
     async def list_inbox(
         self, agent: str, *, unacked_only: bool = True, limit: int = 50, cursor: str | None = None

@@ -1,4 +1,4 @@
-"""The append-only audit log on PostgreSQL (table ``audit_log``, migration 0002).
+"""The append-only audit log on PostgreSQL: ``PostgresAudit`` (table ``audit_log``, migration 0002).
 
 ``seq`` is a ``bigserial``; triggers refuse ``UPDATE``, ``DELETE`` and ``TRUNCATE``. ``ids`` is a
 ``text[]`` with a GIN index, so "every call that touched item X" is an index lookup.
@@ -13,7 +13,7 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 
-__all__ = ["AuditMixin"]
+__all__ = ["PostgresAudit"]
 
 
 def _record(row: Any) -> AuditRecord:
@@ -30,8 +30,8 @@ def _record(row: Any) -> AuditRecord:
     )
 
 
-class AuditMixin(PostgresCore):
-    """Append to and list the audit log."""
+class PostgresAudit(PostgresCore):
+    """``AuditStore`` on PostgreSQL."""
 
     async def append_audit(self, record: NewAuditRecord) -> AuditRecord:
         async with self._transaction() as conn:
@@ -54,15 +54,7 @@ class AuditMixin(PostgresCore):
     ) -> Page[AuditRecord]:
         size = clamp_limit(limit)
         p = Params()
-        conds: list[str] = []
-        for column, value in (
-            ("agent", filters.agent),
-            ("kind", filters.kind),
-            ("name", filters.name),
-            ("outcome", filters.outcome.value if filters.outcome else None),
-        ):
-            if value is not None:
-                conds.append(f"{column} = {p.add(value)}")
+        conds = [f"{column} = {p.add(value)}" for column, value in filters.exact().items()]
         if filters.item_id is not None:
             conds.append(f"ids @> ARRAY[{p.add(filters.item_id)}::text]")
         if filters.since is not None:
@@ -70,8 +62,7 @@ class AuditMixin(PostgresCore):
         if filters.until is not None:
             conds.append(f"at < {p.add(filters.until)}")
         if cursor is not None:
-            (after_seq,) = decode_cursor(cursor, 1)
-            conds.append(f"seq < {p.add(int(after_seq))}")
+            conds.append(f"seq < {p.add(int(decode_cursor(cursor, 1)[0]))}")
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
         async with self._connection() as conn:
             rows = await conn.fetch(

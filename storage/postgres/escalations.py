@@ -171,7 +171,6 @@ class EscalationsMixin(PostgresCore):
                 package.frozen_at,
                 package.model_dump(mode="json"),
             )
-            await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
         return escalation_from_row(row)
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
@@ -260,5 +259,4 @@ class EscalationsMixin(PostgresCore):
                     f"escalation {escalation_id!r} cannot change: {refusal} (status {current['status']})",
                     current=escalation_from_row(current),
                 )
-            await self._notify(conn, "escalation", escalation_id, row["room_id"])
         return escalation_from_row(row)

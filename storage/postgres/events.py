@@ -146,7 +146,6 @@ class EventsMixin(PostgresCore):
                 document,
                 event_ids[earlier],
             )
-        await self._notify(conn, "event", created.event_id, created.room_id)
         return created
 
     async def append_event(
@@ -299,5 +298,4 @@ class EventsMixin(PostgresCore):
                 None,
                 row["namespace"],
             )
-            await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row).state, event

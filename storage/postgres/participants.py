@@ -33,7 +33,6 @@ class ParticipantsMixin(PostgresCore):
                 role,
                 utc_now(),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return participant_from_row(row)
 
     async def remove_participant(self, room_id: str, participant_id: str) -> Participant:
@@ -48,7 +47,6 @@ class ParticipantsMixin(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("participant", participant_id)
-            await self._notify(conn, "room", room_id, room_id)
         return participant_from_row(row)
 
     async def list_participants(self, room_id: str, *, include_left: bool = False) -> list[Participant]:
@@ -82,7 +80,6 @@ class ParticipantsMixin(PostgresCore):
             )
             if row is None:
                 raise ConflictError(f"channel {channel_id!r} is already bound to room {room_id!r}")
-            await self._notify(conn, "room", room_id, room_id)
         return binding_from_row(row)
 
     async def get_channel_binding(self, room_id: str, channel_id: str) -> ChannelBinding:
@@ -110,7 +107,6 @@ class ParticipantsMixin(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("channel binding", channel_id)
-            await self._notify(conn, "room", room_id, room_id)
         return binding_from_row(row)
 
     async def remove_channel_binding(self, room_id: str, channel_id: str) -> None:
@@ -121,7 +117,6 @@ class ParticipantsMixin(PostgresCore):
             )
             if status.endswith(" 0"):
                 raise NotFoundError("channel binding", channel_id)
-            await self._notify(conn, "room", room_id, room_id)
 
     async def list_channel_bindings(self, room_id: str) -> list[ChannelBinding]:
         """List bindings, oldest first. Raises: NotFoundError (no such room)."""

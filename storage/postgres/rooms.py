@@ -71,7 +71,6 @@ class RoomsMixin(PostgresCore):
             )
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
-            await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -125,7 +124,6 @@ class RoomsMixin(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("room", room_id)
-            await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row)
 
     async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -141,7 +139,6 @@ class RoomsMixin(PostgresCore):
             )
             if row is None:
                 return room_from_row(await fetch_room_row(conn, room_id))
-            await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row)
 
     async def update_conversation_state(
@@ -179,5 +176,4 @@ class RoomsMixin(PostgresCore):
                 active_agent,
                 utc_now(),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return room_from_row(row).state

@@ -40,7 +40,6 @@ class TasksMixin(PostgresCore):
                 task.created_by,
                 now,
             )
-            await self._notify(conn, "task", row["task_id"], task.room_id)
         return task_from_row(row)
 
     async def get_task(self, task_id: str) -> TaskRecord:
@@ -130,7 +129,6 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
             )
-            await self._notify(conn, "task", task_id, row["room_id"])
         return task_from_row(row)
 
     async def claim_task(
@@ -153,7 +151,6 @@ class TasksMixin(PostgresCore):
                 expected_version,
             )
             if row is not None:
-                await self._notify(conn, "task", task_id, row["room_id"])
                 return task_from_row(row)
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:

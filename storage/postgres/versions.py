@@ -1,8 +1,9 @@
-"""Snapshots, rollback, branches and merges on PostgreSQL (semantics: ``storage.contracts.versions``).
+"""Snapshots, rollback, branches and merges on PostgreSQL: ``PostgresVersions``.
 
-Each operation is one transaction that first locks the head rows of the namespaces it reads or writes
-(in name order, so two operations cannot deadlock), then reads the change log and current state: no
-write to those namespaces can commit in between. The rules come from ``storage.versioning``.
+Semantics: ``storage.contracts.versions``; what to change comes from ``storage.versioning``. Each
+operation is one transaction that first locks the head rows of the namespaces it reads or writes (in name
+order, so two operations cannot deadlock), then reads the change log and current state: no write to those
+namespaces can commit in between.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import asyncpg
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -22,17 +23,26 @@ from storage.models import (
     Snapshot,
     new_id,
     utc_now,
-    validate_fact_address,
 )
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
-from storage.postgres.facts import FactsMixin, current_facts
+from storage.postgres.facts import current_facts, remove_fact, write_fact
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.rows import memory_from_row
 from storage.scope import Scope
-from storage.versioning import Change, RollbackPlan, merge_plan, rollback_plan
+from storage.versioning import (
+    RollbackPlan,
+    branch_state,
+    check_branch_names,
+    check_clearance,
+    check_snapshot_label,
+    item_keys,
+    merge_plan,
+    require,
+    rollback_plan,
+)
 
-__all__ = ["VersionsMixin"]
+__all__ = ["PostgresVersions"]
 
 
 def _snapshot(row: Mapping[str, Any]) -> Snapshot:
@@ -44,23 +54,6 @@ def _snapshot(row: Mapping[str, Any]) -> Snapshot:
         created_by=row["created_by"],
         created_at=row["created_at"],
     )
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDeniedError(message)
-
-
-def _clearance(levels: Sequence[int], scope: Scope, what: str) -> None:
-    if levels and max(levels) > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"{what} would change items above the clearance of {scope.agent!r} "
-            f"({scope.max_sensitivity.value}); nothing was changed"
-        )
-
-
-def _keys(changes: Sequence[Change], item_type: str) -> list[str]:
-    return sorted({c.item_key for c in changes if c.item_type == item_type})
 
 
 async def _memories(
@@ -87,8 +80,8 @@ async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: s
 
 async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> RollbackPlan:
     changes = await changelog.changes_since(conn, namespace, seq)
-    existing = await _memories(conn, namespace, _keys(changes, "memory"))
-    facts = await current_facts(conn, namespace, _keys(changes, "fact"))
+    existing = await _memories(conn, namespace, item_keys(changes, "memory"))
+    facts = await current_facts(conn, namespace, item_keys(changes, "fact"))
     return rollback_plan(
         changes,
         {i: m.sensitivity.level for i, (m, _) in existing.items()},
@@ -96,16 +89,13 @@ async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> Roll
     )
 
 
-class VersionsMixin(FactsMixin, MemoriesMixin):
-    """``VersionStore`` on PostgreSQL."""
+class PostgresVersions(MemoriesMixin):
+    """``VersionStore`` on PostgreSQL (memories are restored and copied through the memories area)."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
         """Record the namespace's sequence number (after waiting for writers in flight)."""
         scope = scope or Scope.unrestricted()
-        validate_fact_address(namespace, "x")
-        if not 1 <= len(label) <= 200:
-            raise InvalidInputError("a snapshot label has 1-200 characters")
-        _require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+        check_snapshot_label(namespace, label, scope)
         async with self._transaction() as conn:
             seq = await changelog.lock_head(conn, namespace)
             row = await conn.fetchrow(
@@ -123,9 +113,7 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
     async def list_snapshots(
         self, namespace: str, *, limit: int = 50, cursor: str | None = None, scope: Scope | None = None
     ) -> Page[Snapshot]:
-        """A namespace's snapshots newest first by ``(seq, snapshot_id)``."""
-        scope = scope or Scope.unrestricted()
-        if not scope.can_read(namespace):
+        if not (scope or Scope.unrestricted()).can_read(namespace):
             return Page[Snapshot](items=[])
         size = clamp_limit(limit)
         seq, last_id = decode_cursor(cursor, 2) if cursor is not None else (None, None)
@@ -154,23 +142,20 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             await self._insert_memory(conn, memory, embedding)
             await changelog.record_memory_add(conn, memory, actor)
         for key, state in plan.put_facts.items():
-            await self._write_fact(conn, namespace, key, state.value, state.sensitivity, actor)
+            await write_fact(conn, namespace, key, state.value, state.sensitivity, actor)
         for key in plan.remove_facts:
-            await self._remove_fact(conn, namespace, key, actor)
+            await remove_fact(conn, namespace, key, actor)
 
     async def rollback(
         self, namespace: str, snapshot_id: str, *, scope: Scope | None = None
     ) -> RollbackResult:
-        """Return a namespace to a snapshot's state (see ``VersionStore.rollback``)."""
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
-            _require(
-                scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}"
-            )
+            require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
             await changelog.lock_head(conn, namespace)
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            _clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
+            check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
             await self._apply_back(conn, namespace, plan, scope.agent)
             seq = await changelog.head(conn, namespace)
         return RollbackResult(
@@ -191,7 +176,7 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
         into: str,
         branch: str,
         actor: str,
-    ) -> str:
+    ) -> None:
         """Copy a memory into namespace ``into`` under a new id and log it; map it for ``branch``."""
         copy = memory.model_copy(update={"memory_id": new_id("mem"), "namespace": into})
         await self._insert_memory(conn, copy, embedding)
@@ -202,20 +187,12 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             branch,
             *pair,
         )
-        return copy.memory_id
 
     async def branch(
         self, namespace: str, snapshot_id: str, new_namespace: str, *, scope: Scope | None = None
     ) -> BranchResult:
-        """Fork a namespace at a snapshot into an empty one (see ``VersionStore.branch``)."""
         scope = scope or Scope.unrestricted()
-        validate_fact_address(new_namespace, "x")
-        if new_namespace == namespace:
-            raise InvalidInputError("a branch needs a new namespace, not the one it forks")
-        _require(scope.can_read(namespace), f"namespace {namespace!r} is not readable by {scope.agent!r}")
-        _require(
-            scope.can_write(new_namespace), f"namespace {new_namespace!r} is not writable by {scope.agent!r}"
-        )
+        check_branch_names(namespace, new_namespace, scope)
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
             for name in sorted((namespace, new_namespace)):
@@ -231,26 +208,16 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                     f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
                 )
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            memories = await _memories(conn, namespace)
-            for memory_id in plan.remove_memories:
-                memories.pop(memory_id, None)
-            for before, embedding in plan.restore_memories:
-                restored = Memory.model_validate(before)
-                memories[restored.memory_id] = (restored, embedding)
-            facts = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
-            facts.update(plan.put_facts)
-            for key in plan.remove_facts:
-                facts.pop(key, None)
-            levels = [m.sensitivity.level for m, _ in memories.values()]
-            _clearance(
-                levels + [s.sensitivity.level for s in facts.values()], scope, f"branching {namespace!r}"
-            )
-            for memory, embedding in sorted(
-                memories.values(), key=lambda me: (me[0].created_at, me[0].memory_id)
-            ):
+            now = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
+            memories, facts = branch_state(plan, await _memories(conn, namespace), now)
+            levels = [m.sensitivity.level for m, _ in memories] + [
+                s.sensitivity.level for s in facts.values()
+            ]
+            check_clearance(levels, scope, f"branching {namespace!r}")
+            for memory, embedding in memories:
                 await self._copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
             for key in sorted(facts):
-                await self._write_fact(
+                await write_fact(
                     conn, new_namespace, key, facts[key].value, facts[key].sensitivity, scope.agent
                 )
             await conn.execute(
@@ -273,7 +240,6 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
         )
 
     async def merge(self, branch: str, into: str, *, scope: Scope | None = None) -> MergeResult:
-        """Apply a branch's changes to its origin (see ``VersionStore.merge``)."""
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             for name in sorted((branch, into)):
@@ -285,11 +251,11 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                 raise InvalidInputError(
                     f"{branch!r} branches from {row['origin']!r}: merge it into that namespace"
                 )
-            _require(scope.can_read(branch), f"namespace {branch!r} is not readable by {scope.agent!r}")
-            _require(scope.can_write(into), f"namespace {into!r} is not writable by {scope.agent!r}")
+            require(scope.can_read(branch), f"namespace {branch!r} is not readable by {scope.agent!r}")
+            require(scope.can_write(into), f"namespace {into!r} is not writable by {scope.agent!r}")
             branch_changes = await changelog.changes_since(conn, branch, int(row["fork_seq"]))
             target_changes = await changelog.changes_since(conn, into, int(row["base_seq"]))
-            memory_ids = _keys(branch_changes, "memory")
+            memory_ids = item_keys(branch_changes, "memory")
             branch_memories = await _memories(conn, branch, memory_ids)
             mapped = await conn.fetch(
                 "SELECT memory_id, origin_memory_id FROM branch_memories"
@@ -299,7 +265,7 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             )
             origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
             target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
-            fact_keys = _keys(branch_changes, "fact")
+            fact_keys = item_keys(branch_changes, "fact")
             branch_facts = {k: s for k, (s, _) in (await current_facts(conn, branch, fact_keys)).items()}
             target_facts = await current_facts(conn, into, fact_keys)
             plan = merge_plan(
@@ -314,16 +280,16 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             levels = [c.level for c in branch_changes] + [
                 s.sensitivity.level for s, _ in target_facts.values()
             ]
-            _clearance(levels, scope, f"merging {branch!r} into {into!r}")
+            check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
             for memory_id in plan.add_memories:
                 memory, embedding = branch_memories[memory_id]
                 await self._copy_memory(conn, memory, embedding, into, branch, scope.agent)
             for memory_id in plan.remove_memories:
                 await self._remove_memory(conn, target_memories[memory_id][0], scope.agent)
             for key, state in plan.put_facts.items():
-                await self._write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
+                await write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
             for key in plan.remove_facts:
-                await self._remove_fact(conn, into, key, scope.agent)
+                await remove_fact(conn, into, key, scope.agent)
             await conn.execute(
                 "UPDATE branches SET base_seq = $2, fork_seq = $3, merged_at = $4 WHERE namespace = $1",
                 branch,

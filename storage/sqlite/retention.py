@@ -12,10 +12,11 @@ import apsw
 
 from storage.errors import InvalidInputError
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.memories import remove_memory
 from storage.sqlite.rows import fetch_all, from_ts, memory_from_row, ts
 
-__all__ = ["PRUNE_ACTOR", "namespace_counts", "prune_namespace"]
+__all__ = ["PRUNE_ACTOR", "SQLiteRetention", "namespace_counts", "prune_namespace"]
 
 #: The actor recorded in the change log for memories removed by pruning.
 PRUNE_ACTOR = "retention"
@@ -80,3 +81,21 @@ def prune_namespace(
             )
         )
     return pruned
+
+
+class SQLiteRetention(SQLiteCore):
+    """``RetentionStore`` on SQLite (a dry run reads, a pruning run writes)."""
+
+    async def namespace_counts(self) -> list[NamespaceCount]:
+        return await self._db.read(namespace_counts)
+
+    async def prune_namespace(
+        self,
+        namespace: str,
+        *,
+        max_memories: int | None = None,
+        expires_before: datetime | None = None,
+        dry_run: bool = False,
+    ) -> list[PrunedMemory]:
+        run = self._db.read if dry_run else self._db.write
+        return await run(prune_namespace, namespace, max_memories, expires_before, dry_run)
