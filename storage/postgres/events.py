@@ -38,11 +38,11 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, check_writable, readable_sql
 from storage.postgres.rooms import fetch_room_row
-from storage.postgres.rows import event_from_row, room_from_row
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.text import lexical_text
 
-__all__ = ["EventsMixin"]
+__all__ = ["PostgresEvents"]
 
 #: Importance given to events in search ranking (``storage.ranking.Candidate``).
 EVENT_IMPORTANCE = 0.5
@@ -87,7 +87,7 @@ class _Existing(Exception):
         self.event = event
 
 
-class EventsMixin(PostgresCore):
+class PostgresEvents(PostgresCore):
     """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
 
     async def _insert_event(
@@ -122,7 +122,7 @@ class EventsMixin(PostgresCore):
             event.occurred_at or now,
             now,
         )
-        created = event_from_row(row)
+        created = ROWS.event(row)
         documents, event_ids = await _window(conn, created.room_id, index)
         await self._put_search_doc(
             conn,
@@ -185,7 +185,7 @@ class EventsMixin(PostgresCore):
                         event.idempotency_key,
                     )
                     if first is not None:
-                        raise _Existing(event_from_row(first))
+                        raise _Existing(ROWS.event(first))
                 if row["status"] != "open":
                     raise ConflictError(f"room {event.room_id!r} is closed: open a new room to continue")
                 created = await self._insert_event(
@@ -207,7 +207,7 @@ class EventsMixin(PostgresCore):
             )
         if row is None:
             raise NotFoundError("event", event_id)
-        return event_from_row(row)
+        return ROWS.event(row)
 
     async def list_events(
         self,
@@ -249,7 +249,7 @@ class EventsMixin(PostgresCore):
                 f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
                 *params,
             )
-        events = [event_from_row(r) for r in rows]
+        events = [ROWS.event(r) for r in rows]
         return events[::-1] if newest_first else events
 
     async def record_handoff(
@@ -271,7 +271,7 @@ class EventsMixin(PostgresCore):
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
             check_writable(room_id, current_row["namespace"], scope)
-            current = room_from_row(current_row)
+            current = ROWS.room(current_row)
             if current.status != "open":
                 raise ConflictError(f"room {room_id!r} is closed: a closed room cannot be handed off")
             from_agent = current.state.active_agent or by_agent
@@ -298,4 +298,4 @@ class EventsMixin(PostgresCore):
                 None,
                 row["namespace"],
             )
-        return room_from_row(row).state, event
+        return ROWS.room(row).state, event

@@ -12,10 +12,10 @@ from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, n
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, check_writable, readable_sql
-from storage.postgres.rows import room_from_row
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["RoomsMixin"]
+__all__ = ["PostgresRooms"]
 
 
 async def fetch_room_row(
@@ -46,7 +46,7 @@ def parse_time(value: Any) -> datetime:
         ) from exc
 
 
-class RoomsMixin(PostgresCore):
+class PostgresRooms(PostgresCore):
     """Rooms: create, read, list, metadata, close, conversation state."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
@@ -71,12 +71,12 @@ class RoomsMixin(PostgresCore):
             )
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
-        return room_from_row(row)
+        return ROWS.room(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
         """Return a room readable in ``scope``. Raises: NotFoundError."""
         async with self._connection() as conn:
-            return room_from_row(await fetch_room_row(conn, room_id, scope=scope))
+            return ROWS.room(await fetch_room_row(conn, room_id, scope=scope))
 
     async def list_rooms(
         self,
@@ -105,7 +105,7 @@ class RoomsMixin(PostgresCore):
                 f"SELECT * FROM rooms {where} ORDER BY created_at DESC, room_id DESC LIMIT ${len(params)}",
                 *params,
             )
-        items = [room_from_row(r) for r in rows[:size]]
+        items = [ROWS.room(r) for r in rows[:size]]
         more = len(rows) > size
         next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].room_id) if more else None
         return Page[Room](items=items, next_cursor=next_cursor)
@@ -124,7 +124,7 @@ class RoomsMixin(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("room", room_id)
-        return room_from_row(row)
+        return ROWS.room(row)
 
     async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
         """Close a room (idempotent). Raises: NotFoundError, PermissionDeniedError (namespace)."""
@@ -138,8 +138,8 @@ class RoomsMixin(PostgresCore):
                 utc_now(),
             )
             if row is None:
-                return room_from_row(await fetch_room_row(conn, room_id))
-        return room_from_row(row)
+                return ROWS.room(await fetch_room_row(conn, room_id))
+        return ROWS.room(row)
 
     async def update_conversation_state(
         self,
@@ -160,7 +160,7 @@ class RoomsMixin(PostgresCore):
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
             check_writable(room_id, current_row["namespace"], scope)
-            current = room_from_row(current_row)
+            current = ROWS.room(current_row)
             if expected_version is not None and current.state.version != expected_version:
                 raise ConflictError(
                     f"the conversation state of room {room_id!r} is at version {current.state.version}, "
@@ -176,4 +176,4 @@ class RoomsMixin(PostgresCore):
                 active_agent,
                 utc_now(),
             )
-        return room_from_row(row).state
+        return ROWS.room(row).state

@@ -19,22 +19,22 @@ from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import PostgresAlerts
 from storage.postgres.audit import PostgresAudit
 from storage.postgres.errors import map_driver_errors
-from storage.postgres.escalations import EscalationsMixin
-from storage.postgres.events import EventsMixin
+from storage.postgres.escalations import PostgresEscalations
+from storage.postgres.events import PostgresEvents
 from storage.postgres.facts import PostgresFacts
 from storage.postgres.graph import PostgresGraph
-from storage.postgres.identities import IdentitiesMixin
+from storage.postgres.identities import PostgresIdentities
 from storage.postgres.memories import MemoriesMixin
 from storage.postgres.meta import PostgresMeta
 from storage.postgres.notify import PostgresNotify
-from storage.postgres.participants import ParticipantsMixin
+from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
 from storage.postgres.reindex import ReindexMixin
 from storage.postgres.retention import RetentionMixin
-from storage.postgres.rooms import RoomsMixin
+from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import SearchMixin
-from storage.postgres.tasks import TasksMixin
+from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vectors import detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import PostgresVersions
 
@@ -74,15 +74,15 @@ class PostgresStore(
     PostgresGraph,
     PostgresAlerts,
     PostgresAudit,
+    PostgresRooms,
+    PostgresParticipants,
+    PostgresEvents,
+    PostgresIdentities,
+    PostgresTasks,
+    PostgresEscalations,
     RetentionMixin,
-    RoomsMixin,
-    ParticipantsMixin,
-    EventsMixin,
-    IdentitiesMixin,
     MemoriesMixin,
     SearchMixin,
-    TasksMixin,
-    EscalationsMixin,
     ReindexMixin,
     PostgresNotify,
 ):

@@ -11,12 +11,12 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 from storage.postgres.rooms import parse_time
-from storage.postgres.rows import task_from_row
+from storage.postgres.rows import ROWS
 
-__all__ = ["TasksMixin"]
+__all__ = ["PostgresTasks"]
 
 
-class TasksMixin(PostgresCore):
+class PostgresTasks(PostgresCore):
     """Tasks: create, read, list, versioned update, atomic claim."""
 
     async def create_task(self, task: NewTask) -> TaskRecord:
@@ -40,7 +40,7 @@ class TasksMixin(PostgresCore):
                 task.created_by,
                 now,
             )
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def get_task(self, task_id: str) -> TaskRecord:
         """Return a task. Raises: NotFoundError."""
@@ -48,7 +48,7 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:
             raise NotFoundError("task", task_id)
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def list_tasks(
         self,
@@ -83,7 +83,7 @@ class TasksMixin(PostgresCore):
                 f" ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT {limit_sql}",
                 *p.values,
             )
-        items = [task_from_row(r) for r in rows[:size]]
+        items = [ROWS.task(r) for r in rows[:size]]
         next_cursor = None
         if len(rows) > size:
             last = items[-1]
@@ -101,7 +101,7 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1 FOR UPDATE", task_id)
             if row is None:
                 raise NotFoundError("task", task_id)
-            current = task_from_row(row)
+            current = ROWS.task(row)
             if current.version != expected_version:
                 raise ConflictError(
                     f"task {task_id!r} is at version {current.version}, you sent {expected_version}: "
@@ -129,7 +129,7 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
             )
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def claim_task(
         self, task_id: str, agent: str, *, expected_version: int | None = None
@@ -151,11 +151,11 @@ class TasksMixin(PostgresCore):
                 expected_version,
             )
             if row is not None:
-                return task_from_row(row)
+                return ROWS.task(row)
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:
             raise NotFoundError("task", task_id)
-        current = task_from_row(row)
+        current = ROWS.task(row)
         if current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS):
             return current
         if current.status == TaskStatus.OPEN and current.assignee is None:

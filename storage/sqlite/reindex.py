@@ -87,12 +87,12 @@ def reindex_batch(conn: apsw.Connection, after: tuple[str, str] | None, limit: i
         marks = ", ".join("?" * len(event_ids))
         sql = (
             "SELECT e.*, i.display_name AS sender_display_name, (SELECT a.address FROM addresses AS a"
-            " WHERE a.identity_id = e.sender_identity_id ORDER BY a.seq LIMIT 1) AS sender_address"
+            " WHERE a.identity_id = e.sender_identity_id ORDER BY a.addr_seq LIMIT 1) AS sender_address"
             " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
             f" WHERE e.event_id IN ({marks})"
         )
         for row in fetch_all(conn, sql, event_ids):
-            sender = sender_label(row["sender_display_name"], row["sender_address"], row["source_agent"])
+            sender = sender_label(row["sender_display_name"], row["sender_address"], row["agent"])
             events[row["event_id"]] = (event_from_row(row), sender)
     items: list[ReindexItem] = []
     for key in keys:

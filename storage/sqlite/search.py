@@ -61,9 +61,9 @@ def _sender_boosts(
     marks = ", ".join("?" * len(event_ids))
     rows = fetch_all(
         conn,
-        "SELECT e.event_id, e.source_agent, i.display_name,"
+        "SELECT e.event_id, e.agent, i.display_name,"
         " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.seq LIMIT 1) AS address"
+        " ORDER BY a.addr_seq LIMIT 1) AS address"
         f" FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
         f" WHERE e.event_id IN ({marks})",
         event_ids,
@@ -72,7 +72,7 @@ def _sender_boosts(
     return {
         ("event", r["event_id"]): factor
         for r in rows
-        if names_sender(request.query, sender_label(r["display_name"], r["address"], r["source_agent"]))
+        if names_sender(request.query, sender_label(r["display_name"], r["address"], r["agent"]))
     }
 
 
