@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from storage.errors import NotFoundError
 from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
 from storage.postgres.rooms import parse_time
+from storage.postgres.rows import ROWS
 
 __all__ = ["PostgresAlerts"]
 
@@ -18,19 +16,6 @@ _INBOX = (
     "SELECT a.alert_id, a.sender, a.message, a.severity, a.room_id, a.metadata, a.created_at, r.acked_at"
     " FROM alert_recipients AS r JOIN alerts AS a ON a.alert_id = r.alert_id"
 )
-
-
-def _item(row: Mapping[str, Any]) -> InboxItem:
-    return InboxItem(
-        alert_id=row["alert_id"],
-        sender=row["sender"],
-        message=row["message"],
-        severity=row["severity"],
-        room_id=row["room_id"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        acked_at=row["acked_at"],
-    )
 
 
 class PostgresAlerts(PostgresCore):
@@ -80,7 +65,7 @@ class PostgresAlerts(PostgresCore):
                 f" LIMIT {p.add(size + 1)}",
                 *p.values,
             )
-        items = [_item(r) for r in rows[:size]]
+        items = [ROWS.inbox_item(r) for r in rows[:size]]
         next_cursor = (
             encode_cursor(isoformat(items[-1].created_at), items[-1].alert_id) if len(rows) > size else None
         )
@@ -99,4 +84,4 @@ class PostgresAlerts(PostgresCore):
             row = await conn.fetchrow(f"{_INBOX} WHERE r.agent = $1 AND r.alert_id = $2", agent, alert_id)
         if row is None:
             raise NotFoundError("alert", alert_id)
-        return _item(row)
+        return ROWS.inbox_item(row)

@@ -6,28 +6,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
+from storage.models import AuditFilter, AuditRecord, NewAuditRecord, Page, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params
+from storage.postgres.rows import ROWS
 
 __all__ = ["PostgresAudit"]
-
-
-def _record(row: Any) -> AuditRecord:
-    return AuditRecord(
-        seq=int(row["seq"]),
-        agent=row["agent"],
-        kind=row["kind"],
-        name=row["name"],
-        ids=list(row["ids"]),
-        outcome=AuditOutcome(row["outcome"]),
-        error_type=row["error_type"],
-        duration_ms=float(row["duration_ms"]),
-        at=row["at"],
-    )
 
 
 class PostgresAudit(PostgresCore):
@@ -47,7 +32,7 @@ class PostgresAudit(PostgresCore):
                 record.duration_ms,
                 record.at or utc_now(),
             )
-        return _record(row)
+        return ROWS.audit_record(row)
 
     async def list_audit(
         self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
@@ -68,6 +53,6 @@ class PostgresAudit(PostgresCore):
             rows = await conn.fetch(
                 f"SELECT * FROM audit_log{where} ORDER BY seq DESC LIMIT {p.add(size + 1)}", *p.values
             )
-        items = [_record(r) for r in rows[:size]]
+        items = [ROWS.audit_record(r) for r in rows[:size]]
         next_cursor = encode_cursor(int(rows[size - 1]["seq"])) if len(rows) > size else None
         return Page(items=items, next_cursor=next_cursor)

@@ -30,9 +30,8 @@ from storage.models import (
 )
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import Params, readable_sql
-from storage.postgres.graph import entity_from_row, traverse
+from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
 from storage.postgres.rows import ROWS
@@ -77,7 +76,7 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         memories=[ROWS.memory(r) for r in memories],
         open_tasks=[ROWS.task(r) for r in tasks],
         identity=identity,
-        facts=[fact_from_row(r) for r in facts],
+        facts=[ROWS.fact(r) for r in facts],
         customer_graph=await customer_graph(conn, identity),
     )
 
@@ -95,7 +94,7 @@ async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) ->
         return None
     return await traverse(
         conn,
-        entity_from_row(row),
+        ROWS.entity(row),
         max_depth=1,
         relation_types=(),
         direction="both",

@@ -8,7 +8,7 @@ writers naming the same version, the second sees the first's commit and conflict
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -28,7 +28,7 @@ from storage.models import (
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
-from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.versioning import (
     FactState,
@@ -38,27 +38,12 @@ from storage.versioning import (
     visible_fact,
 )
 
-__all__ = ["PostgresFacts", "current_facts", "fact_from_row", "remove_fact", "write_fact"]
-
-
-def fact_from_row(row: Mapping[str, Any]) -> Fact:
-    """A ``facts`` row as a ``Fact``."""
-    return Fact(
-        namespace=row["namespace"],
-        key=row["key"],
-        value=row["value"],
-        version=row["version"],
-        sensitivity=LEVEL_TO_SENSITIVITY[row["sensitivity"]],
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+__all__ = ["PostgresFacts", "current_facts", "remove_fact", "write_fact"]
 
 
 async def _current(conn: asyncpg.Connection, namespace: str, key: str) -> Fact | None:
     row = await conn.fetchrow("SELECT * FROM facts WHERE namespace = $1 AND key = $2", namespace, key)
-    return None if row is None else fact_from_row(row)
+    return None if row is None else ROWS.fact(row)
 
 
 async def current_facts(
@@ -71,7 +56,7 @@ async def current_facts(
         rows = await conn.fetch(
             "SELECT * FROM facts WHERE namespace = $1 AND key = ANY($2::text[])", namespace, list(keys)
         )
-    facts = [fact_from_row(r) for r in rows]
+    facts = [ROWS.fact(r) for r in rows]
     return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
 
 
@@ -101,7 +86,7 @@ async def write_fact(
         utc_now(),
     )
     await changelog.record(conn, fact_set(namespace, key, value, sensitivity, version, old, actor))
-    return fact_from_row(row)
+    return ROWS.fact(row)
 
 
 async def remove_fact(conn: asyncpg.Connection, namespace: str, key: str, actor: str | None) -> Fact:
@@ -181,7 +166,7 @@ class PostgresFacts(PostgresCore):
                 after,
                 size + 1,
             )
-        items = [fact_from_row(r) for r in rows[:size]]
+        items = [ROWS.fact(r) for r in rows[:size]]
         next_cursor = encode_cursor(items[-1].key) if len(rows) > size else None
         return Page[Fact](items=items, next_cursor=next_cursor)
 

@@ -28,7 +28,7 @@ from storage.models import (
 )
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import Params, like_patterns
-from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.traversal import (
     check_clearance,
@@ -42,40 +42,9 @@ from storage.traversal import (
     traversal,
 )
 
-__all__ = ["PostgresGraph", "entity_from_row", "relation_from_row", "traverse"]
+__all__ = ["PostgresGraph", "traverse"]
 
 Row = Mapping[str, Any]
-
-
-def entity_from_row(row: Row) -> Entity:
-    """An ``entities`` row as an ``Entity``."""
-    return Entity(
-        entity_id=row["entity_id"],
-        namespace=row["namespace"],
-        type=row["type"],
-        name=row["name"],
-        properties=row["properties"],
-        sensitivity=LEVEL_TO_SENSITIVITY[row["sensitivity"]],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def relation_from_row(row: Row) -> Relation:
-    """A ``relations`` row as a ``Relation``."""
-    return Relation(
-        relation_id=row["relation_id"],
-        namespace=row["namespace"],
-        source_id=row["from_id"],
-        type=row["type"],
-        target_id=row["to_id"],
-        properties=row["properties"],
-        confidence=row["confidence"],
-        discovered_by=row["discovered_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
 
 
 def _visible(scope: Scope | None, p: Params, alias: str = "e") -> str:
@@ -96,7 +65,7 @@ async def _fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope |
     )
     if row is None:
         raise NotFoundError("entity", entity_id)
-    return entity_from_row(row)
+    return ROWS.entity(row)
 
 
 async def _upsert(
@@ -125,7 +94,7 @@ async def _upsert(
         now,
     )
     if inserted is not None:
-        return entity_from_row(inserted), True
+        return ROWS.entity(inserted), True
     row = await conn.fetchrow(
         "SELECT * FROM entities WHERE namespace = $1 AND type = $2 AND name = $3 FOR UPDATE",
         namespace,
@@ -135,7 +104,7 @@ async def _upsert(
     assert row is not None  # the conflicting row exists and entities are never deleted
     check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
     if not properties and sensitivity is None:
-        return entity_from_row(row), False
+        return ROWS.entity(row), False
     level = row["sensitivity"] if sensitivity is None else sensitivity.level
     updated = await conn.fetchrow(
         "UPDATE entities SET properties = $2, sensitivity = $3, updated_at = $4 WHERE entity_id = $1"
@@ -145,7 +114,7 @@ async def _upsert(
         level,
         now,
     )
-    return entity_from_row(updated), False
+    return ROWS.entity(updated), False
 
 
 async def traverse(
@@ -183,7 +152,7 @@ async def traverse(
     ordered, truncated = shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
     node_ids = [entity_id for entity_id, _ in ordered]
     entities = {
-        r["entity_id"]: entity_from_row(r)
+        r["entity_id"]: ROWS.entity(r)
         for r in await conn.fetch("SELECT * FROM entities WHERE entity_id = ANY($1::text[])", node_ids)
     }
     q = Params(start.namespace, node_ids)
@@ -194,7 +163,7 @@ async def traverse(
         f" ORDER BY created_at, relation_id LIMIT {q.add(MAX_EDGES + 1)}",
         *q.values,
     )
-    return traversal(start, ordered, entities, [relation_from_row(r) for r in edge_rows], truncated)
+    return traversal(start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated)
 
 
 class PostgresGraph(PostgresCore):
@@ -233,7 +202,7 @@ class PostgresGraph(PostgresCore):
             )
         if row is None:
             raise entity_not_found(namespace, name, type)
-        return entity_from_row(row)
+        return ROWS.entity(row)
 
     async def add_relation(self, relation: NewRelation, *, scope: Scope | None = None) -> AddedRelation:
         check_writable(scope, relation.namespace)
@@ -262,7 +231,7 @@ class PostgresGraph(PostgresCore):
                 utc_now(),
             )
         created = [e.entity_id for e, new in ((source, source_new), (target, target_new)) if new]
-        return AddedRelation(relation=relation_from_row(row), created_entity_ids=created)
+        return AddedRelation(relation=ROWS.relation(row), created_entity_ids=created)
 
     async def list_relations(
         self, entity_id: str, *, limit: int = 50, scope: Scope | None = None
@@ -284,7 +253,7 @@ class PostgresGraph(PostgresCore):
                 f" LIMIT {p.add(edge_limit(limit))}",
                 *p.values,
             )
-        return [relation_from_row(r) for r in rows]
+        return [ROWS.relation(r) for r in rows]
 
     async def traverse_graph(
         self,

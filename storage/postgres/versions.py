@@ -8,8 +8,7 @@ namespaces can commit in between.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -28,7 +27,7 @@ from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.facts import current_facts, remove_fact, write_fact
 from storage.postgres.memories import MemoriesMixin
-from storage.postgres.rows import memory_from_row
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.versioning import (
     RollbackPlan,
@@ -45,17 +44,6 @@ from storage.versioning import (
 __all__ = ["PostgresVersions"]
 
 
-def _snapshot(row: Mapping[str, Any]) -> Snapshot:
-    return Snapshot(
-        snapshot_id=row["snapshot_id"],
-        namespace=row["namespace"],
-        label=row["label"],
-        seq=row["seq"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-    )
-
-
 async def _memories(
     conn: asyncpg.Connection, namespace: str, ids: Sequence[str] | None = None
 ) -> dict[str, tuple[Memory, bytes | None]]:
@@ -68,14 +56,14 @@ async def _memories(
         rows = await conn.fetch(sql, namespace)
     else:
         rows = await conn.fetch(sql + " AND m.memory_id = ANY($2::text[])", namespace, list(ids))
-    return {r["memory_id"]: (memory_from_row(r), r["embedding"]) for r in rows}
+    return {r["memory_id"]: (ROWS.memory(r), r["embedding"]) for r in rows}
 
 
 async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: str) -> Snapshot:
     row = await conn.fetchrow("SELECT * FROM snapshots WHERE snapshot_id = $1", snapshot_id)
     if row is None or row["namespace"] != namespace:
         raise NotFoundError("snapshot", snapshot_id)
-    return _snapshot(row)
+    return ROWS.snapshot(row)
 
 
 async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> RollbackPlan:
@@ -108,7 +96,7 @@ class PostgresVersions(MemoriesMixin):
                 scope.agent,
                 utc_now(),
             )
-        return _snapshot(row)
+        return ROWS.snapshot(row)
 
     async def list_snapshots(
         self, namespace: str, *, limit: int = 50, cursor: str | None = None, scope: Scope | None = None
@@ -127,7 +115,7 @@ class PostgresVersions(MemoriesMixin):
                 None if last_id is None else str(last_id),
                 size + 1,
             )
-        items = [_snapshot(r) for r in rows[:size]]
+        items = [ROWS.snapshot(r) for r in rows[:size]]
         next_cursor = encode_cursor(items[-1].seq, items[-1].snapshot_id) if len(rows) > size else None
         return Page[Snapshot](items=items, next_cursor=next_cursor)
 
@@ -136,7 +124,7 @@ class PostgresVersions(MemoriesMixin):
     ) -> None:
         for memory_id in plan.remove_memories:
             row = await conn.fetchrow("SELECT * FROM memories WHERE memory_id = $1", memory_id)
-            await self._remove_memory(conn, memory_from_row(row), actor)
+            await self._remove_memory(conn, ROWS.memory(row), actor)
         for before, embedding in plan.restore_memories:
             memory = Memory.model_validate(before)
             await self._insert_memory(conn, memory, embedding)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import apsw
@@ -11,7 +10,7 @@ from storage.errors import NotFoundError
 from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
 __all__ = ["SQLiteAlerts"]
 
@@ -19,19 +18,6 @@ _INBOX = (
     "SELECT a.alert_id, a.sender, a.message, a.severity, a.room_id, a.metadata, a.created_at, r.acked_at"
     " FROM alert_recipients AS r JOIN alerts AS a ON a.alert_id = r.alert_id"
 )
-
-
-def _item(row: dict[str, Any]) -> InboxItem:
-    return InboxItem(
-        alert_id=row["alert_id"],
-        sender=row["sender"],
-        message=row["message"],
-        severity=row["severity"],
-        room_id=row["room_id"],
-        metadata=json.loads(row["metadata"]),
-        created_at=from_ts(row["created_at"]),
-        acked_at=None if row["acked_at"] is None else from_ts(row["acked_at"]),
-    )
 
 
 def _send_alert(conn: apsw.Connection, alert: Alert) -> None:
@@ -70,7 +56,7 @@ def _list_inbox(
         f"{_INBOX} WHERE {' AND '.join(where)} ORDER BY r.created_at DESC, r.alert_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    items = [_item(r) for r in rows[:limit]]
+    items = [ROWS.inbox_item(r) for r in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     next_cursor = None if last is None else encode_cursor(last["created_at"], last["alert_id"])
     return Page(items=items, next_cursor=next_cursor)
@@ -84,7 +70,7 @@ def _ack_alert(conn: apsw.Connection, alert_id: str, agent: str) -> InboxItem:
     row = fetch_one(conn, f"{_INBOX} WHERE r.agent = ? AND r.alert_id = ?", (agent, alert_id))
     if row is None:
         raise NotFoundError("alert", alert_id)
-    return _item(row)
+    return ROWS.inbox_item(row)
 
 
 class SQLiteAlerts(SQLiteCore):

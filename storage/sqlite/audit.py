@@ -11,26 +11,12 @@ from typing import Any
 
 import apsw
 
-from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
+from storage.models import AuditFilter, AuditRecord, NewAuditRecord, Page, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
 
 __all__ = ["SQLiteAudit"]
-
-
-def _record(row: dict[str, Any]) -> AuditRecord:
-    return AuditRecord(
-        seq=int(row["seq"]),
-        agent=row["agent"],
-        kind=row["kind"],
-        name=row["name"],
-        ids=json.loads(row["ids"]),
-        outcome=AuditOutcome(row["outcome"]),
-        error_type=row["error_type"],
-        duration_ms=float(row["duration_ms"]),
-        at=from_ts(row["at"]),
-    )
 
 
 def _append_audit(conn: apsw.Connection, record: NewAuditRecord) -> AuditRecord:
@@ -50,7 +36,7 @@ def _append_audit(conn: apsw.Connection, record: NewAuditRecord) -> AuditRecord:
         ),
     )
     assert row is not None  # RETURNING of the insert above
-    return _record(row)
+    return ROWS.audit_record(row)
 
 
 def _list_audit(
@@ -72,7 +58,7 @@ def _list_audit(
         params.append(int(decode_cursor(cursor, 1)[0]))
     sql = "SELECT * FROM audit_log" + (" WHERE " + " AND ".join(where) if where else "")
     rows = fetch_all(conn, sql + " ORDER BY seq DESC LIMIT ?", [*params, limit + 1])
-    return make_page(rows, limit, _record, "seq")
+    return make_page(rows, limit, ROWS.audit_record, "seq")
 
 
 class SQLiteAudit(SQLiteCore):

@@ -35,7 +35,6 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.connection import Database
 from storage.sqlite.events import room_row
-from storage.sqlite.facts import fact_from_row
 from storage.sqlite.filters import readable_clause
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
@@ -114,7 +113,7 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
         memories=[ROWS.memory(r) for r in memories],
         open_tasks=open_tasks_of_room(conn, room_id),
         identity=identity,
-        facts=[fact_from_row(r) for r in facts],
+        facts=[ROWS.fact(r) for r in facts],
         customer_graph=customer_graph(conn, identity),
     )
 

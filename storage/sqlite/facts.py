@@ -29,7 +29,7 @@ from storage.paging import clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, make_page, to_json, ts
 from storage.versioning import (
     FactState,
     check_fact_delete,
@@ -38,29 +38,12 @@ from storage.versioning import (
     visible_fact,
 )
 
-__all__ = ["SQLiteFacts", "current_facts", "fact_from_row", "remove_fact", "write_fact"]
-
-_LEVELS = {s.level: s for s in Sensitivity}
-
-
-def fact_from_row(row: dict[str, Any]) -> Fact:
-    """A ``facts`` row as a ``Fact``."""
-    return Fact(
-        namespace=row["namespace"],
-        key=row["key"],
-        value=json.loads(row["value"]),
-        version=row["version"],
-        sensitivity=_LEVELS[row["sensitivity"]],
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
+__all__ = ["SQLiteFacts", "current_facts", "remove_fact", "write_fact"]
 
 
 def _current(conn: apsw.Connection, namespace: str, key: str) -> Fact | None:
     row = _row(conn, namespace, key)
-    return None if row is None else fact_from_row(row)
+    return None if row is None else ROWS.fact(row)
 
 
 def write_fact(
@@ -100,7 +83,7 @@ def current_facts(
         rows = fetch_all(conn, "SELECT * FROM facts WHERE namespace = ?", (namespace,))
     else:
         rows = [r for k in keys if (r := _row(conn, namespace, k)) is not None]
-    facts = [fact_from_row(r) for r in rows]
+    facts = [ROWS.fact(r) for r in rows]
     return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
 
 
@@ -144,7 +127,7 @@ def _list_facts(
         where += " AND key > ?"
         params.append(str(decode_cursor(cursor, 1)[0]))
     rows = fetch_all(conn, f"SELECT * FROM facts WHERE {where} ORDER BY key LIMIT ?", (*params, limit + 1))
-    return make_page(rows, limit, fact_from_row, "key")
+    return make_page(rows, limit, ROWS.fact, "key")
 
 
 def _fact_history(

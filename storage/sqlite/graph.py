@@ -30,7 +30,7 @@ from storage.models import (
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import Where, namespace_clause
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 from storage.traversal import (
     check_clearance,
     check_writable,
@@ -43,40 +43,7 @@ from storage.traversal import (
     traversal,
 )
 
-__all__ = ["SQLiteGraph", "entity_from_row", "relation_from_row", "traverse_graph"]
-
-_LEVELS = {s.level: s for s in Sensitivity}
-
-
-def entity_from_row(row: dict[str, Any]) -> Entity:
-    """An ``entities`` row as an ``Entity``."""
-    return Entity(
-        entity_id=row["entity_id"],
-        namespace=row["namespace"],
-        type=row["type"],
-        name=row["name"],
-        properties=json.loads(row["properties"]),
-        sensitivity=_LEVELS[row["sensitivity"]],
-        created_by=row["created_by"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
-
-
-def relation_from_row(row: dict[str, Any]) -> Relation:
-    """A ``relations`` row as a ``Relation``."""
-    return Relation(
-        relation_id=row["relation_id"],
-        namespace=row["namespace"],
-        source_id=row["from_id"],
-        type=row["type"],
-        target_id=row["to_id"],
-        properties=json.loads(row["properties"]),
-        confidence=row["confidence"],
-        discovered_by=row["discovered_by"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
+__all__ = ["SQLiteGraph", "traverse_graph"]
 
 
 def _visible(scope: Scope | None, alias: str = "e") -> Where:
@@ -98,7 +65,7 @@ def _get_entity(conn: apsw.Connection, entity_id: str, scope: Scope | None) -> E
     )
     if row is None:
         raise NotFoundError("entity", entity_id)
-    return entity_from_row(row)
+    return ROWS.entity(row)
 
 
 def _find_entity(
@@ -116,7 +83,7 @@ def _find_entity(
     )
     if row is None:
         raise entity_not_found(namespace, name, type_)
-    return entity_from_row(row)
+    return ROWS.entity(row)
 
 
 def _upsert(
@@ -197,7 +164,7 @@ def _add_relation(conn: apsw.Connection, relation: NewRelation, scope: Scope | N
     )
     assert row is not None  # RETURNING of the upsert above
     created = [e.entity_id for e, new in ((source, source_new), (target, target_new)) if new]
-    return AddedRelation(relation=relation_from_row(row), created_entity_ids=created)
+    return AddedRelation(relation=ROWS.relation(row), created_entity_ids=created)
 
 
 def _list_relations(conn: apsw.Connection, entity_id: str, limit: int, scope: Scope | None) -> list[Relation]:
@@ -216,7 +183,7 @@ def _list_relations(conn: apsw.Connection, entity_id: str, limit: int, scope: Sc
         " ORDER BY r.created_at DESC, r.relation_id DESC LIMIT ?",
         (*where.params, edge_limit(limit)),
     )
-    return [relation_from_row(r) for r in rows]
+    return [ROWS.relation(r) for r in rows]
 
 
 def traverse_graph(
@@ -257,7 +224,7 @@ def traverse_graph(
     node_ids = [entity_id for entity_id, _ in ordered]
     marks = ", ".join("?" * len(node_ids))
     entities = {
-        r["entity_id"]: entity_from_row(r)
+        r["entity_id"]: ROWS.entity(r)
         for r in fetch_all(conn, f"SELECT * FROM entities WHERE entity_id IN ({marks})", node_ids)
     }
     edge_rows = fetch_all(
@@ -266,7 +233,7 @@ def traverse_graph(
         f"{type_sql} ORDER BY created_at, relation_id LIMIT ?",
         (start.namespace, *node_ids, *node_ids, *types, MAX_EDGES + 1),
     )
-    return traversal(start, ordered, entities, [relation_from_row(r) for r in edge_rows], truncated)
+    return traversal(start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated)
 
 
 class SQLiteGraph(SQLiteCore):

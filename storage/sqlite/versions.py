@@ -29,7 +29,7 @@ from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.facts import current_facts, remove_fact, write_fact
 from storage.sqlite.memories import insert_memory, remove_memory
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, memory_from_row, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
 from storage.versioning import (
     RollbackPlan,
     branch_state,
@@ -47,17 +47,6 @@ __all__ = ["SQLiteVersions"]
 Row = dict[str, Any]
 #: Ids per ``IN (...)`` list: SQLite binds at most 32766 parameters (sqlite.org/limits.html).
 _CHUNK = 500
-
-
-def _snapshot_from_row(row: Row) -> Snapshot:
-    return Snapshot(
-        snapshot_id=row["snapshot_id"],
-        namespace=row["namespace"],
-        label=row["label"],
-        seq=row["seq"],
-        created_by=row["created_by"],
-        created_at=from_ts(row["created_at"]),
-    )
 
 
 def _in_chunks(conn: apsw.Connection, sql: str, params: Sequence[Any], ids: Sequence[str]) -> list[Row]:
@@ -81,14 +70,14 @@ def _memories(
         rows = fetch_all(conn, sql, (namespace,))
     else:
         rows = _in_chunks(conn, sql + " AND m.memory_id IN ({marks})", (namespace,), ids)
-    return {r["memory_id"]: (memory_from_row(r), r["embedding"]) for r in rows}
+    return {r["memory_id"]: (ROWS.memory(r), r["embedding"]) for r in rows}
 
 
 def _snapshot_row(conn: apsw.Connection, namespace: str, snapshot_id: str) -> Snapshot:
     row = fetch_one(conn, "SELECT * FROM snapshots WHERE snapshot_id = ?", (snapshot_id,))
     if row is None or row["namespace"] != namespace:
         raise NotFoundError("snapshot", snapshot_id)
-    return _snapshot_from_row(row)
+    return ROWS.snapshot(row)
 
 
 def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> RollbackPlan:
@@ -122,14 +111,14 @@ def _list_snapshots(conn: apsw.Connection, namespace: str, limit: int, cursor: s
         f"SELECT * FROM snapshots WHERE {where} ORDER BY seq DESC, snapshot_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    return make_page(rows, limit, _snapshot_from_row, "seq", "snapshot_id")
+    return make_page(rows, limit, ROWS.snapshot, "seq", "snapshot_id")
 
 
 def _apply_back(conn: apsw.Connection, namespace: str, plan: RollbackPlan, actor: str) -> None:
     for memory_id in plan.remove_memories:
         row = fetch_one(conn, "SELECT * FROM memories WHERE memory_id = ?", (memory_id,))
         assert row is not None
-        remove_memory(conn, memory_from_row(row), actor)
+        remove_memory(conn, ROWS.memory(row), actor)
     for before, embedding in plan.restore_memories:
         memory = Memory.model_validate(before)
         insert_memory(conn, memory, embedding)
