@@ -9,7 +9,7 @@ from __future__ import annotations
 from storage.models import AuditFilter, AuditRecord, NewAuditRecord, Page, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 
 __all__ = ["PostgresAudit"]
@@ -38,7 +38,7 @@ class PostgresAudit(PostgresCore):
         self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[AuditRecord]:
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds = [f"{column} = {p.add(value)}" for column, value in filters.exact().items()]
         if filters.item_id is not None:
             conds.append(f"ids @> ARRAY[{p.add(filters.item_id)}::text]")

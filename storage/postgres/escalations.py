@@ -30,7 +30,7 @@ from storage.models import (
 )
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
@@ -126,11 +126,11 @@ async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
     return choose_customer(candidates, existing)
 
 
-def _in_readable_room(scope: Scope | None, p: Params) -> str:
+def _in_readable_room(scope: Scope | None, p: PostgresParams) -> str:
     """SQL on ``escalations``: its room's namespace is readable in ``scope``."""
     if scope is None:
         return "TRUE"
-    readable = readable_sql("r.namespace", scope, p)
+    readable = p.readable("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
 
 
@@ -163,7 +163,7 @@ class PostgresEscalations(PostgresCore):
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
-        p = Params(escalation_id)
+        p = PostgresParams(escalation_id)
         visible = _in_readable_room(scope, p)
         async with self._connection() as conn:
             row = await conn.fetchrow(
@@ -185,7 +185,7 @@ class PostgresEscalations(PostgresCore):
     ) -> Page[Escalation]:
         """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = [_in_readable_room(scope, p)]
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.filters import check_writable
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -36,7 +37,7 @@ from storage.models import (
 )
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import fetch_room_row
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
@@ -142,7 +143,7 @@ class PostgresEvents(PostgresCore):
         )
         for earlier, document in documents.items():
             await conn.execute(
-                "UPDATE search_docs SET body = $1 WHERE item_type = 'event' AND item_id = $2 AND body <> $1",
+                "UPDATE search_docs SET text = $1 WHERE item_type = 'event' AND item_id = $2 AND text <> $1",
                 document,
                 event_ids[earlier],
             )
@@ -160,8 +161,8 @@ class PostgresEvents(PostgresCore):
             InvalidInputError: the embedding's size differs from the store's.
         """
         blob = await self._encode(embedding)
-        p = Params(event.room_id)
-        readable = readable_sql("namespace", scope, p)
+        p = PostgresParams(event.room_id)
+        readable = p.readable("namespace", scope)
         try:
             async with self._transaction() as conn:
                 # A denial below raises inside the transaction: the index bump is rolled back.
@@ -197,8 +198,8 @@ class PostgresEvents(PostgresCore):
 
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
         """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
-        p = Params(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
-        readable = readable_sql("r.namespace", scope, p)
+        p = PostgresParams(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
+        readable = p.readable("r.namespace", scope)
         async with self._connection() as conn:
             row = await conn.fetchrow(
                 "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"

@@ -14,6 +14,7 @@ import asyncpg
 
 from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError
+from storage.filters import all_of
 from storage.models import (
     AddedRelation,
     Entity,
@@ -27,7 +28,7 @@ from storage.models import (
     utc_now,
 )
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, like_patterns
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.traversal import (
@@ -47,19 +48,13 @@ __all__ = ["PostgresGraph", "traverse"]
 Row = Mapping[str, Any]
 
 
-def _visible(scope: Scope | None, p: Params, alias: str = "e") -> str:
-    conds = ["TRUE"]
-    if scope is not None:
-        readable = like_patterns(scope.read_namespaces)
-        if readable is not None:
-            conds.append(f"{alias}.namespace LIKE ANY({p.add(readable)}::text[])")
-        conds.append(f"{alias}.sensitivity <= {p.add(scope.max_sensitivity.level)}")
-    return " AND ".join(conds)
+def _visible(scope: Scope | None, p: PostgresParams, alias: str = "e") -> str:
+    return all_of(p.visible(f"{alias}.namespace", f"{alias}.sensitivity", scope))
 
 
 async def _fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope | None) -> Entity:
     """Return a visible entity. Raises: NotFoundError."""
-    p = Params(entity_id)
+    p = PostgresParams(entity_id)
     row = await conn.fetchrow(
         f"SELECT * FROM entities AS e WHERE e.entity_id = $1 AND {_visible(scope, p)}", *p.values
     )
@@ -128,7 +123,7 @@ async def traverse(
     ceiling: int,
 ) -> GraphTraversal:
     types = list(dict.fromkeys(relation_types))
-    p = Params(start.namespace)
+    p = PostgresParams(start.namespace)
     type_sql = f" AND type = ANY({p.add(types)}::text[])" if types else ""
     legs: list[str] = []
     if direction in ("out", "both"):
@@ -155,7 +150,7 @@ async def traverse(
         r["entity_id"]: ROWS.entity(r)
         for r in await conn.fetch("SELECT * FROM entities WHERE entity_id = ANY($1::text[])", node_ids)
     }
-    q = Params(start.namespace, node_ids)
+    q = PostgresParams(start.namespace, node_ids)
     edge_type_sql = f" AND type = ANY({q.add(types)}::text[])" if types else ""
     edge_rows = await conn.fetch(
         "SELECT * FROM relations WHERE namespace = $1 AND from_id = ANY($2::text[])"
@@ -190,7 +185,7 @@ class PostgresGraph(PostgresCore):
     async def find_entity(
         self, namespace: str, name: str, *, type: str | None = None, scope: Scope | None = None
     ) -> Entity:
-        p = Params(namespace, name)
+        p = PostgresParams(namespace, name)
         conds = ["e.namespace = $1", "e.name = $2", _visible(scope, p)]
         if type is not None:
             conds.append(f"e.type = {p.add(type)}")
@@ -238,18 +233,16 @@ class PostgresGraph(PostgresCore):
     ) -> list[Relation]:
         async with self._connection() as conn:
             await _fetch_entity(conn, entity_id, scope)
-            p = Params(entity_id)
+            p = PostgresParams(entity_id)
             conds = ["(r.from_id = $1 OR r.to_id = $1)"]
             if scope is not None:
-                readable = like_patterns(scope.read_namespaces)
-                if readable is not None:
-                    conds.append(f"r.namespace LIKE ANY({p.add(readable)}::text[])")
+                conds.append(p.readable("r.namespace", scope))
                 level = p.add(scope.max_sensitivity.level)
                 conds += [f"s.sensitivity <= {level}", f"t.sensitivity <= {level}"]
             rows = await conn.fetch(
                 "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
                 " JOIN entities AS t ON t.entity_id = r.to_id"
-                f" WHERE {' AND '.join(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
+                f" WHERE {all_of(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
                 f" LIMIT {p.add(edge_limit(limit))}",
                 *p.values,
             )

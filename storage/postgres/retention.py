@@ -1,4 +1,5 @@
-"""Retention on PostgreSQL: counting memories per namespace and pruning one namespace by age and size.
+"""Retention on PostgreSQL (``PostgresRetention``): counting memories per namespace, pruning one by age
+and size.
 
 Pruning locks the namespace's change-log head first (the lock order of every namespace writer), then
 removes each memory through ``_remove_memory``, so each deletion is in the change log (a rollback to an
@@ -10,19 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.errors import InvalidInputError
+from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.postgres import changelog
-from storage.postgres.memories import MemoriesMixin
-from storage.postgres.rows import memory_from_row
+from storage.postgres.memories import PostgresMemories
+from storage.postgres.rows import ROWS
 
-__all__ = ["PRUNE_ACTOR", "RetentionMixin"]
-
-#: The actor recorded in the change log for memories removed by pruning.
-PRUNE_ACTOR = "retention"
+__all__ = ["PostgresRetention"]
 
 
-class RetentionMixin(MemoriesMixin):
+class PostgresRetention(PostgresMemories):
     """``RetentionStore`` on PostgreSQL."""
 
     async def namespace_counts(self) -> list[NamespaceCount]:
@@ -45,8 +43,7 @@ class RetentionMixin(MemoriesMixin):
         dry_run: bool = False,
     ) -> list[PrunedMemory]:
         """Prune one namespace (see ``RetentionStore.prune_namespace``). Raises: InvalidInputError."""
-        if max_memories is not None and max_memories < 0:
-            raise InvalidInputError("max_memories must be >= 0")
+        check_prune(max_memories)
         chosen: list[tuple[Any, PruneReason]] = []
         async with self._transaction() as conn:
             if not dry_run:
@@ -74,17 +71,8 @@ class RetentionMixin(MemoriesMixin):
                 chosen += [(r, "over_limit") for r in reversed(rows)]
             pruned: list[PrunedMemory] = []
             for row, reason in chosen:
-                memory = memory_from_row(row)
+                memory = ROWS.memory(row)
                 if not dry_run:
                     await self._remove_memory(conn, memory, PRUNE_ACTOR)
-                pruned.append(
-                    PrunedMemory(
-                        memory_id=memory.memory_id,
-                        namespace=memory.namespace,
-                        kind=memory.kind,
-                        importance=memory.importance,
-                        created_at=memory.created_at,
-                        reason=reason,
-                    )
-                )
+                pruned.append(pruned_memory(memory, reason))
         return pruned

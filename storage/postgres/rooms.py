@@ -8,10 +8,11 @@ from typing import Any
 import asyncpg
 
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.filters import check_writable
 from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
@@ -26,8 +27,8 @@ async def fetch_room_row(
     Raises:
         NotFoundError: no such room, or not readable in ``scope``.
     """
-    p = Params(room_id)
-    readable = readable_sql("namespace", scope, p)
+    p = PostgresParams(room_id)
+    readable = p.readable("namespace", scope)
     row = await conn.fetchrow(
         f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
     )
@@ -88,8 +89,8 @@ class PostgresRooms(PostgresCore):
     ) -> Page[Room]:
         """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
-        conds: list[str] = [readable_sql("namespace", scope, p)]
+        p = PostgresParams()
+        conds: list[str] = [p.readable("namespace", scope)]
         params: list[Any] = p.values
         if status is not None:
             params.append(str(status))

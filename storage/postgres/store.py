@@ -24,16 +24,16 @@ from storage.postgres.events import PostgresEvents
 from storage.postgres.facts import PostgresFacts
 from storage.postgres.graph import PostgresGraph
 from storage.postgres.identities import PostgresIdentities
-from storage.postgres.memories import MemoriesMixin
+from storage.postgres.memories import PostgresMemories
 from storage.postgres.meta import PostgresMeta
 from storage.postgres.notify import PostgresNotify
 from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
-from storage.postgres.reindex import ReindexMixin
-from storage.postgres.retention import RetentionMixin
+from storage.postgres.reindex import PostgresReindex
+from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
-from storage.postgres.search import SearchMixin
+from storage.postgres.search import PostgresSearch
 from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vectors import detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import PostgresVersions
@@ -80,10 +80,10 @@ class PostgresStore(
     PostgresIdentities,
     PostgresTasks,
     PostgresEscalations,
-    RetentionMixin,
-    MemoriesMixin,
-    SearchMixin,
-    ReindexMixin,
+    PostgresRetention,
+    PostgresMemories,
+    PostgresSearch,
+    PostgresReindex,
     PostgresNotify,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).

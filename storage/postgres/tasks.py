@@ -9,7 +9,7 @@ from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
 
@@ -61,7 +61,7 @@ class PostgresTasks(PostgresCore):
     ) -> Page[TaskRecord]:
         """List tasks, highest priority first, then oldest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = []
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -123,7 +123,7 @@ class PostgresTasks(PostgresCore):
             }
             if update.clear_assignee:
                 changes["assignee"] = None
-            p = Params(task_id)
+            p = PostgresParams(task_id)
             sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
             sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
             row = await conn.fetchrow(

@@ -26,7 +26,7 @@ from storage.models import (
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.facts import current_facts, remove_fact, write_fact
-from storage.postgres.memories import MemoriesMixin
+from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.versioning import (
@@ -77,7 +77,7 @@ async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> Roll
     )
 
 
-class PostgresVersions(MemoriesMixin):
+class PostgresVersions(PostgresMemories):
     """``VersionStore`` on PostgreSQL (memories are restored and copied through the memories area)."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:

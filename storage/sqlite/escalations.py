@@ -35,7 +35,7 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.connection import Database
 from storage.sqlite.events import room_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
@@ -122,7 +122,7 @@ def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
     """The escalation's room is readable in ``scope`` (SQL on ``escalations.room_id``)."""
     if scope is None:
         return "1", []
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})", params
 
 

@@ -26,7 +26,7 @@ from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, ut
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
 from storage.sqlite.connection import Database
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 from storage.text import lexical_text
@@ -39,7 +39,7 @@ EVENT_IMPORTANCE = 0.5
 
 def room_row(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> dict[str, Any]:
     """Return a room's row, if its namespace is readable in ``scope``. Raises: NotFoundError."""
-    readable, params = readable_clause("namespace", scope)
+    readable, params = SQLiteParams.readable_clause("namespace", scope)
     row = fetch_one(conn, f"SELECT * FROM rooms WHERE room_id = ? AND {readable}", (room_id, *params))
     if row is None:
         raise NotFoundError("room", room_id)
@@ -124,7 +124,7 @@ def append_event(
     documents, event_ids = _window(conn, event.room_id, index)
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
-        " sensitivity_level, importance, item_at, text, embedding)"
+        " sensitivity, importance, item_at, text, embedding)"
         " VALUES ('event', ?, ?, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
         (
             event_id,
@@ -174,7 +174,7 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
 def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
     """Return one event within the scope's clearance, in a room it may read. Raises: NotFoundError."""
     ceiling = 2 if scope is None else scope.max_sensitivity.level
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     row = fetch_one(
         conn,
         "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"

@@ -29,7 +29,7 @@ from storage.models import (
 )
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.filters import Where, namespace_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 from storage.traversal import (
     check_clearance,
@@ -46,12 +46,9 @@ from storage.traversal import (
 __all__ = ["SQLiteGraph", "traverse_graph"]
 
 
-def _visible(scope: Scope | None, alias: str = "e") -> Where:
-    where = Where()
-    if scope is not None:
-        clause, params = namespace_clause(f"{alias}.namespace", scope.read_namespaces)
-        where.add(clause, *params)
-        where.add(f"{alias}.sensitivity <= ?", scope.max_sensitivity.level)
+def _visible(scope: Scope | None, alias: str = "e") -> SQLiteParams:
+    where = SQLiteParams()
+    where.require(*where.visible(f"{alias}.namespace", f"{alias}.sensitivity", scope))
     return where
 
 
@@ -61,7 +58,7 @@ def _get_entity(conn: apsw.Connection, entity_id: str, scope: Scope | None) -> E
     row = fetch_one(
         conn,
         f"SELECT * FROM entities AS e WHERE e.entity_id = ? AND {where.sql()}",
-        (entity_id, *where.params),
+        (entity_id, *where.values),
     )
     if row is None:
         raise NotFoundError("entity", entity_id)
@@ -72,14 +69,13 @@ def _find_entity(
     conn: apsw.Connection, namespace: str, name: str, type_: str | None, scope: Scope | None
 ) -> Entity:
     where = _visible(scope)
-    where.add("e.namespace = ?", namespace)
-    where.add("e.name = ?", name)
+    where.require(f"e.namespace = {where.add(namespace)}", f"e.name = {where.add(name)}")
     if type_ is not None:
-        where.add("e.type = ?", type_)
+        where.require(f"e.type = {where.add(type_)}")
     row = fetch_one(
         conn,
         f"SELECT * FROM entities AS e WHERE {where.sql()} ORDER BY e.created_at, e.entity_id LIMIT 1",
-        where.params,
+        where.values,
     )
     if row is None:
         raise entity_not_found(namespace, name, type_)
@@ -169,19 +165,18 @@ def _add_relation(conn: apsw.Connection, relation: NewRelation, scope: Scope | N
 
 def _list_relations(conn: apsw.Connection, entity_id: str, limit: int, scope: Scope | None) -> list[Relation]:
     _get_entity(conn, entity_id, scope)
-    where = Where()
+    where = SQLiteParams()
     if scope is not None:
-        clause, params = namespace_clause("r.namespace", scope.read_namespaces)
-        where.add(clause, *params)
-        where.add("s.sensitivity <= ?", scope.max_sensitivity.level)
-        where.add("t.sensitivity <= ?", scope.max_sensitivity.level)
-    where.add("(r.from_id = ? OR r.to_id = ?)", entity_id, entity_id)
+        level = scope.max_sensitivity.level
+        where.require(where.readable("r.namespace", scope))
+        where.require(where.at_most("s.sensitivity", level), where.at_most("t.sensitivity", level))
+    where.require(f"(r.from_id = {where.add(entity_id)} OR r.to_id = {where.add(entity_id)})")
     rows = fetch_all(
         conn,
         "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
         f" JOIN entities AS t ON t.entity_id = r.to_id WHERE {where.sql()}"
         " ORDER BY r.created_at DESC, r.relation_id DESC LIMIT ?",
-        (*where.params, edge_limit(limit)),
+        (*where.values, edge_limit(limit)),
     )
     return [ROWS.relation(r) for r in rows]
 

@@ -29,7 +29,7 @@ from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.connection import Database
 from storage.sqlite.events import append_event, check_room_writable, room_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
 __all__ = ["SQLiteRooms"]
@@ -73,7 +73,7 @@ def list_rooms(
     scope: Scope | None = None,
 ) -> Page[Room]:
     """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
-    readable, readable_params = readable_clause("namespace", scope)
+    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
     where: list[str] = [readable]
     params: list[Any] = list(readable_params)
     if status is not None:

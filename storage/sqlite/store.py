@@ -9,7 +9,6 @@ reads on a pool of reader connections. Guarantees are those documented on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +18,6 @@ from pydantic.dataclasses import dataclass
 
 from storage.errors import InvalidInputError
 from storage.migrate import load_migrations
-from storage.models import (
-    Memory,
-    MemoryFilter,
-    NewMemory,
-    Page,
-    SearchHit,
-    SearchRequest,
-)
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
-from storage.scope import Scope
-from storage.sqlite import memories, search
 from storage.sqlite.alerts import SQLiteAlerts
 from storage.sqlite.audit import SQLiteAudit
 from storage.sqlite.connection import Database
@@ -39,12 +27,14 @@ from storage.sqlite.facts import SQLiteFacts
 from storage.sqlite.feed import SQLiteFeed
 from storage.sqlite.graph import SQLiteGraph
 from storage.sqlite.identities import SQLiteIdentities
+from storage.sqlite.memories import SQLiteMemories
 from storage.sqlite.meta import EMBEDDING_DIMENSIONS_KEY, SQLiteMeta
 from storage.sqlite.participants import SQLiteParticipants
-from storage.sqlite.reindex import ReindexMixin
+from storage.sqlite.reindex import SQLiteReindex
 from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
 from storage.sqlite.rows import fetch_one
+from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
 from storage.sqlite.tasks import SQLiteTasks
 from storage.sqlite.versions import SQLiteVersions
 
@@ -103,14 +93,16 @@ class SQLiteStore(
     SQLiteIdentities,
     SQLiteTasks,
     SQLiteEscalations,
+    SQLiteMemories,
+    SQLiteSearch,
+    SQLiteRetention,
+    SQLiteReindex,
     SQLiteMeta,
     SQLiteFacts,
     SQLiteVersions,
     SQLiteGraph,
     SQLiteAlerts,
     SQLiteAudit,
-    SQLiteRetention,
-    ReindexMixin,
     SQLiteFeed,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
@@ -160,41 +152,9 @@ class SQLiteStore(
         facts.update(
             path=str(self._db.path.resolve()),
             journal_mode=journal,
-            vector_mode=search.VECTOR_MODE,
+            vector_mode=VECTOR_MODE,
             embedding_dimensions=int(recorded) if recorded is not None else self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
         )
         return facts
-
-    # --- memories ------------------------------------------------------------------------------------
-
-    async def add_memory(
-        self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
-    ) -> Memory:
-        return await self._db.write(memories.add_memory, memory, embedding, scope, self._dims)
-
-    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.read(memories.get_memory, memory_id, scope)
-
-    async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.write(memories.delete_memory, memory_id, scope)
-
-    async def list_memories(
-        self,
-        filters: MemoryFilter,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Memory]:
-        return await self._db.read(memories.list_memories, filters, clamp_limit(limit), cursor, scope)
-
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
-    ) -> list[SearchHit]:
-        return await self._db.read(search.search, request, query_embedding, scope, self._dims)
