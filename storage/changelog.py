@@ -12,14 +12,19 @@ level (0 public .. 2 confidential) the change touches, so a reader below it neve
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from storage.models import Fact, FactChange, Memory, Sensitivity
+from storage.versioning import Change
 
 __all__ = [
+    "CHANGE_COLUMNS",
+    "LOG_COLUMNS",
     "LogEntry",
+    "change_from_row",
     "fact_change",
     "fact_deleted",
     "fact_set",
@@ -55,6 +60,54 @@ class LogEntry:
     before: Any = None
     before_embedding: bytes | None = None
     after: Any = None
+
+    def row(self, seq: int, dump_json: Callable[[Any], Any], changed_at: Any) -> tuple[Any, ...]:
+        """The values of ``LOG_COLUMNS`` for this entry at ``seq``.
+
+        Args:
+            dump_json: the dialect's Python -> stored JSON (applied to ``before`` and ``after`` when set).
+            changed_at: the time as the dialect stores it.
+        """
+        return (
+            self.namespace,
+            seq,
+            self.item_type,
+            self.item_key,
+            self.op,
+            self.version,
+            self.level,
+            None if self.before is None else dump_json(self.before),
+            self.before_embedding,
+            None if self.after is None else dump_json(self.after),
+            self.actor,
+            changed_at,
+        )
+
+
+#: The columns of ``namespace_changes`` an entry fills, in the order of ``LogEntry.row``.
+LOG_COLUMNS = (
+    "namespace, seq, item_type, item_key, op, version, sensitivity, before, before_embedding, after,"
+    " actor, changed_at"
+)
+#: The columns ``change_from_row`` reads.
+CHANGE_COLUMNS = "seq, item_type, item_key, sensitivity, before, before_embedding"
+
+
+def change_from_row(row: Mapping[str, Any], load_json: Callable[[Any], Any]) -> Change:
+    """A ``namespace_changes`` row (``CHANGE_COLUMNS``) as the ``Change`` the plans read.
+
+    Args:
+        load_json: the dialect's stored JSON -> Python (``storage.rows.Rows.load_json``).
+    """
+    before = row["before"]
+    return Change(
+        seq=row["seq"],
+        item_type=row["item_type"],
+        item_key=row["item_key"],
+        level=row["sensitivity"],
+        before=None if before is None else load_json(before),
+        before_embedding=row["before_embedding"],
+    )
 
 
 def memory_added(memory: Memory, actor: str | None) -> LogEntry:

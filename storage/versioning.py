@@ -15,13 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.errors import InvalidInputError, PermissionDeniedError
 from storage.models import (
-    Fact,
     Memory,
     MergeConflict,
+    MergeResult,
+    RollbackResult,
     Sensitivity,
-    check_fact_write,
     validate_fact_address,
 )
 from storage.scope import Scope
@@ -34,16 +34,18 @@ __all__ = [
     "branch_state",
     "check_branch_names",
     "check_clearance",
-    "check_fact_delete",
-    "check_fact_set",
+    "check_merge",
     "check_snapshot_label",
     "first_changes",
     "item_keys",
+    "merge_levels",
     "merge_plan",
-    "next_fact_version",
-    "require",
+    "merge_result",
+    "require_read",
+    "require_write",
     "rollback_plan",
-    "visible_fact",
+    "rollback_result",
+    "state_levels",
 ]
 
 ItemType = Literal["memory", "fact"]
@@ -224,10 +226,16 @@ def merge_plan(
 # --- rules of the operations around the plans ------------------------------------------------------------
 
 
-def require(allowed: bool, message: str) -> None:
-    """Raise ``PermissionDeniedError(message)`` unless ``allowed``."""
-    if not allowed:
-        raise PermissionDeniedError(message)
+def require_read(scope: Scope, namespace: str) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` reads ``namespace``."""
+    if not scope.can_read(namespace):
+        raise PermissionDeniedError(f"namespace {namespace!r} is not readable by {scope.agent!r}")
+
+
+def require_write(scope: Scope, namespace: str) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` writes ``namespace``."""
+    if not scope.can_write(namespace):
+        raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
 
 
 def check_clearance(levels: Sequence[int], scope: Scope, what: str) -> None:
@@ -262,7 +270,7 @@ def check_snapshot_label(namespace: str, label: str, scope: Scope) -> None:
     validate_fact_address(namespace, "x")
     if not 1 <= len(label) <= 200:
         raise InvalidInputError("a snapshot label has 1-200 characters")
-    require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+    require_write(scope, namespace)
 
 
 def check_branch_names(namespace: str, new_namespace: str, scope: Scope) -> None:
@@ -275,8 +283,8 @@ def check_branch_names(namespace: str, new_namespace: str, scope: Scope) -> None
     validate_fact_address(new_namespace, "x")
     if new_namespace == namespace:
         raise InvalidInputError("a branch needs a new namespace, not the one it forks")
-    require(scope.can_read(namespace), f"namespace {namespace!r} is not readable by {scope.agent!r}")
-    require(scope.can_write(new_namespace), f"namespace {new_namespace!r} is not writable by {scope.agent!r}")
+    require_read(scope, namespace)
+    require_write(scope, new_namespace)
 
 
 def branch_state(
@@ -306,69 +314,54 @@ def branch_state(
     return ordered, state
 
 
-# --- facts: compare-and-set ----------------------------------------------------------------------------
-
-
-def visible_fact(fact: Fact | None, scope: Scope) -> Fact | None:
-    """``fact`` when its namespace is readable and its sensitivity within the clearance, else ``None``."""
-    if fact is None or not scope.can_read(fact.namespace):
-        return None
-    return fact if fact.sensitivity.level <= scope.max_sensitivity.level else None
-
-
-def check_fact_set(
-    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
-) -> None:
-    """Refuse a ``set_fact`` over ``current`` (the live fact, read under the write lock) when stale.
-
-    ``expected_version`` ``None`` or ``0`` means create-only (see ``FactStore.set_fact``).
+def check_merge(origin: str, branch: str, into: str, scope: Scope) -> None:
+    """Check a merge of ``branch`` (forked from ``origin``) into ``into`` (see ``VersionStore.merge``).
 
     Raises:
-        PermissionDeniedError: ``current`` is above the scope's clearance.
-        ConflictError: ``current`` is at another version (``current_version`` 0 when it does not exist).
+        InvalidInputError: ``into`` is not the branch's origin.
+        PermissionDeniedError: ``branch`` not readable or ``into`` not writable.
     """
-    if current is not None and current.sensitivity.level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"fact {namespace}/{key} exists above the clearance of {scope.agent!r}; it cannot be written"
-        )
-    current_version = 0 if current is None else current.version
-    expected = expected_version or 0
-    if expected != current_version:
-        raise ConflictError(
-            f"fact {namespace}/{key} is at version {current_version}, not {expected}; nothing was changed",
-            current_version=current_version,
-            current=current,
-        )
+    if origin != into:
+        raise InvalidInputError(f"{branch!r} branches from {origin!r}: merge it into that namespace")
+    require_read(scope, branch)
+    require_write(scope, into)
 
 
-def check_fact_delete(
-    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
-) -> Fact:
-    """Return the fact ``delete_fact`` may delete: ``current`` (the live fact) when visible and current.
-
-    Raises:
-        NotFoundError: no live fact, or one invisible in ``scope``.
-        PermissionDeniedError: the namespace is not writable in ``scope``.
-        ConflictError: ``expected_version`` is given and is not the fact's version.
-    """
-    fact = visible_fact(current, scope)
-    if fact is None:
-        raise NotFoundError("fact", f"{namespace}/{key}")
-    check_fact_write(namespace, fact.sensitivity, scope)
-    if expected_version is not None and expected_version != fact.version:
-        raise ConflictError(
-            f"fact {namespace}/{key} is at version {fact.version}, not {expected_version}; "
-            "nothing was changed",
-            current_version=fact.version,
-            current=fact,
-        )
-    return fact
+def merge_levels(
+    branch_changes: Sequence[Change], target_facts: Mapping[str, tuple[FactState, int]]
+) -> list[int]:
+    """Sensitivity levels a merge touches: every branch change and the target facts it may overwrite."""
+    return [c.level for c in branch_changes] + [s.sensitivity.level for s, _ in target_facts.values()]
 
 
-def next_fact_version(old: Fact | None, last_logged: int) -> int:
-    """The version a write gives a fact: one above the live one, or above the last one logged for its key.
+def state_levels(
+    memories: Sequence[tuple[Memory, bytes | None]], facts: Mapping[str, FactState]
+) -> list[int]:
+    """Sensitivity levels of a namespace state (``branch_state``): what a branch copies."""
+    return [m.sensitivity.level for m, _ in memories] + [s.sensitivity.level for s in facts.values()]
 
-    ``last_logged`` is the highest version in the change log (0 when none), so the versions of a key that
-    was deleted and written again never repeat.
-    """
-    return (old.version if old is not None else last_logged) + 1
+
+def rollback_result(namespace: str, snapshot_id: str, plan: RollbackPlan, seq: int) -> RollbackResult:
+    """The result of applying ``plan``; ``seq`` is the namespace's head after it."""
+    return RollbackResult(
+        namespace=namespace,
+        snapshot_id=snapshot_id,
+        memories_removed=len(plan.remove_memories),
+        memories_restored=len(plan.restore_memories),
+        facts_restored=len(plan.put_facts),
+        facts_removed=len(plan.remove_facts),
+        seq=seq,
+    )
+
+
+def merge_result(branch: str, into: str, plan: MergePlan) -> MergeResult:
+    """The result of applying a merge ``plan``, with its conflicts."""
+    return MergeResult(
+        branch=branch,
+        into=into,
+        memories_added=len(plan.add_memories),
+        memories_removed=len(plan.remove_memories),
+        facts_set=len(plan.put_facts),
+        facts_removed=len(plan.remove_facts),
+        conflicts=plan.conflicts,
+    )

@@ -9,9 +9,18 @@ head lock first in every writer also fixes one lock order: no deadlock between w
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 
-from storage.changelog import LogEntry, memory_added, memory_deleted
+from storage.changelog import (
+    CHANGE_COLUMNS,
+    LOG_COLUMNS,
+    LogEntry,
+    change_from_row,
+    memory_added,
+    memory_deleted,
+)
 from storage.models import Memory, utc_now
 from storage.versioning import Change
 
@@ -52,24 +61,17 @@ async def head(conn: asyncpg.Connection, namespace: str) -> int:
 async def record(conn: asyncpg.Connection, entry: LogEntry, seq: int | None = None) -> int:
     """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
     seq = await bump(conn, entry.namespace) if seq is None else seq
+    marks = ", ".join(f"${i}" for i in range(1, 13))
     await conn.execute(
-        "INSERT INTO namespace_changes (namespace, seq, item_type, item_key, op, version, sensitivity,"
-        " before, before_embedding, after, actor, changed_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        entry.namespace,
-        seq,
-        entry.item_type,
-        entry.item_key,
-        entry.op,
-        entry.version,
-        entry.level,
-        entry.before,
-        entry.before_embedding,
-        entry.after,
-        entry.actor,
-        utc_now(),
+        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({marks})",
+        *entry.row(seq, _as_is, utc_now()),
     )
     return seq
+
+
+def _as_is(value: Any) -> Any:
+    """JSON values go to ``jsonb`` through the pool's codec unchanged."""
+    return value
 
 
 async def record_memory_add(
@@ -104,19 +106,8 @@ async def last_fact_version(conn: asyncpg.Connection, namespace: str, key: str) 
 async def changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[Change]:
     """The namespace's changes with a sequence number above ``seq``, oldest first."""
     rows = await conn.fetch(
-        "SELECT seq, item_type, item_key, sensitivity, before, before_embedding FROM namespace_changes"
-        " WHERE namespace = $1 AND seq > $2 ORDER BY seq",
+        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = $1 AND seq > $2 ORDER BY seq",
         namespace,
         seq,
     )
-    return [
-        Change(
-            seq=r["seq"],
-            item_type=r["item_type"],
-            item_key=r["item_key"],
-            level=r["sensitivity"],
-            before=r["before"],
-            before_embedding=r["before_embedding"],
-        )
-        for r in rows
-    ]
+    return [change_from_row(r, _as_is) for r in rows]

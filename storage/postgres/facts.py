@@ -15,6 +15,7 @@ import asyncpg
 
 from storage.changelog import fact_change, fact_deleted, fact_set
 from storage.errors import NotFoundError
+from storage.facts import check_fact_delete, check_fact_set, next_fact_version, visible_fact
 from storage.models import (
     Fact,
     FactChange,
@@ -30,13 +31,7 @@ from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
-from storage.versioning import (
-    FactState,
-    check_fact_delete,
-    check_fact_set,
-    next_fact_version,
-    visible_fact,
-)
+from storage.versioning import FactState
 
 __all__ = ["PostgresFacts", "current_facts", "remove_fact", "write_fact"]
 

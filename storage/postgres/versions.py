@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -34,11 +34,16 @@ from storage.versioning import (
     branch_state,
     check_branch_names,
     check_clearance,
+    check_merge,
     check_snapshot_label,
     item_keys,
+    merge_levels,
     merge_plan,
-    require,
+    merge_result,
+    require_write,
     rollback_plan,
+    rollback_result,
+    state_levels,
 )
 
 __all__ = ["PostgresVersions"]
@@ -140,21 +145,13 @@ class PostgresVersions(PostgresMemories):
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
-            require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+            require_write(scope, namespace)
             await changelog.lock_head(conn, namespace)
             plan = await _plan_back(conn, namespace, snapshot.seq)
             check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
             await self._apply_back(conn, namespace, plan, scope.agent)
             seq = await changelog.head(conn, namespace)
-        return RollbackResult(
-            namespace=namespace,
-            snapshot_id=snapshot_id,
-            memories_removed=len(plan.remove_memories),
-            memories_restored=len(plan.restore_memories),
-            facts_restored=len(plan.put_facts),
-            facts_removed=len(plan.remove_facts),
-            seq=seq,
-        )
+        return rollback_result(namespace, snapshot_id, plan, seq)
 
     async def _copy_memory(
         self,
@@ -198,10 +195,7 @@ class PostgresVersions(PostgresMemories):
             plan = await _plan_back(conn, namespace, snapshot.seq)
             now = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
             memories, facts = branch_state(plan, await _memories(conn, namespace), now)
-            levels = [m.sensitivity.level for m, _ in memories] + [
-                s.sensitivity.level for s in facts.values()
-            ]
-            check_clearance(levels, scope, f"branching {namespace!r}")
+            check_clearance(state_levels(memories, facts), scope, f"branching {namespace!r}")
             for memory, embedding in memories:
                 await self._copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
             for key in sorted(facts):
@@ -235,12 +229,7 @@ class PostgresVersions(PostgresMemories):
             row = await conn.fetchrow("SELECT * FROM branches WHERE namespace = $1 FOR UPDATE", branch)
             if row is None:
                 raise NotFoundError("branch", branch)
-            if row["origin"] != into:
-                raise InvalidInputError(
-                    f"{branch!r} branches from {row['origin']!r}: merge it into that namespace"
-                )
-            require(scope.can_read(branch), f"namespace {branch!r} is not readable by {scope.agent!r}")
-            require(scope.can_write(into), f"namespace {into!r} is not writable by {scope.agent!r}")
+            check_merge(row["origin"], branch, into, scope)
             branch_changes = await changelog.changes_since(conn, branch, int(row["fork_seq"]))
             target_changes = await changelog.changes_since(conn, into, int(row["base_seq"]))
             memory_ids = item_keys(branch_changes, "memory")
@@ -265,9 +254,7 @@ class PostgresVersions(PostgresMemories):
                 set(target_memories),
                 target_facts,
             )
-            levels = [c.level for c in branch_changes] + [
-                s.sensitivity.level for s, _ in target_facts.values()
-            ]
+            levels = merge_levels(branch_changes, target_facts)
             check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
             for memory_id in plan.add_memories:
                 memory, embedding = branch_memories[memory_id]
@@ -285,12 +272,4 @@ class PostgresVersions(PostgresMemories):
                 await changelog.head(conn, branch),
                 utc_now(),
             )
-        return MergeResult(
-            branch=branch,
-            into=into,
-            memories_added=len(plan.add_memories),
-            memories_removed=len(plan.remove_memories),
-            facts_set=len(plan.put_facts),
-            facts_removed=len(plan.remove_facts),
-            conflicts=plan.conflicts,
-        )
+        return merge_result(branch, into, plan)

@@ -11,7 +11,14 @@ import json
 
 import apsw
 
-from storage.changelog import LogEntry, memory_added, memory_deleted
+from storage.changelog import (
+    CHANGE_COLUMNS,
+    LOG_COLUMNS,
+    LogEntry,
+    change_from_row,
+    memory_added,
+    memory_deleted,
+)
 from storage.models import Memory, utc_now
 from storage.sqlite.rows import fetch_all, fetch_one, to_json, ts
 from storage.versioning import Change
@@ -49,22 +56,8 @@ def record(conn: apsw.Connection, entry: LogEntry, seq: int | None = None) -> in
     """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
     seq = bump(conn, entry.namespace) if seq is None else seq
     conn.execute(
-        "INSERT INTO namespace_changes (namespace, seq, item_type, item_key, op, version, sensitivity,"
-        " before, before_embedding, after, actor, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            entry.namespace,
-            seq,
-            entry.item_type,
-            entry.item_key,
-            entry.op,
-            entry.version,
-            entry.level,
-            None if entry.before is None else to_json(entry.before),
-            entry.before_embedding,
-            None if entry.after is None else to_json(entry.after),
-            entry.actor,
-            ts(utc_now()),
-        ),
+        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        entry.row(seq, to_json, ts(utc_now())),
     )
     return seq
 
@@ -98,18 +91,7 @@ def changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[Chang
     """The namespace's changes with a sequence number above ``seq``, oldest first."""
     rows = fetch_all(
         conn,
-        "SELECT seq, item_type, item_key, sensitivity, before, before_embedding FROM namespace_changes"
-        " WHERE namespace = ? AND seq > ? ORDER BY seq",
+        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = ? AND seq > ? ORDER BY seq",
         (namespace, seq),
     )
-    return [
-        Change(
-            seq=r["seq"],
-            item_type=r["item_type"],
-            item_key=r["item_key"],
-            level=r["sensitivity"],
-            before=None if r["before"] is None else json.loads(r["before"]),
-            before_embedding=r["before_embedding"],
-        )
-        for r in rows
-    ]
+    return [change_from_row(r, json.loads) for r in rows]

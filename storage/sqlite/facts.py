@@ -15,6 +15,7 @@ import apsw
 
 from storage.changelog import fact_change, fact_deleted, fact_set
 from storage.errors import NotFoundError
+from storage.facts import check_fact_delete, check_fact_set, next_fact_version, visible_fact
 from storage.models import (
     Fact,
     FactChange,
@@ -30,13 +31,7 @@ from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, make_page, to_json, ts
-from storage.versioning import (
-    FactState,
-    check_fact_delete,
-    check_fact_set,
-    next_fact_version,
-    visible_fact,
-)
+from storage.versioning import FactState
 
 __all__ = ["SQLiteFacts", "current_facts", "remove_fact", "write_fact"]
 

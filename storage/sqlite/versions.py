@@ -12,7 +12,7 @@ from typing import Any
 
 import apsw
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -35,11 +35,16 @@ from storage.versioning import (
     branch_state,
     check_branch_names,
     check_clearance,
+    check_merge,
     check_snapshot_label,
     item_keys,
+    merge_levels,
     merge_plan,
-    require,
+    merge_result,
+    require_write,
     rollback_plan,
+    rollback_result,
+    state_levels,
 )
 
 __all__ = ["SQLiteVersions"]
@@ -131,19 +136,11 @@ def _apply_back(conn: apsw.Connection, namespace: str, plan: RollbackPlan, actor
 
 def _rollback(conn: apsw.Connection, namespace: str, snapshot_id: str, scope: Scope) -> RollbackResult:
     snapshot = _snapshot_row(conn, namespace, snapshot_id)
-    require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+    require_write(scope, namespace)
     plan = _plan_back(conn, namespace, snapshot.seq)
     check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
     _apply_back(conn, namespace, plan, scope.agent)
-    return RollbackResult(
-        namespace=namespace,
-        snapshot_id=snapshot_id,
-        memories_removed=len(plan.remove_memories),
-        memories_restored=len(plan.restore_memories),
-        facts_restored=len(plan.put_facts),
-        facts_removed=len(plan.remove_facts),
-        seq=changelog.head(conn, namespace),
-    )
+    return rollback_result(namespace, snapshot_id, plan, changelog.head(conn, namespace))
 
 
 def _copy_memory(
@@ -177,8 +174,7 @@ def _branch(
     plan = _plan_back(conn, namespace, snapshot.seq)
     now = {k: state for k, (state, _) in current_facts(conn, namespace).items()}
     memories, facts = branch_state(plan, _memories(conn, namespace), now)
-    levels = [m.sensitivity.level for m, _ in memories] + [s.sensitivity.level for s in facts.values()]
-    check_clearance(levels, scope, f"branching {namespace!r}")
+    check_clearance(state_levels(memories, facts), scope, f"branching {namespace!r}")
     for memory, embedding in memories:
         _copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
     for key in sorted(facts):
@@ -209,12 +205,7 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     row = fetch_one(conn, "SELECT * FROM branches WHERE namespace = ?", (branch_ns,))
     if row is None:
         raise NotFoundError("branch", branch_ns)
-    if row["origin"] != into:
-        raise InvalidInputError(
-            f"{branch_ns!r} branches from {row['origin']!r}: merge it into that namespace"
-        )
-    require(scope.can_read(branch_ns), f"namespace {branch_ns!r} is not readable by {scope.agent!r}")
-    require(scope.can_write(into), f"namespace {into!r} is not writable by {scope.agent!r}")
+    check_merge(row["origin"], branch_ns, into, scope)
     branch_changes = changelog.changes_since(conn, branch_ns, int(row["fork_seq"]))
     target_changes = changelog.changes_since(conn, into, int(row["base_seq"]))
     memory_ids = item_keys(branch_changes, "memory")
@@ -240,8 +231,7 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
         set(target_memories),
         target_facts,
     )
-    levels = [c.level for c in branch_changes] + [s.sensitivity.level for s, _ in target_facts.values()]
-    check_clearance(levels, scope, f"merging {branch_ns!r} into {into!r}")
+    check_clearance(merge_levels(branch_changes, target_facts), scope, f"merging {branch_ns!r} into {into!r}")
     for memory_id in plan.add_memories:
         memory, embedding = branch_memories[memory_id]
         _copy_memory(conn, memory, embedding, into, branch_ns, scope.agent)
@@ -255,15 +245,7 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
         "UPDATE branches SET base_seq = ?, fork_seq = ?, merged_at = ? WHERE namespace = ?",
         (changelog.head(conn, into), changelog.head(conn, branch_ns), ts(utc_now()), branch_ns),
     )
-    return MergeResult(
-        branch=branch_ns,
-        into=into,
-        memories_added=len(plan.add_memories),
-        memories_removed=len(plan.remove_memories),
-        facts_set=len(plan.put_facts),
-        facts_removed=len(plan.remove_facts),
-        conflicts=plan.conflicts,
-    )
+    return merge_result(branch_ns, into, plan)
 
 
 class SQLiteVersions(SQLiteCore):
