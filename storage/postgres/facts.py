@@ -1,7 +1,7 @@
 """Versioned facts on PostgreSQL: ``PostgresFacts`` (compare-and-set writes, listing, history).
 
 The rules (who may write, which version conflicts, what the change log records) are in
-``storage.versioning`` and ``storage.changelog``; this module holds the SQL. Every write takes the
+``storage.facts`` and ``storage.changelog``; this module holds the SQL. Every write takes the
 namespace's head lock first (``changelog.lock_head``), which serialises writes to one namespace: of two
 writers naming the same version, the second sees the first's commit and conflicts.
 """

@@ -1,7 +1,7 @@
 """Versioned facts on SQLite: ``SQLiteFacts`` (compare-and-set writes, listing, history).
 
 The rules (who may write, which version conflicts, what the change log records) are in
-``storage.versioning`` and ``storage.changelog``; this module holds the SQL. SQLite's single writer
+``storage.facts`` and ``storage.changelog``; this module holds the SQL. SQLite's single writer
 serialises the read-check-write of each ``set_fact``.
 """
 
@@ -34,6 +34,10 @@ from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, make_page, 
 from storage.versioning import FactState
 
 __all__ = ["SQLiteFacts", "current_facts", "remove_fact", "write_fact"]
+
+
+def _row(conn: apsw.Connection, namespace: str, key: str) -> dict[str, Any] | None:
+    return fetch_one(conn, "SELECT * FROM facts WHERE namespace = ? AND key = ?", (namespace, key))
 
 
 def _current(conn: apsw.Connection, namespace: str, key: str) -> Fact | None:
@@ -80,10 +84,6 @@ def current_facts(
         rows = [r for k in keys if (r := _row(conn, namespace, k)) is not None]
     facts = [ROWS.fact(r) for r in rows]
     return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
-
-
-def _row(conn: apsw.Connection, namespace: str, key: str) -> dict[str, Any] | None:
-    return fetch_one(conn, "SELECT * FROM facts WHERE namespace = ? AND key = ?", (namespace, key))
 
 
 def _set_fact(
