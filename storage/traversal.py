@@ -16,6 +16,7 @@ from storage.models import Entity, GraphNode, GraphTraversal, Relation, Sensitiv
 from storage.scope import Scope
 
 __all__ = [
+    "build_traversal",
     "check_clearance",
     "check_writable",
     "clearance_level",
@@ -24,7 +25,6 @@ __all__ = [
     "merge_properties",
     "new_properties",
     "shape_walk",
-    "traversal",
 ]
 
 
@@ -98,7 +98,7 @@ def shape_walk(
     return ordered, truncated
 
 
-def traversal(
+def build_traversal(
     start: Entity,
     ordered: Sequence[tuple[str, int]],
     entities: Mapping[str, Entity],

@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 
+from storage import traversal
 from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError
 from storage.filters import all_of
@@ -31,17 +32,6 @@ from storage.postgres.core import PostgresCore
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
-from storage.traversal import (
-    check_clearance,
-    check_writable,
-    clearance_level,
-    edge_limit,
-    entity_not_found,
-    merge_properties,
-    new_properties,
-    shape_walk,
-    traversal,
-)
 
 __all__ = ["PostgresGraph", "traverse"]
 
@@ -73,7 +63,7 @@ async def _upsert(
     scope: Scope | None,
 ) -> tuple[Entity, bool]:
     if sensitivity is not None:
-        check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
+        traversal.check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
     now = utc_now()
     inserted = await conn.fetchrow(
         "INSERT INTO entities (entity_id, namespace, type, name, properties, sensitivity, created_by,"
@@ -83,7 +73,7 @@ async def _upsert(
         namespace,
         ref.type,
         ref.name,
-        new_properties(properties),
+        traversal.new_properties(properties),
         (sensitivity or Sensitivity.INTERNAL).level,
         created_by,
         now,
@@ -97,7 +87,7 @@ async def _upsert(
         ref.name,
     )
     assert row is not None  # the conflicting row exists and entities are never deleted
-    check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
+    traversal.check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
     if not properties and sensitivity is None:
         return ROWS.entity(row), False
     level = row["sensitivity"] if sensitivity is None else sensitivity.level
@@ -105,7 +95,7 @@ async def _upsert(
         "UPDATE entities SET properties = $2, sensitivity = $3, updated_at = $4 WHERE entity_id = $1"
         " RETURNING *",
         row["entity_id"],
-        merge_properties(row["properties"], properties),
+        traversal.merge_properties(row["properties"], properties),
         level,
         now,
     )
@@ -144,7 +134,7 @@ async def traverse(
         f") SELECT entity_id, depth FROM (SELECT * FROM walk LIMIT {p.add(cap + 1)}) AS w",
         *p.values,
     )
-    ordered, truncated = shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
+    ordered, truncated = traversal.shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
     node_ids = [entity_id for entity_id, _ in ordered]
     entities = {
         r["entity_id"]: ROWS.entity(r)
@@ -158,14 +148,16 @@ async def traverse(
         f" ORDER BY created_at, relation_id LIMIT {q.add(MAX_EDGES + 1)}",
         *q.values,
     )
-    return traversal(start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated)
+    return traversal.build_traversal(
+        start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated
+    )
 
 
 class PostgresGraph(PostgresCore):
     """``GraphStore`` on PostgreSQL."""
 
     async def upsert_entity(self, entity: NewEntity, *, scope: Scope | None = None) -> Entity:
-        check_writable(scope, entity.namespace)
+        traversal.check_writable(scope, entity.namespace)
         async with self._transaction() as conn:
             created, _ = await _upsert(
                 conn,
@@ -196,11 +188,11 @@ class PostgresGraph(PostgresCore):
                 *p.values,
             )
         if row is None:
-            raise entity_not_found(namespace, name, type)
+            raise traversal.entity_not_found(namespace, name, type)
         return ROWS.entity(row)
 
     async def add_relation(self, relation: NewRelation, *, scope: Scope | None = None) -> AddedRelation:
-        check_writable(scope, relation.namespace)
+        traversal.check_writable(scope, relation.namespace)
         ns = relation.namespace
         async with self._transaction() as conn:
             source, source_new = await _upsert(
@@ -243,7 +235,7 @@ class PostgresGraph(PostgresCore):
                 "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
                 " JOIN entities AS t ON t.entity_id = r.to_id"
                 f" WHERE {all_of(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
-                f" LIMIT {p.add(edge_limit(limit))}",
+                f" LIMIT {p.add(traversal.edge_limit(limit))}",
                 *p.values,
             )
         return [ROWS.relation(r) for r in rows]
@@ -268,5 +260,5 @@ class PostgresGraph(PostgresCore):
                 relation_types=relation_types,
                 direction=direction,
                 max_nodes=max_nodes,
-                ceiling=clearance_level(scope),
+                ceiling=traversal.clearance_level(scope),
             )

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from storage import versioning
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     BranchResult,
@@ -29,22 +30,6 @@ from storage.postgres.facts import current_facts, remove_fact, write_fact
 from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
-from storage.versioning import (
-    RollbackPlan,
-    branch_state,
-    check_branch_names,
-    check_clearance,
-    check_merge,
-    check_snapshot_label,
-    item_keys,
-    merge_levels,
-    merge_plan,
-    merge_result,
-    require_write,
-    rollback_plan,
-    rollback_result,
-    state_levels,
-)
 
 __all__ = ["PostgresVersions"]
 
@@ -71,11 +56,11 @@ async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: s
     return ROWS.snapshot(row)
 
 
-async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> RollbackPlan:
+async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
     changes = await changelog.changes_since(conn, namespace, seq)
-    existing = await _memories(conn, namespace, item_keys(changes, "memory"))
-    facts = await current_facts(conn, namespace, item_keys(changes, "fact"))
-    return rollback_plan(
+    existing = await _memories(conn, namespace, versioning.item_keys(changes, "memory"))
+    facts = await current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
+    return versioning.rollback_plan(
         changes,
         {i: m.sensitivity.level for i, (m, _) in existing.items()},
         {k: state for k, (state, _) in facts.items()},
@@ -88,7 +73,7 @@ class PostgresVersions(PostgresMemories):
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
         """Record the namespace's sequence number (after waiting for writers in flight)."""
         scope = scope or Scope.unrestricted()
-        check_snapshot_label(namespace, label, scope)
+        versioning.check_snapshot_label(namespace, label, scope)
         async with self._transaction() as conn:
             seq = await changelog.lock_head(conn, namespace)
             row = await conn.fetchrow(
@@ -125,7 +110,7 @@ class PostgresVersions(PostgresMemories):
         return Page[Snapshot](items=items, next_cursor=next_cursor)
 
     async def _apply_back(
-        self, conn: asyncpg.Connection, namespace: str, plan: RollbackPlan, actor: str
+        self, conn: asyncpg.Connection, namespace: str, plan: versioning.RollbackPlan, actor: str
     ) -> None:
         for memory_id in plan.remove_memories:
             row = await conn.fetchrow("SELECT * FROM memories WHERE memory_id = $1", memory_id)
@@ -145,13 +130,13 @@ class PostgresVersions(PostgresMemories):
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
-            require_write(scope, namespace)
+            versioning.require_write(scope, namespace)
             await changelog.lock_head(conn, namespace)
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
+            versioning.check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
             await self._apply_back(conn, namespace, plan, scope.agent)
             seq = await changelog.head(conn, namespace)
-        return rollback_result(namespace, snapshot_id, plan, seq)
+        return versioning.rollback_result(namespace, snapshot_id, plan, seq)
 
     async def _copy_memory(
         self,
@@ -177,7 +162,7 @@ class PostgresVersions(PostgresMemories):
         self, namespace: str, snapshot_id: str, new_namespace: str, *, scope: Scope | None = None
     ) -> BranchResult:
         scope = scope or Scope.unrestricted()
-        check_branch_names(namespace, new_namespace, scope)
+        versioning.check_branch_names(namespace, new_namespace, scope)
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
             for name in sorted((namespace, new_namespace)):
@@ -194,8 +179,10 @@ class PostgresVersions(PostgresMemories):
                 )
             plan = await _plan_back(conn, namespace, snapshot.seq)
             now = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
-            memories, facts = branch_state(plan, await _memories(conn, namespace), now)
-            check_clearance(state_levels(memories, facts), scope, f"branching {namespace!r}")
+            memories, facts = versioning.branch_state(plan, await _memories(conn, namespace), now)
+            versioning.check_clearance(
+                versioning.state_levels(memories, facts), scope, f"branching {namespace!r}"
+            )
             for memory, embedding in memories:
                 await self._copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
             for key in sorted(facts):
@@ -229,10 +216,10 @@ class PostgresVersions(PostgresMemories):
             row = await conn.fetchrow("SELECT * FROM branches WHERE namespace = $1 FOR UPDATE", branch)
             if row is None:
                 raise NotFoundError("branch", branch)
-            check_merge(row["origin"], branch, into, scope)
+            versioning.check_merge(row["origin"], branch, into, scope)
             branch_changes = await changelog.changes_since(conn, branch, int(row["fork_seq"]))
             target_changes = await changelog.changes_since(conn, into, int(row["base_seq"]))
-            memory_ids = item_keys(branch_changes, "memory")
+            memory_ids = versioning.item_keys(branch_changes, "memory")
             branch_memories = await _memories(conn, branch, memory_ids)
             mapped = await conn.fetch(
                 "SELECT memory_id, origin_memory_id FROM branch_memories"
@@ -242,10 +229,10 @@ class PostgresVersions(PostgresMemories):
             )
             origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
             target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
-            fact_keys = item_keys(branch_changes, "fact")
+            fact_keys = versioning.item_keys(branch_changes, "fact")
             branch_facts = {k: s for k, (s, _) in (await current_facts(conn, branch, fact_keys)).items()}
             target_facts = await current_facts(conn, into, fact_keys)
-            plan = merge_plan(
+            plan = versioning.merge_plan(
                 branch_changes,
                 set(branch_memories),
                 branch_facts,
@@ -254,8 +241,8 @@ class PostgresVersions(PostgresMemories):
                 set(target_memories),
                 target_facts,
             )
-            levels = merge_levels(branch_changes, target_facts)
-            check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
+            levels = versioning.merge_levels(branch_changes, target_facts)
+            versioning.check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
             for memory_id in plan.add_memories:
                 memory, embedding = branch_memories[memory_id]
                 await self._copy_memory(conn, memory, embedding, into, branch, scope.agent)
@@ -272,4 +259,4 @@ class PostgresVersions(PostgresMemories):
                 await changelog.head(conn, branch),
                 utc_now(),
             )
-        return merge_result(branch, into, plan)
+        return versioning.merge_result(branch, into, plan)

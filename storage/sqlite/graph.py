@@ -13,6 +13,7 @@ from typing import Any
 
 import apsw
 
+from storage import traversal
 from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError
 from storage.models import (
@@ -31,17 +32,6 @@ from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
-from storage.traversal import (
-    check_clearance,
-    check_writable,
-    clearance_level,
-    edge_limit,
-    entity_not_found,
-    merge_properties,
-    new_properties,
-    shape_walk,
-    traversal,
-)
 
 __all__ = ["SQLiteGraph", "traverse_graph"]
 
@@ -78,7 +68,7 @@ def _find_entity(
         where.values,
     )
     if row is None:
-        raise entity_not_found(namespace, name, type_)
+        raise traversal.entity_not_found(namespace, name, type_)
     return ROWS.entity(row)
 
 
@@ -93,7 +83,7 @@ def _upsert(
 ) -> tuple[Entity, bool]:
     """Create or merge an entity; returns ``(entity, created)``."""
     if sensitivity is not None:
-        check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
+        traversal.check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
     now = ts(utc_now())
     row = fetch_one(
         conn,
@@ -110,16 +100,16 @@ def _upsert(
                 namespace,
                 ref.type,
                 ref.name,
-                to_json(new_properties(properties), "properties"),
+                to_json(traversal.new_properties(properties), "properties"),
                 (sensitivity or Sensitivity.INTERNAL).level,
                 created_by,
                 now,
             ),
         )
         return _get_entity(conn, entity_id, None), True
-    check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
+    traversal.check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
     if properties or sensitivity is not None:
-        merged = merge_properties(json.loads(row["properties"]), properties)
+        merged = traversal.merge_properties(json.loads(row["properties"]), properties)
         level = row["sensitivity"] if sensitivity is None else sensitivity.level
         conn.execute(
             "UPDATE entities SET properties = ?, sensitivity = ?, updated_at = ? WHERE entity_id = ?",
@@ -176,7 +166,7 @@ def _list_relations(conn: apsw.Connection, entity_id: str, limit: int, scope: Sc
         "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
         f" JOIN entities AS t ON t.entity_id = r.to_id WHERE {where.sql()}"
         " ORDER BY r.created_at DESC, r.relation_id DESC LIMIT ?",
-        (*where.values, edge_limit(limit)),
+        (*where.values, traversal.edge_limit(limit)),
     )
     return [ROWS.relation(r) for r in rows]
 
@@ -213,9 +203,9 @@ def traverse_graph(
         "  WHERE walk.depth < ?"
         "  LIMIT ?"
         ") SELECT entity_id, depth FROM walk",
-        (*params, start.entity_id, clearance_level(scope), max_depth, cap + 1),
+        (*params, start.entity_id, traversal.clearance_level(scope), max_depth, cap + 1),
     )
-    ordered, truncated = shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
+    ordered, truncated = traversal.shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
     node_ids = [entity_id for entity_id, _ in ordered]
     marks = ", ".join("?" * len(node_ids))
     entities = {
@@ -228,14 +218,16 @@ def traverse_graph(
         f"{type_sql} ORDER BY created_at, relation_id LIMIT ?",
         (start.namespace, *node_ids, *node_ids, *types, MAX_EDGES + 1),
     )
-    return traversal(start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated)
+    return traversal.build_traversal(
+        start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated
+    )
 
 
 class SQLiteGraph(SQLiteCore):
     """``GraphStore`` on SQLite: one ``Database`` transaction per method."""
 
     async def upsert_entity(self, entity: NewEntity, *, scope: Scope | None = None) -> Entity:
-        check_writable(scope, entity.namespace)
+        traversal.check_writable(scope, entity.namespace)
         return await self._db.write(_upsert_entity, entity, scope)
 
     async def get_entity(self, entity_id: str, *, scope: Scope | None = None) -> Entity:
@@ -247,7 +239,7 @@ class SQLiteGraph(SQLiteCore):
         return await self._db.read(_find_entity, namespace, name, type, scope)
 
     async def add_relation(self, relation: NewRelation, *, scope: Scope | None = None) -> AddedRelation:
-        check_writable(scope, relation.namespace)
+        traversal.check_writable(scope, relation.namespace)
         return await self._db.write(_add_relation, relation, scope)
 
     async def list_relations(

@@ -12,6 +12,7 @@ from typing import Any
 
 import apsw
 
+from storage import versioning
 from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     BranchResult,
@@ -30,22 +31,6 @@ from storage.sqlite.core import SQLiteCore
 from storage.sqlite.facts import current_facts, remove_fact, write_fact
 from storage.sqlite.memories import insert_memory, remove_memory
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
-from storage.versioning import (
-    RollbackPlan,
-    branch_state,
-    check_branch_names,
-    check_clearance,
-    check_merge,
-    check_snapshot_label,
-    item_keys,
-    merge_levels,
-    merge_plan,
-    merge_result,
-    require_write,
-    rollback_plan,
-    rollback_result,
-    state_levels,
-)
 
 __all__ = ["SQLiteVersions"]
 
@@ -85,11 +70,11 @@ def _snapshot_row(conn: apsw.Connection, namespace: str, snapshot_id: str) -> Sn
     return ROWS.snapshot(row)
 
 
-def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> RollbackPlan:
+def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
     changes = changelog.changes_since(conn, namespace, seq)
-    existing = _memories(conn, namespace, item_keys(changes, "memory"))
-    facts = current_facts(conn, namespace, item_keys(changes, "fact"))
-    return rollback_plan(
+    existing = _memories(conn, namespace, versioning.item_keys(changes, "memory"))
+    facts = current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
+    return versioning.rollback_plan(
         changes,
         {i: m.sensitivity.level for i, (m, _) in existing.items()},
         {k: state for k, (state, _) in facts.items()},
@@ -119,7 +104,7 @@ def _list_snapshots(conn: apsw.Connection, namespace: str, limit: int, cursor: s
     return make_page(rows, limit, ROWS.snapshot, "seq", "snapshot_id")
 
 
-def _apply_back(conn: apsw.Connection, namespace: str, plan: RollbackPlan, actor: str) -> None:
+def _apply_back(conn: apsw.Connection, namespace: str, plan: versioning.RollbackPlan, actor: str) -> None:
     for memory_id in plan.remove_memories:
         row = fetch_one(conn, "SELECT * FROM memories WHERE memory_id = ?", (memory_id,))
         assert row is not None
@@ -136,11 +121,11 @@ def _apply_back(conn: apsw.Connection, namespace: str, plan: RollbackPlan, actor
 
 def _rollback(conn: apsw.Connection, namespace: str, snapshot_id: str, scope: Scope) -> RollbackResult:
     snapshot = _snapshot_row(conn, namespace, snapshot_id)
-    require_write(scope, namespace)
+    versioning.require_write(scope, namespace)
     plan = _plan_back(conn, namespace, snapshot.seq)
-    check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
+    versioning.check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
     _apply_back(conn, namespace, plan, scope.agent)
-    return rollback_result(namespace, snapshot_id, plan, changelog.head(conn, namespace))
+    return versioning.rollback_result(namespace, snapshot_id, plan, changelog.head(conn, namespace))
 
 
 def _copy_memory(
@@ -173,8 +158,8 @@ def _branch(
         )
     plan = _plan_back(conn, namespace, snapshot.seq)
     now = {k: state for k, (state, _) in current_facts(conn, namespace).items()}
-    memories, facts = branch_state(plan, _memories(conn, namespace), now)
-    check_clearance(state_levels(memories, facts), scope, f"branching {namespace!r}")
+    memories, facts = versioning.branch_state(plan, _memories(conn, namespace), now)
+    versioning.check_clearance(versioning.state_levels(memories, facts), scope, f"branching {namespace!r}")
     for memory, embedding in memories:
         _copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
     for key in sorted(facts):
@@ -205,10 +190,10 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     row = fetch_one(conn, "SELECT * FROM branches WHERE namespace = ?", (branch_ns,))
     if row is None:
         raise NotFoundError("branch", branch_ns)
-    check_merge(row["origin"], branch_ns, into, scope)
+    versioning.check_merge(row["origin"], branch_ns, into, scope)
     branch_changes = changelog.changes_since(conn, branch_ns, int(row["fork_seq"]))
     target_changes = changelog.changes_since(conn, into, int(row["base_seq"]))
-    memory_ids = item_keys(branch_changes, "memory")
+    memory_ids = versioning.item_keys(branch_changes, "memory")
     branch_memories = _memories(conn, branch_ns, memory_ids)
     mapped = _in_chunks(
         conn,
@@ -219,10 +204,10 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     )
     origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
     target_memories = _memories(conn, into, sorted(set(origin_of.values())))
-    fact_keys = item_keys(branch_changes, "fact")
+    fact_keys = versioning.item_keys(branch_changes, "fact")
     branch_facts = {k: state for k, (state, _) in current_facts(conn, branch_ns, fact_keys).items()}
     target_facts = current_facts(conn, into, fact_keys)
-    plan = merge_plan(
+    plan = versioning.merge_plan(
         branch_changes,
         set(branch_memories),
         branch_facts,
@@ -231,7 +216,9 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
         set(target_memories),
         target_facts,
     )
-    check_clearance(merge_levels(branch_changes, target_facts), scope, f"merging {branch_ns!r} into {into!r}")
+    versioning.check_clearance(
+        versioning.merge_levels(branch_changes, target_facts), scope, f"merging {branch_ns!r} into {into!r}"
+    )
     for memory_id in plan.add_memories:
         memory, embedding = branch_memories[memory_id]
         _copy_memory(conn, memory, embedding, into, branch_ns, scope.agent)
@@ -245,7 +232,7 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
         "UPDATE branches SET base_seq = ?, fork_seq = ?, merged_at = ? WHERE namespace = ?",
         (changelog.head(conn, into), changelog.head(conn, branch_ns), ts(utc_now()), branch_ns),
     )
-    return merge_result(branch_ns, into, plan)
+    return versioning.merge_result(branch_ns, into, plan)
 
 
 class SQLiteVersions(SQLiteCore):
@@ -253,7 +240,7 @@ class SQLiteVersions(SQLiteCore):
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
         scope = scope or Scope.unrestricted()
-        check_snapshot_label(namespace, label, scope)
+        versioning.check_snapshot_label(namespace, label, scope)
         return await self._db.write(_create_snapshot, namespace, label, scope)
 
     async def list_snapshots(
@@ -272,7 +259,7 @@ class SQLiteVersions(SQLiteCore):
         self, namespace: str, snapshot_id: str, new_namespace: str, *, scope: Scope | None = None
     ) -> BranchResult:
         scope = scope or Scope.unrestricted()
-        check_branch_names(namespace, new_namespace, scope)
+        versioning.check_branch_names(namespace, new_namespace, scope)
         return await self._db.write(_branch, namespace, snapshot_id, new_namespace, scope)
 
     async def merge(self, branch: str, into: str, *, scope: Scope | None = None) -> MergeResult:
