@@ -32,9 +32,8 @@ from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.events import fetch_room_row
-from storage.postgres.facts import fact_from_row
 from storage.postgres.filters import PostgresParams
-from storage.postgres.graph import entity_from_row, traverse
+from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
@@ -79,7 +78,7 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         memories=[ROWS.memory(r) for r in memories],
         open_tasks=[ROWS.task(r) for r in tasks],
         identity=identity,
-        facts=[fact_from_row(r) for r in facts],
+        facts=[ROWS.fact(r) for r in facts],
         customer_graph=await customer_graph(conn, identity),
     )
 
@@ -97,7 +96,7 @@ async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) ->
         return None
     return await traverse(
         conn,
-        entity_from_row(row),
+        ROWS.entity(row),
         max_depth=1,
         relation_types=(),
         direction="both",
@@ -162,7 +161,6 @@ class PostgresEscalations(PostgresCore):
                 package.frozen_at,
                 package.model_dump(mode="json"),
             )
-            await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
         return ROWS.escalation(row)
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
@@ -247,5 +245,4 @@ class PostgresEscalations(PostgresCore):
                 raise NotFoundError("escalation", escalation_id)
             check_escalation_transition(ROWS.escalation(current), target)
             row = await conn.fetchrow(sql, escalation_id, *args)
-            await self._notify(conn, "escalation", escalation_id, row["room_id"])
         return ROWS.escalation(row)

@@ -162,7 +162,6 @@ class PostgresEvents(PostgresCore):
                 document,
                 event_ids[earlier],
             )
-        await self._notify(conn, "event", created.event_id, created.room_id)
         return created
 
     async def append_event(

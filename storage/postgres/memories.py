@@ -86,7 +86,6 @@ class PostgresMemories(PostgresCore):
             body=lexical_text(memory.content),
             embedding=blob,
         )
-        await self._notify(conn, "memory", memory.memory_id, memory.room_id)
 
     async def _remove_memory(
         self, conn: asyncpg.Connection, memory: Memory, actor: str | None, seq: int | None = None
@@ -100,7 +99,6 @@ class PostgresMemories(PostgresCore):
             "DELETE FROM search_docs WHERE item_type = 'memory' AND item_id = $1", memory.memory_id
         )
         await conn.execute("DELETE FROM memories WHERE memory_id = $1", memory.memory_id)
-        await self._notify(conn, "memory", memory.memory_id, memory.room_id)
 
     async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         """Return a memory. Raises: NotFoundError (also when outside the scope)."""

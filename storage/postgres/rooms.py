@@ -50,7 +50,6 @@ class PostgresRooms(PostgresEvents):
             )
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -99,7 +98,6 @@ class PostgresRooms(PostgresEvents):
                 room_id,
                 merged_metadata(current.metadata, metadata),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -115,7 +113,6 @@ class PostgresRooms(PostgresEvents):
             )
             if row is None:
                 return ROWS.room(await fetch_room_row(conn, room_id))
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def update_conversation_state(
@@ -148,7 +145,6 @@ class PostgresRooms(PostgresEvents):
                 active_agent,
                 utc_now(),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row).state
 
     async def record_handoff(
@@ -180,5 +176,4 @@ class PostgresRooms(PostgresEvents):
                 utc_now(),
             )
             created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row).state, created

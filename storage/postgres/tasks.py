@@ -40,7 +40,6 @@ class PostgresTasks(PostgresCore):
                 task.created_by,
                 now,
             )
-            await self._notify(conn, "task", row["task_id"], task.room_id)
         return ROWS.task(row)
 
     async def get_task(self, task_id: str) -> TaskRecord:
@@ -112,7 +111,6 @@ class PostgresTasks(PostgresCore):
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
             )
-            await self._notify(conn, "task", task_id, row["room_id"])
         return ROWS.task(row)
 
     async def claim_task(
@@ -135,7 +133,6 @@ class PostgresTasks(PostgresCore):
                 expected_version,
             )
             if row is not None:
-                await self._notify(conn, "task", task_id, row["room_id"])
                 return ROWS.task(row)
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:

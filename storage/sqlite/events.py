@@ -12,7 +12,6 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -27,7 +26,7 @@ from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
@@ -216,11 +215,8 @@ def list_events(
     return events
 
 
-class SQLiteEvents(MemoryStore):
+class SQLiteEvents(SQLiteCore):
     """``EventStore`` on SQLite: a room's timeline, indexed for search in the appending transaction."""
-
-    _db: Database
-    _dims: int | None
 
     async def append_event(
         self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None

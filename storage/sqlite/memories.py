@@ -12,14 +12,13 @@ from collections.abc import Sequence
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.memories import check_memory_delete, list_sql, memory_page, new_memory_record, visible_sql
 from storage.models import Memory, MemoryFilter, NewMemory, Page
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
 from storage.sqlite import changelog
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, pack_embedding, to_json, ts
@@ -134,11 +133,8 @@ def _list_memories(
     )
 
 
-class SQLiteMemories(MemoryStore):
+class SQLiteMemories(SQLiteCore):
     """``MemoryRecordStore`` writes and reads of the SQLite backend (``search`` is ``SQLiteSearch``'s)."""
-
-    _db: Database
-    _dims: int | None
 
     async def add_memory(
         self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None

@@ -15,10 +15,9 @@ import apsw
 
 from storage import reindex as shared
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
-from storage.contracts.store import MemoryStore
 from storage.models import ReindexItem, ReindexProgress, StagedEmbedding
 from storage.search import records_sql
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import get_meta, set_meta
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, pack_embedding
@@ -95,10 +94,8 @@ def _reindex_progress(conn: apsw.Connection) -> ReindexProgress | None:
     return None if target is None else _progress(conn, *target)
 
 
-class SQLiteReindex(MemoryStore):
+class SQLiteReindex(SQLiteCore):
     """``ReindexStore`` of the SQLite backend: each method runs one function above in one transaction."""
-
-    _db: Database
 
     async def begin_reindex(self, model: str, dimensions: int) -> ReindexProgress:
         return await self._db.write(_begin_reindex, model, dimensions)

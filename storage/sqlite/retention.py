@@ -13,10 +13,9 @@ from typing import Any
 import apsw
 
 from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
-from storage.contracts.store import MemoryStore
 from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import remove_memory
 from storage.sqlite.rows import ROWS, fetch_all, from_ts
@@ -48,10 +47,8 @@ def _prune_namespace(
     return pruned
 
 
-class SQLiteRetention(MemoryStore):
+class SQLiteRetention(SQLiteCore):
     """``RetentionStore`` of the SQLite backend."""
-
-    _db: Database
 
     async def namespace_counts(self) -> list[NamespaceCount]:
         return await self._db.read(_namespace_counts)

@@ -13,11 +13,10 @@ from collections.abc import Sequence
 import apsw
 
 from storage import search as hybrid
-from storage.contracts.store import MemoryStore
 from storage.models import SearchHit, SearchRequest
 from storage.ranking import Candidate, FusedCandidate
 from storage.scope import Scope
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, Row, fetch_all, from_ts, pack_embedding
@@ -94,11 +93,8 @@ def _records(conn: apsw.Connection, item_type: str, fused: Sequence[FusedCandida
     return fetch_all(conn, sql, p.values) if sql else []
 
 
-class SQLiteSearch(MemoryStore):
+class SQLiteSearch(SQLiteCore):
     """``search`` of the SQLite backend: one read transaction per search."""
-
-    _db: Database
-    _dims: int | None
 
     async def search(
         self,
