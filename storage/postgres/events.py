@@ -10,11 +10,11 @@ event committed), and ``UNIQUE (room_id, idempotency_key)`` backs it up.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 
 from storage.errors import NotFoundError
+from storage.events import TimelineQuery
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -229,6 +229,8 @@ class PostgresEvents(PostgresCore):
         before_index: int | None = None,
         visibility: Sequence[Visibility] | None = None,
         types: Sequence[str] | None = None,
+        channel_types: Sequence[str] | None = None,
+        sender_identity_id: str | None = None,
         scope: Scope | None = None,
     ) -> list[Event]:
         """List a room's events in ascending index order (see ``MemoryStore.list_events``).
@@ -236,29 +238,20 @@ class PostgresEvents(PostgresCore):
         Raises:
             NotFoundError: no such room.
         """
-        size = clamp_limit(limit)
-        params: list[Any] = [room_id, (scope or Scope.unrestricted()).max_sensitivity.level]
-        conds = ["room_id = $1", "sensitivity <= $2"]
-        if after_index is not None:
-            params.append(after_index)
-            conds.append(f"idx > ${len(params)}")
-        if before_index is not None:
-            params.append(before_index)
-            conds.append(f"idx < ${len(params)}")
-        if visibility:
-            params.append([str(v) for v in visibility])
-            conds.append(f"visibility = ANY(${len(params)}::text[])")
-        if types:
-            params.append(list(types))
-            conds.append(f"type = ANY(${len(params)}::text[])")
-        params.append(size)
-        newest_first = before_index is not None and after_index is None
-        order = "idx DESC" if newest_first else "idx ASC"
+        query = TimelineQuery(
+            room_id,
+            clamp_limit(limit),
+            after_index,
+            before_index,
+            visibility or (),
+            types or (),
+            channel_types or (),
+            sender_identity_id,
+        )
+        p = PostgresParams()
+        sql = query.sql(p, scope)
         async with self._connection() as conn:
             await fetch_room_row(conn, room_id, scope=scope)
-            rows = await conn.fetch(
-                f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
-                *params,
-            )
+            rows = await conn.fetch(sql, *p.values)
         events = [ROWS.event(r) for r in rows]
-        return events[::-1] if newest_first else events
+        return events[::-1] if query.newest_first else events

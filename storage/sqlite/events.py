@@ -13,6 +13,7 @@ from typing import Any
 import apsw
 
 from storage.errors import NotFoundError
+from storage.events import TimelineQuery
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -173,46 +174,13 @@ def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Even
     return ROWS.event(row)
 
 
-def list_events(
-    conn: apsw.Connection,
-    room_id: str,
-    limit: int,
-    after_index: int | None,
-    before_index: int | None,
-    visibility: Sequence[Visibility] | None,
-    types: Sequence[str] | None,
-    scope: Scope | None,
-) -> list[Event]:
+def list_events(conn: apsw.Connection, query: TimelineQuery, scope: Scope | None) -> list[Event]:
     """List a room's events ascending by index (see ``MemoryStore.list_events``). Raises: NotFoundError."""
-    room_row(conn, room_id, scope)
-    where = ["room_id = ?"]
-    params: list[Any] = [room_id]
-    if after_index is not None:
-        where.append("idx > ?")
-        params.append(after_index)
-    if before_index is not None:
-        where.append("idx < ?")
-        params.append(before_index)
-    if visibility:
-        where.append(f"visibility IN ({', '.join('?' * len(visibility))})")
-        params.extend(Visibility(v).value for v in visibility)
-    if types:
-        where.append(f"type IN ({', '.join('?' * len(types))})")
-        params.extend(types)
-    if scope is not None:
-        where.append("sensitivity <= ?")
-        params.append(scope.max_sensitivity.level)
-    # before_index alone: the events just before it, so scan downwards and reverse.
-    descending = before_index is not None and after_index is None
-    order = "DESC" if descending else "ASC"
-    params.append(clamp_limit(limit))
-    rows = fetch_all(
-        conn, f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY idx {order} LIMIT ?", params
-    )
+    room_row(conn, query.room_id, scope)
+    p = SQLiteParams()
+    rows = fetch_all(conn, query.sql(p, scope), p.values)
     events = [ROWS.event(r) for r in rows]
-    if descending:
-        events.reverse()
-    return events
+    return events[::-1] if query.newest_first else events
 
 
 class SQLiteEvents(SQLiteCore):
@@ -235,8 +203,18 @@ class SQLiteEvents(SQLiteCore):
         before_index: int | None = None,
         visibility: Sequence[Visibility] | None = None,
         types: Sequence[str] | None = None,
+        channel_types: Sequence[str] | None = None,
+        sender_identity_id: str | None = None,
         scope: Scope | None = None,
     ) -> list[Event]:
-        return await self._db.read(
-            list_events, room_id, limit, after_index, before_index, visibility, types, scope
+        query = TimelineQuery(
+            room_id,
+            clamp_limit(limit),
+            after_index,
+            before_index,
+            visibility or (),
+            types or (),
+            channel_types or (),
+            sender_identity_id,
         )
+        return await self._db.read(list_events, query, scope)

@@ -126,3 +126,40 @@ async def test_room_changes_stay_inside_the_callers_scope(
         assert (await call_error(auditor, "update_room", room_id=shared, close=True)).startswith(
             "PermissionDenied"
         )
+
+
+async def test_list_events_filters_by_visibility_channel_and_sender(
+    connect: Connect, backend_settings: Settings
+) -> None:
+    async with connect(backend_settings, "triage") as client:
+        room_id = (await call(client, "create_room"))["room_id"]
+        sms = await call(
+            client,
+            "store_event",
+            room_id=room_id,
+            content="where is my parcel",
+            channel_type="sms",
+            sender_address="+15550100",
+        )
+        await call(
+            client, "store_event", room_id=room_id, content="checking the carrier", visibility="agents"
+        )
+        await call(
+            client,
+            "store_event",
+            room_id=room_id,
+            content="any news?",
+            channel_type="email",
+            sender_address="ana@example.com",
+        )
+        ana = sms["event"]["source"]["sender_identity_id"]
+
+        async def contents(**filters: object) -> list[str]:
+            page = await call(client, "list_events", room_id=room_id, **filters)
+            return [e["content"] for e in page["events"]]
+
+        assert await contents(visibility="agents") == ["checking the carrier"]
+        assert await contents(visibility="all") == ["where is my parcel", "any news?"]
+        assert await contents(channel_type="SMS") == ["where is my parcel"]
+        assert await contents(sender_identity_id=ana) == ["where is my parcel"]
+        assert await contents(types=["handoff"]) == []

@@ -28,7 +28,16 @@ EXPECTED: dict[str, set[str]] = {
         "occurred_at",
         "metadata",
     },
-    "list_events": {"room_id", "after_index", "before_index", "limit", "types"},
+    "list_events": {
+        "room_id",
+        "after_index",
+        "before_index",
+        "limit",
+        "types",
+        "visibility",
+        "channel_type",
+        "sender_identity_id",
+    },
     "resolve_identity": {"channel_type", "address", "display_name"},
     "link_address": {"identity_id", "channel_type", "address"},
     "remember": {
