@@ -78,14 +78,30 @@ class RoomService(AuditedArea, area="rooms"):
         principal: Principal,
         *,
         status: RoomStatus | None = None,
+        namespace: str | None = None,
+        participant: str | None = None,
+        identity_id: str | None = None,
         limit: int = 20,
         cursor: str | None = None,
     ) -> RoomPage:
-        """List the rooms the caller may read, newest first, one page at a time."""
+        """List the rooms the caller may read, newest first, one page at a time.
+
+        ``namespace``: a name or ``*`` pattern; ``participant``: someone present in the room;
+        ``identity_id``: a person who took part or wrote there (``storage.models.RoomFilter``).
+
+        Raises:
+            InvalidInputError: bad cursor.
+        """
         self._ctx.require_group(principal, GROUP)
         limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_rooms(
-            status=status, limit=limit, cursor=cursor, scope=principal.scope()
+            status=status,
+            namespaces=[namespace] if namespace else None,
+            participant=participant,
+            identity_id=identity_id,
+            limit=limit,
+            cursor=cursor,
+            scope=principal.scope(),
         )
         return RoomPage(rooms=page.items, next_cursor=page.next_cursor)
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.results import ChannelBindings, HandoffResult, Participants, RoomStateView
+from mcp_memory.services.results import ChannelBindings, HandoffResult, Participants, RoomPage, RoomStateView
 from mcp_memory.services.rooms import BindingAction, ParticipantAction
 from mcp_memory.tools._common import READ, WRITE, caller
-from storage.models import Room
+from storage.models import Room, RoomStatus
 from storage.models.rooms import ParticipantKind
 
 AgentName = Annotated[str, Field(min_length=1, max_length=128)]
@@ -67,6 +67,36 @@ def register(server: MCPServer[Any]) -> None:
         """Hand a room's conversation to another agent: sets the active agent and logs a handoff event."""
         service, me = caller(ctx)
         return await service.rooms.handoff(me, room_id, to_agent, reason=reason)
+
+    @server.tool(annotations=READ)
+    async def list_rooms(
+        ctx: Context[Any, Any],
+        namespace: Annotated[
+            str | None, Field(description="Name or pattern, e.g. rooms-billing or shared-*.", max_length=128)
+        ] = None,
+        status: Annotated[RoomStatus | None, Field(description="open or closed.")] = None,
+        participant: Annotated[
+            str | None, Field(description="Rooms this agent or human is in now.", max_length=128)
+        ] = None,
+        identity_id: Annotated[
+            str | None, Field(description="Rooms where this person took part or wrote.", max_length=128)
+        ] = None,
+        limit: Annotated[int, Field(description="Page size.", ge=1, le=50)] = 20,
+        cursor: Annotated[
+            str | None, Field(description="next_cursor of the previous page.", max_length=500)
+        ] = None,
+    ) -> RoomPage:
+        """List rooms you can see, newest first, by namespace, status, participant or customer identity."""
+        service, me = caller(ctx)
+        return await service.rooms.list_rooms(
+            me,
+            status=status,
+            namespace=namespace,
+            participant=participant,
+            identity_id=identity_id,
+            limit=limit,
+            cursor=cursor,
+        )
 
     @server.tool(annotations=WRITE)
     async def update_room(

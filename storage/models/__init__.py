@@ -71,6 +71,7 @@ from storage.models.rooms import (
     NewRoom,
     Participant,
     Room,
+    RoomFilter,
     RoomStatus,
 )
 from storage.models.tasks import NewTask, TaskRecord, TaskStatus, TaskUpdate
@@ -140,6 +141,7 @@ __all__ = [
     "Relation",
     "RollbackResult",
     "Room",
+    "RoomFilter",
     "RoomStatus",
     "STANDARD_RELATION_TYPES",
     "SearchHit",

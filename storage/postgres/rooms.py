@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from storage.errors import ConflictError, InvalidInputError
 from storage.handoff import handoff_event
 from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomStatus, new_id, utc_now
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.models.rooms import (
+    RoomFilter,
+    check_room_creation,
+    check_room_writable,
+    merged_metadata,
+    stale_state,
+)
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.events import PostgresEvents, fetch_room_row
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.rooms import room_list_sql, room_page
 from storage.scope import Scope
 
 __all__ = ["PostgresRooms", "parse_time"]
@@ -61,33 +69,27 @@ class PostgresRooms(PostgresEvents):
         self,
         *,
         status: RoomStatus | None = None,
+        namespaces: Sequence[str] | None = None,
+        participant: str | None = None,
+        identity_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Room]:
-        """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
+        """List rooms matching the filters readable in ``scope``, newest first (``storage.rooms``).
+
+        Raises:
+            InvalidInputError: bad cursor.
+        """
         size = clamp_limit(limit)
+        filters = RoomFilter(
+            status=status, namespaces=list(namespaces or []), participant=participant, identity_id=identity_id
+        )
         p = PostgresParams()
-        conds: list[str] = [p.readable("namespace", scope)]
-        params: list[Any] = p.values
-        if status is not None:
-            params.append(str(status))
-            conds.append(f"status = ${len(params)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            params += [parse_time(at), str(last_id)]
-            conds.append(f"(created_at, room_id) < (${len(params) - 1}, ${len(params)})")
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        params.append(size + 1)
+        sql = room_list_sql(p, filters, size, cursor, scope)
         async with self._connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM rooms {where} ORDER BY created_at DESC, room_id DESC LIMIT ${len(params)}",
-                *params,
-            )
-        items = [ROWS.room(r) for r in rows[:size]]
-        more = len(rows) > size
-        next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].room_id) if more else None
-        return Page[Room](items=items, next_cursor=next_cursor)
+            rows = await conn.fetch(sql, *p.values)
+        return room_page(rows, size, ROWS.room)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""

@@ -5,6 +5,7 @@ Every function takes an apsw connection already inside a transaction (``Database
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -21,13 +22,20 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.models.rooms import (
+    RoomFilter,
+    check_room_creation,
+    check_room_writable,
+    merged_metadata,
+    stale_state,
+)
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.rooms import room_list_sql, room_page
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import append_event, room_row
 from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
 __all__ = ["SQLiteRooms"]
 
@@ -59,28 +67,16 @@ def get_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) ->
 
 
 def list_rooms(
-    conn: apsw.Connection,
-    status: RoomStatus | None,
-    limit: int,
-    cursor: str | None,
-    scope: Scope | None = None,
+    conn: apsw.Connection, filters: RoomFilter, limit: int, cursor: str | None, scope: Scope | None = None
 ) -> Page[Room]:
-    """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
-    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
-    where: list[str] = [readable]
-    params: list[Any] = list(readable_params)
-    if status is not None:
-        where.append("status = ?")
-        params.append(RoomStatus(status).value)
-    if cursor is not None:
-        where.append("(created_at, room_id) < (?, ?)")
-        params.extend(decode_cursor(cursor, 2))
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM rooms WHERE {' AND '.join(where)} ORDER BY created_at DESC, room_id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.room, "created_at", "room_id")
+    """Rooms matching ``filters`` readable in ``scope``, newest first (``storage.rooms.room_list_sql``).
+
+    Raises:
+        InvalidInputError: bad cursor.
+    """
+    p = SQLiteParams()
+    sql = room_list_sql(p, filters, limit, cursor, scope)
+    return room_page(fetch_all(conn, sql, p.values), limit, ROWS.room)
 
 
 def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> Room:
@@ -164,11 +160,17 @@ class SQLiteRooms(SQLiteCore):
         self,
         *,
         status: RoomStatus | None = None,
+        namespaces: Sequence[str] | None = None,
+        participant: str | None = None,
+        identity_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Room]:
-        return await self._db.read(list_rooms, status, clamp_limit(limit), cursor, scope)
+        filters = RoomFilter(
+            status=status, namespaces=list(namespaces or []), participant=participant, identity_id=identity_id
+        )
+        return await self._db.read(list_rooms, filters, clamp_limit(limit), cursor, scope)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         return await self._db.write(update_room_metadata, room_id, metadata)

@@ -163,3 +163,42 @@ async def test_list_events_filters_by_visibility_channel_and_sender(
         assert await contents(channel_type="SMS") == ["where is my parcel"]
         assert await contents(sender_identity_id=ana) == ["where is my parcel"]
         assert await contents(types=["handoff"]) == []
+
+
+async def test_list_rooms_by_namespace_status_participant_and_customer(
+    connect: Connect, backend_settings: Settings
+) -> None:
+    async with connect(backend_settings, "triage") as client:
+        first = await call(client, "create_room", name="first", namespace="shared-billing")
+        second = await call(client, "create_room", name="second")
+        stored = await call(
+            client,
+            "store_event",
+            room_id=first["room_id"],
+            content="refund?",
+            channel_type="sms",
+            sender_address="+15550100",
+        )
+        ana = stored["event"]["source"]["sender_identity_id"]
+        await call(client, "update_room", room_id=first["room_id"], close=True)
+        await call(
+            client,
+            "manage_participant",
+            room_id=second["room_id"],
+            action="add",
+            participant_id="bob",
+            kind="human",
+        )
+
+        async def names(**filters: object) -> list[str]:
+            page = await call(client, "list_rooms", **filters)
+            return [r["name"] for r in page["rooms"]]
+
+        assert await names() == ["second", "first"]
+        assert await names(namespace="shared-bill*") == ["first"]
+        assert await names(status="open") == ["second"]
+        assert await names(participant="bob") == ["second"]
+        assert await names(identity_id=ana) == ["first"]
+        page = await call(client, "list_rooms", limit=1)
+        rest = await call(client, "list_rooms", limit=1, cursor=page["next_cursor"])
+        assert [r["name"] for r in page["rooms"] + rest["rooms"]] == ["second", "first"]

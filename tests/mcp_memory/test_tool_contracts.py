@@ -13,6 +13,7 @@ EXPECTED: dict[str, set[str]] = {
     "create_room": {"name", "room_id", "namespace", "participants", "metadata"},
     "get_conversation_state": {"room_id"},
     "handoff": {"room_id", "to_agent", "reason"},
+    "list_rooms": {"namespace", "status", "participant", "identity_id", "limit", "cursor"},
     "update_room": {"room_id", "phase", "expected_version", "close"},
     "manage_participant": {"room_id", "action", "participant_id", "kind", "role"},
     "manage_channel_binding": {"room_id", "action", "channel_id", "channel_type", "config"},
@@ -134,6 +135,7 @@ EXPECTED: dict[str, set[str]] = {
 
 READ_ONLY = {
     "get_conversation_state",
+    "list_rooms",
     "list_events",
     "search_memory",
     "list_memories",
@@ -181,6 +183,7 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     # prune_memories measured +280 input and +1,752 total characters: raised by that.
     # update_room, manage_participant, manage_channel_binding measured +2,765 input and +7,663 total;
     # acknowledge_escalation +312 and +2,171 (its output schema); list_memories +2,653 and +4,660 with
-    # search_memory's task_id, exclude_authors, importance_weight about +700 more.
-    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400
-    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400
+    # search_memory's task_id, exclude_authors, importance_weight about +700 more; list_rooms +1,222 and
+    # +3,640, list_events' visibility, channel_type and sender_identity_id about +500.
+    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400 + 1_800
+    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400 + 4_200
