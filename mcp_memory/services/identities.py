@@ -6,13 +6,21 @@ from mcp_memory.auth import Principal
 from mcp_memory.services.addresses import normalize_address, normalize_channel_type
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
-from mcp_memory.services.results import ResolvedIdentity
-from storage import ConflictError
-from storage.models import Identity
+from mcp_memory.services.escalations import summarize, visible_to
+from mcp_memory.services.limits import fit_to_budget
+from mcp_memory.services.results import CustomerHistory, CustomerRoom, ResolvedIdentity
+from storage import ConflictError, InvalidInputError
+from storage.models import EscalationStatus, Identity, Room, TaskStatus
 
 __all__ = ["IdentityService"]
 
 GROUP = "identities"
+
+#: Task statuses a customer's history lists as open.
+OPEN_TASKS = [TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS]
+
+#: Most open tasks and unresolved escalations listed per room of a customer's history.
+HISTORY_ITEMS_PER_ROOM = 20
 
 
 class IdentityService(AuditedArea, area="identities"):
@@ -64,3 +72,72 @@ class IdentityService(AuditedArea, area="identities"):
         """Return an identity with all its addresses. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
         return await self._ctx.store.get_identity(identity_id)
+
+    async def customer_history(
+        self,
+        principal: Principal,
+        *,
+        identity_id: str | None = None,
+        channel_type: str | None = None,
+        address: str | None = None,
+        events_per_room: int = 5,
+        limit: int = 5,
+        cursor: str | None = None,
+    ) -> CustomerHistory:
+        """A person's rooms across channels (newest first, paged, only rooms the caller may read), each with
+        its latest ``events_per_room`` events, open tasks and unresolved escalations.
+
+        The person is ``identity_id``, or the owner of ``(channel_type, address)`` (never created here).
+        The reply is cut to ``limits.max_chars_per_response``: fewer rooms, with a cursor after the last.
+
+        Raises:
+            InvalidInputError: neither an identity id nor a channel address, or a bad cursor.
+            NotFoundError: no such identity, or nobody owns the address.
+        """
+        self._ctx.require_group(principal, GROUP)
+        identity = await self._find(identity_id, channel_type, address)
+        limit = self._ctx.page_size(limit)
+        store, scope = self._ctx.store, principal.scope()
+        page = await store.list_rooms(
+            identity_id=identity.identity_id, limit=limit, cursor=cursor, scope=scope
+        )
+        rooms = [await self._room_history(principal, room, events_per_room) for room in page.items]
+        kept, cut = fit_to_budget(rooms, self._ctx.settings.limits.max_chars_per_response)
+        next_cursor = page.next_cursor
+        if cut:  # the cursor after the last room kept: that page again, as long as what was kept
+            shorter = await store.list_rooms(
+                identity_id=identity.identity_id, limit=len(kept), cursor=cursor, scope=scope
+            )
+            next_cursor = shorter.next_cursor
+        return CustomerHistory(identity=identity, rooms=kept, next_cursor=next_cursor)
+
+    async def _find(self, identity_id: str | None, channel_type: str | None, address: str | None) -> Identity:
+        if identity_id is not None:
+            return await self._ctx.store.get_identity(identity_id)
+        if channel_type is None or address is None:
+            raise InvalidInputError("give identity_id, or channel_type and address of the person")
+        channel = normalize_channel_type(channel_type)
+        return await self._ctx.store.find_identity(channel, normalize_address(channel, address))
+
+    async def _room_history(self, principal: Principal, room: Room, events: int) -> CustomerRoom:
+        store, scope = self._ctx.store, principal.scope()
+        recent = (
+            await store.list_events(
+                room.room_id, limit=events, before_index=room.last_event_index + 1, scope=scope
+            )
+            if events > 0
+            else []
+        )
+        tasks = await store.list_tasks(status=OPEN_TASKS, room_id=room.room_id, limit=HISTORY_ITEMS_PER_ROOM)
+        escalations = await store.list_escalations(
+            status=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED],
+            room_id=room.room_id,
+            limit=HISTORY_ITEMS_PER_ROOM,
+            scope=scope,
+        )
+        return CustomerRoom(
+            room=room,
+            recent_events=self._ctx.sealer.reveal(recent),
+            open_tasks=tasks.items,
+            open_escalations=[summarize(visible_to(principal, e)) for e in escalations.items],
+        )

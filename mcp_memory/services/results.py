@@ -21,6 +21,8 @@ from storage.models import (
 
 __all__ = [
     "ChannelBindings",
+    "CustomerHistory",
+    "CustomerRoom",
     "EscalationPage",
     "EscalationSummary",
     "EventPage",
@@ -162,4 +164,22 @@ class EscalationSummary(_Result):
 
 class EscalationPage(_Result):
     escalations: list[EscalationSummary]
+    next_cursor: str | None
+
+
+class CustomerRoom(_Result):
+    """One room of a customer's history: the room, its latest events (oldest first), its open tasks
+    (not done or cancelled) and its escalations not yet resolved."""
+
+    room: Room
+    recent_events: list[Event]
+    open_tasks: list[TaskRecord]
+    open_escalations: list[EscalationSummary]
+
+
+class CustomerHistory(_Result):
+    """A person's rooms across channels, newest first; continue with ``next_cursor``."""
+
+    identity: Identity
+    rooms: list[CustomerRoom]
     next_cursor: str | None
