@@ -28,6 +28,7 @@ __all__ = [
     "ChangeBus",
     "UriListener",
     "escalation_uri",
+    "identity_uri",
     "memory_uri",
     "namespace_memories_uri",
     "room_events_uri",
@@ -59,6 +60,11 @@ def task_uri(task_id: str) -> str:
 def escalation_uri(escalation_id: str) -> str:
     """``memory://escalations/{escalation_id}``."""
     return f"memory://escalations/{escalation_id}"
+
+
+def identity_uri(identity_id: str) -> str:
+    """``memory://identities/{identity_id}``: a person and their addresses."""
+    return f"memory://identities/{identity_id}"
 
 
 def memory_uri(memory_id: str) -> str:

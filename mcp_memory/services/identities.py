@@ -5,6 +5,7 @@ from __future__ import annotations
 from mcp_memory.auth import Principal
 from mcp_memory.services.addresses import normalize_address, normalize_channel_type
 from mcp_memory.services.auditing import AuditedArea
+from mcp_memory.services.changes import identity_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.escalations import summarize, visible_to
 from mcp_memory.services.limits import fit_to_budget
@@ -63,10 +64,31 @@ class IdentityService(AuditedArea, area="identities"):
             ) from None
 
     async def unlink_address(self, principal: Principal, channel_type: str, address: str) -> Identity:
-        """Detach an address from its identity. Raises: NotFoundError."""
+        """Detach an address from its identity (it was someone else's); returns the former owner. The next
+        event from that address resolves to a new identity.
+
+        Raises:
+            NotFoundError: nobody owns the address.
+        """
         self._ctx.require_group(principal, GROUP)
         channel = normalize_channel_type(channel_type)
-        return await self._ctx.store.unlink_address(channel, normalize_address(channel, address))
+        owner = await self._ctx.store.unlink_address(channel, normalize_address(channel, address))
+        await self._ctx.changes.publish(identity_uri(owner.identity_id))
+        return owner
+
+    async def merge_identities(self, principal: Principal, source_id: str, into_id: str) -> Identity:
+        """Merge ``source_id`` into ``into_id`` (one person found twice): addresses, room participation and
+        event senders follow the survivor; ``source_id`` is deleted. Audited like every call.
+
+        Raises:
+            NotFoundError: either identity does not exist.
+            InvalidInputError: the same identity twice.
+            PermissionDeniedError: ``source_id`` appears in a room the caller may not see in full.
+        """
+        self._ctx.require_group(principal, GROUP)
+        survivor = await self._ctx.store.merge_identities(source_id, into_id, scope=principal.scope())
+        await self._ctx.changes.publish(identity_uri(source_id), identity_uri(into_id))
+        return survivor
 
     async def get_identity(self, principal: Principal, identity_id: str) -> Identity:
         """Return an identity with all its addresses. Raises: NotFoundError."""

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError
+from storage.identities import check_merge, merge_statements, touched_rooms_sql
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
 from storage.postgres.core import PostgresCore
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.scope import Scope
 
 __all__ = ["PostgresIdentities", "fetch_identity"]
 
@@ -96,6 +99,28 @@ class PostgresIdentities(PostgresCore):
             if owner is None:
                 raise NotFoundError("address", f"{channel_type}:{address}")
             return await fetch_identity(conn, owner)
+
+    async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
+        """Merge ``source_id`` into ``into_id`` (``storage.identities``). Raises: NotFoundError,
+        InvalidInputError, PermissionDeniedError."""
+        check_merge(source_id, into_id, [], None)
+        async with self._transaction() as conn:
+            # Lock both identities (in id order: no deadlock between two merges) before reading what they touch.
+            for identity_id in sorted((source_id, into_id)):
+                if (
+                    await conn.fetchval(
+                        "SELECT identity_id FROM identities WHERE identity_id = $1 FOR UPDATE", identity_id
+                    )
+                    is None
+                ):
+                    raise NotFoundError("identity", identity_id)
+            p = PostgresParams()
+            check_merge(
+                source_id, into_id, await conn.fetch(touched_rooms_sql(p, source_id), *p.values), scope
+            )
+            for sql, values in merge_statements(PostgresParams, source_id, into_id):
+                await conn.execute(sql, *values)
+            return await fetch_identity(conn, into_id)
 
     async def get_identity(self, identity_id: str) -> Identity:
         """Return an identity with its addresses. Raises: NotFoundError."""

@@ -9,9 +9,12 @@ from __future__ import annotations
 import apsw
 
 from storage.errors import NotFoundError
+from storage.identities import check_merge, merge_statements, touched_rooms_sql
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
+from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
 __all__ = ["SQLiteIdentities", "get_identity"]
@@ -88,6 +91,19 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
     return get_identity(conn, owner)
 
 
+def merge_identities(conn: apsw.Connection, source: str, into: str, scope: Scope | None) -> Identity:
+    """Merge ``source`` into ``into`` (``storage.identities``). Raises: NotFoundError, InvalidInputError,
+    PermissionDeniedError."""
+    check_merge(source, into, [], None)
+    get_identity(conn, source)
+    get_identity(conn, into)
+    p = SQLiteParams()
+    check_merge(source, into, fetch_all(conn, touched_rooms_sql(p, source), p.values), scope)
+    for sql, values in merge_statements(SQLiteParams, source, into):
+        conn.execute(sql, values)
+    return get_identity(conn, into)
+
+
 class SQLiteIdentities(SQLiteCore):
     """``IdentityStore`` on SQLite: people and their channel addresses."""
 
@@ -101,6 +117,9 @@ class SQLiteIdentities(SQLiteCore):
 
     async def unlink_address(self, channel_type: str, address: str) -> Identity:
         return await self._db.write(unlink_address, channel_type, address)
+
+    async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
+        return await self._db.write(merge_identities, source_id, into_id, scope)
 
     async def get_identity(self, identity_id: str) -> Identity:
         return await self._db.read(get_identity, identity_id)
