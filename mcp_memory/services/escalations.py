@@ -15,7 +15,7 @@ from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
-from storage import ConflictError, PermissionDeniedError
+from storage import ConflictError, InvalidInputError, PermissionDeniedError
 from storage.models import (
     AlertSeverity,
     Escalation,
@@ -51,9 +51,10 @@ class EscalationService(AuditedArea, area="escalations"):
     async def escalate(
         self,
         principal: Principal,
-        room_id: str,
+        room_id: str | None,
         reason: str,
         *,
+        task_id: str | None = None,
         queue: str | None = None,
         assignee: str | None = None,
         priority: int = 2,
@@ -63,20 +64,31 @@ class EscalationService(AuditedArea, area="escalations"):
         The assignee and the queue (an inbox named after it: the agent of that name reads it) each get an
         alert in their inbox at once, and the inboxes' subscribers are notified.
 
+        From a task (``task_id``; ``room_id`` defaults to the task's room), the package also holds the task
+        and the memories recorded for it.
+
         Raises:
             PermissionDeniedError: the caller's policy does not allow escalating.
-            NotFoundError: no such room the caller may read.
+            NotFoundError: no such room the caller may read, or no such task.
+            InvalidInputError: neither a room nor a task with a room, or a task of another room.
         """
         self._ctx.require_group(principal, GROUP)
         if not principal.policy.may_escalate:
             raise PermissionDeniedError(
                 f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
             )
+        if room_id is None:
+            if task_id is None:
+                raise InvalidInputError("give room_id, or task_id of a task that belongs to a room")
+            room_id = (await self._ctx.store.get_task(task_id)).room_id
+            if room_id is None:
+                raise InvalidInputError(f"task {task_id!r} belongs to no room: pass the room_id to escalate")
         await self._ctx.store.get_room(room_id, scope=principal.scope())
         alert = _alert(principal.agent, room_id, reason, queue=queue, assignee=assignee, priority=priority)
         escalation = await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
+                task_id=task_id,
                 reason=reason,
                 queue=queue,
                 assignee=assignee,
@@ -215,6 +227,7 @@ def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
             "events": [e for e in package.events if e.sensitivity.level <= ceiling],
             "observations": [m for m in package.observations if readable(m)],
             "decisions": [m for m in package.decisions if readable(m)],
+            "task_memories": [m for m in package.task_memories if readable(m)],
             "facts": [
                 f for f in package.facts if scope.can_read(f.namespace) and f.sensitivity.level <= ceiling
             ],
@@ -229,6 +242,7 @@ def summarize(escalation: Escalation) -> EscalationSummary:
     return EscalationSummary(
         escalation_id=escalation.escalation_id,
         room_id=escalation.room_id,
+        task_id=escalation.task_id,
         reason=escalation.reason,
         queue=escalation.queue,
         assignee=escalation.assignee,

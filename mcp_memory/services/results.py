@@ -148,6 +148,7 @@ class EscalationSummary(_Result):
 
     escalation_id: str
     room_id: str
+    task_id: str | None = None
     reason: str
     queue: str | None
     assignee: str | None

@@ -21,20 +21,26 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE)
     async def escalate(
         ctx: Context[Any, Any],
-        room_id: Annotated[str, Field(max_length=128)],
         reason: Annotated[
             str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)
         ],
+        room_id: Annotated[
+            str | None, Field(description="The room; default: the task's room.", max_length=128)
+        ] = None,
+        task_id: Annotated[
+            str | None,
+            Field(description="Escalate this task: it and its memories join the package.", max_length=128),
+        ] = None,
         queue: Annotated[
             str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)
         ] = None,
         assignee: Annotated[str | None, Field(max_length=128)] = None,
         priority: Annotated[int, Field(ge=0, le=3)] = 2,
     ) -> EscalationSummary:
-        """Hand a room to a human; its timeline, observations, decisions, tasks and customer are packaged."""
+        """Hand a room or task to a human; its timeline, notes, tasks and customer are packaged for them."""
         service, me = caller(ctx)
         escalation = await service.escalations.escalate(
-            me, room_id, reason, queue=queue, assignee=assignee, priority=priority
+            me, room_id, reason, task_id=task_id, queue=queue, assignee=assignee, priority=priority
         )
         return summarize(escalation)
 

@@ -23,6 +23,7 @@ from storage.models.common import (
 from storage.models.escalations import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
+    HANDOFF_TASK_MEMORY_LIMIT,
     Escalation,
     EscalationStatus,
     HandoffPackage,
@@ -106,6 +107,7 @@ __all__ = [
     "GraphNode",
     "GraphTraversal",
     "HANDOFF_FACT_LIMIT",
+    "HANDOFF_TASK_MEMORY_LIMIT",
     "HandoffPackage",
     "Id",
     "Identity",

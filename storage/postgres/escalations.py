@@ -11,9 +11,11 @@ from storage.handoff import (
     CUSTOMER_ROLE,
     HANDOFF_MEMORY_KINDS,
     assemble_handoff,
+    check_task_room,
     choose_customer,
     customer_candidates,
     listed_namespaces,
+    task_memories_sql,
 )
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
@@ -42,13 +44,26 @@ from storage.scope import Scope
 __all__ = ["PostgresEscalations"]
 
 
-async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int) -> HandoffPackage:
-    """Read a room's handoff package (see ``storage.handoff``) on ``conn``'s snapshot.
+async def build_handoff(
+    conn: asyncpg.Connection, room_id: str, event_limit: int, task_id: str | None = None
+) -> HandoffPackage:
+    """Read a room's handoff package (see ``storage.handoff``) on ``conn``'s snapshot, with ``task_id``'s
+    task and the memories recorded for it.
 
     Raises:
-        NotFoundError: no such room.
+        NotFoundError: no such room or task.
+        InvalidInputError: the task belongs to another room.
     """
     room = ROWS.room(await fetch_room_row(conn, room_id))
+    task, task_memories = None, []
+    if task_id is not None:
+        row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
+        if row is None:
+            raise NotFoundError("task", task_id)
+        task = ROWS.task(row)
+        check_task_room(task, room_id)
+        p = PostgresParams()
+        task_memories = [ROWS.memory(r) for r in await conn.fetch(task_memories_sql(p, task_id), *p.values)]
     events = await conn.fetch(
         "SELECT * FROM events WHERE room_id = $1 ORDER BY idx DESC LIMIT $2", room_id, max(0, event_limit)
     )
@@ -80,6 +95,8 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         identity=identity,
         facts=[ROWS.fact(r) for r in facts],
         customer_graph=await customer_graph(conn, identity),
+        task=task,
+        task_memories=task_memories,
     )
 
 
@@ -146,7 +163,7 @@ class PostgresEscalations(PostgresCore):
             NotFoundError: no such room.
         """
         async with self._transaction("repeatable_read") as conn:
-            package = await build_handoff(conn, escalation.room_id, event_limit)
+            package = await build_handoff(conn, escalation.room_id, event_limit, escalation.task_id)
             row = await conn.fetchrow(
                 "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
                 " created_by, created_at, handoff)"

@@ -13,9 +13,11 @@ from storage.handoff import (
     CUSTOMER_ROLE,
     HANDOFF_MEMORY_KINDS,
     assemble_handoff,
+    check_task_room,
     choose_customer,
     customer_candidates,
     listed_namespaces,
+    task_memories_sql,
 )
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
@@ -39,7 +41,7 @@ from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
-from storage.sqlite.tasks import open_tasks_of_room
+from storage.sqlite.tasks import get_task, open_tasks_of_room
 
 __all__ = ["SQLiteEscalations"]
 
@@ -85,8 +87,14 @@ def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTra
     return traverse_graph(conn, row["entity_id"], 1, (), "both", CUSTOMER_GRAPH_MAX_NODES, None)
 
 
-def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
+def _handoff(conn: apsw.Connection, room_id: str, event_limit: int, task_id: str | None) -> HandoffPackage:
     room = ROWS.room(room_row(conn, room_id))
+    task, task_memories = None, []
+    if task_id is not None:
+        task = get_task(conn, task_id)
+        check_task_room(task, room_id)
+        p = SQLiteParams()
+        task_memories = [ROWS.memory(r) for r in fetch_all(conn, task_memories_sql(p, task_id), p.values)]
     events = fetch_all(
         conn,
         "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
@@ -115,6 +123,8 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
         identity=identity,
         facts=[ROWS.fact(r) for r in facts],
         customer_graph=customer_graph(conn, identity),
+        task=task,
+        task_memories=task_memories,
     )
 
 
@@ -138,7 +148,7 @@ def _escalation_row(conn: apsw.Connection, escalation_id: str, scope: Scope | No
 
 def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_limit: int) -> Escalation:
     """Insert an escalation with its frozen handoff package. Raises: NotFoundError (room)."""
-    package = _handoff(conn, escalation.room_id, event_limit)
+    package = _handoff(conn, escalation.room_id, event_limit, escalation.task_id)
     escalation_id = new_id("esc")
     conn.execute(
         "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"

@@ -67,3 +67,23 @@ async def test_acknowledge_then_resolve_and_a_second_acknowledge_conflicts(
             client, "resolve_escalation", escalation_id=escalation["escalation_id"], resolution="kept"
         )
         assert done["status"] == "resolved"
+
+
+async def test_escalating_a_task_packages_the_task_and_what_was_recorded_for_it(
+    connect: Connect, backend_settings: Settings
+) -> None:
+    async with connect(backend_settings, "triage") as client:
+        room_id = (await call(client, "create_room"))["room_id"]
+        task = await call(client, "create_task", title="refund 900 EUR", room_id=room_id)
+        await call(
+            client, "remember", content="charged twice on 3 May", task_id=task["task_id"], kind="observation"
+        )
+        summary = await call(client, "escalate", task_id=task["task_id"], reason="above my refund limit")
+        assert (summary["room_id"], summary["task_id"]) == (room_id, task["task_id"])
+        package = (await read_json(client, f"memory://escalations/{summary['escalation_id']}"))["handoff"]
+        assert package["task"]["title"] == "refund 900 EUR"
+        assert [m["content"] for m in package["task_memories"]] == ["charged twice on 3 May"]
+        loose = await call(client, "create_task", title="no room")
+        refused = await call_error(client, "escalate", task_id=loose["task_id"], reason="help")
+        assert "belongs to no room" in refused
+        assert "give room_id" in await call_error(client, "escalate", reason="help")

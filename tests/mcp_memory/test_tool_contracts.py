@@ -102,7 +102,7 @@ EXPECTED: dict[str, set[str]] = {
         "metadata",
     },
     "list_tasks": {"status", "assignee", "room_id", "limit", "cursor"},
-    "escalate": {"room_id", "reason", "queue", "assignee", "priority"},
+    "escalate": {"room_id", "task_id", "reason", "queue", "assignee", "priority"},
     "list_escalations": {"status", "room_id", "queue", "limit", "cursor"},
     "acknowledge_escalation": {"escalation_id"},
     "resolve_escalation": {"escalation_id", "resolution"},
