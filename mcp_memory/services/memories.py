@@ -12,9 +12,19 @@ from mcp_memory.services.embedding import document_text
 from mcp_memory.services.limits import fit_to_budget
 from mcp_memory.services.results import MemoryPage, SearchResultItem, SearchResults
 from mcp_memory.services.retention import decay_rules
-from storage import InvalidInputError, PermissionDeniedError
+from storage import InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.kinds import check_kind
-from storage.models import DecayRule, Memory, MemoryFilter, NewMemory, SearchHit, SearchRequest, Sensitivity
+from storage.models import (
+    DecayRule,
+    Memory,
+    MemoryFilter,
+    NewMemory,
+    NewSession,
+    SearchHit,
+    SearchRequest,
+    Sensitivity,
+    Session,
+)
 
 __all__ = ["MemoryService"]
 
@@ -49,7 +59,8 @@ class MemoryService(AuditedArea, area="memories"):
         room_id: str | None = None,
         task_id: str | None = None,
     ) -> Memory:
-        """Store a memory written by the caller (default namespace: the caller's private one).
+        """Store a memory written by the caller (default namespace: the session's, when ``session_id`` names a
+        session the caller may read, else the caller's private one).
 
         ``kind`` is one of ``storage.kinds.MEMORY_KINDS``; the learning signals ``success``, ``failure``,
         ``pattern`` and ``recommendation`` are retrieved by context later through ``search``'s filters.
@@ -64,7 +75,11 @@ class MemoryService(AuditedArea, area="memories"):
         self._ctx.require_clearance(principal, sensitivity)
         _require_known_kinds([kind])
         scope = principal.scope()
-        target = namespace or self.default_namespace(principal)
+        target = (
+            namespace
+            or await self._session_namespace(principal, session_id)
+            or self.default_namespace(principal)
+        )
         if not scope.can_write(target):
             raise PermissionDeniedError(
                 f"agent {principal.agent!r} may not write namespace {target!r}; writable: "
@@ -95,6 +110,48 @@ class MemoryService(AuditedArea, area="memories"):
             memory_uri(memory.memory_id), namespace_memories_uri(memory.namespace)
         )
         return sealer.reveal(memory)
+
+    async def create_session(
+        self,
+        principal: Principal,
+        *,
+        namespace: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        session_id: str | None = None,
+    ) -> Session:
+        """Open a working session in ``namespace`` (default: the caller's private one) with ``metadata``.
+
+        Remember with its ``session_id`` to file memories in it (they default to its namespace); search and
+        list them with the same ``session_id``.
+
+        Raises:
+            PermissionDeniedError: the namespace is not writable for the caller.
+            ConflictError: ``session_id`` is taken.
+        """
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.create_session(
+            NewSession(
+                session_id=session_id,
+                namespace=namespace or self.default_namespace(principal),
+                metadata=metadata or {},
+                created_by=principal.agent,
+            ),
+            scope=principal.scope(),
+        )
+
+    async def get_session(self, principal: Principal, session_id: str) -> Session:
+        """Return a session whose namespace the caller reads. Raises: NotFoundError."""
+        self._ctx.require_group(principal, GROUP)
+        return await self._ctx.store.get_session(session_id, scope=principal.scope())
+
+    async def _session_namespace(self, principal: Principal, session_id: str | None) -> str | None:
+        """The namespace of the session ``session_id`` if it is a session the caller may read."""
+        if session_id is None:
+            return None
+        try:
+            return (await self._ctx.store.get_session(session_id, scope=principal.scope())).namespace
+        except NotFoundError:
+            return None  # a free-form session id (no session record): the default namespace applies
 
     async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:
         """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from mcp_memory.services.results import MemoryPage, SearchResults
 from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
-from storage.models import Memory, MemoryFilter, MetadataValue, SearchRequest, Sensitivity
+from storage.models import Memory, MemoryFilter, MetadataValue, SearchRequest, Sensitivity, Session
 
 Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None, Field(max_length=32)]
 Names = Annotated[list[Annotated[str, Field(max_length=128)]] | None, Field(max_length=32)]
@@ -168,6 +168,35 @@ def register(server: MCPServer[Any]) -> None:
             created_before=created_before,
         )
         return await service.memories.list_memories(me, filters, limit=limit, cursor=cursor)
+
+    @server.tool(annotations=WRITE)
+    async def create_session(
+        ctx: Context[Any, Any],
+        namespace: Annotated[
+            str | None,
+            Field(description="Where it and its memories live; default: your agent-<name>.", max_length=128),
+        ] = None,
+        metadata: Annotated[
+            dict[str, Any] | None, Field(description="e.g. {'ticket': 'T-42', 'customer': 'idn_...'}.")
+        ] = None,
+        session_id: Annotated[
+            str | None, Field(description="Your own id; generated when omitted.", max_length=128)
+        ] = None,
+    ) -> Session:
+        """Open a working session; pass its session_id to remember, search_memory and list_memories."""
+        service, me = caller(ctx)
+        return await service.memories.create_session(
+            me, namespace=namespace, metadata=metadata, session_id=session_id
+        )
+
+    @server.tool(annotations=READ)
+    async def get_session(
+        ctx: Context[Any, Any],
+        session_id: Annotated[str, Field(description="The session id.", max_length=128)],
+    ) -> Session:
+        """Read a session's namespace and metadata."""
+        service, me = caller(ctx)
+        return await service.memories.get_session(me, session_id)
 
     @server.tool(annotations=DESTRUCTIVE)
     async def forget(ctx: Context[Any, Any], memory_id: Annotated[str, Field(max_length=128)]) -> Memory:

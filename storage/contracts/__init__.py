@@ -26,6 +26,7 @@ from storage.contracts.meta import MetaStore
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY, ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
+from storage.contracts.sessions import SessionStore
 from storage.contracts.store import MemoryStore
 from storage.contracts.tasks import TaskStore
 from storage.contracts.versions import VersionStore
@@ -51,6 +52,7 @@ __all__ = [
     "ReindexStore",
     "RetentionStore",
     "RoomStore",
+    "SessionStore",
     "TaskStore",
     "TopicListener",
     "VersionStore",

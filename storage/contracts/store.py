@@ -38,6 +38,7 @@ from storage.contracts.meta import MetaStore
 from storage.contracts.reindex import ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
+from storage.contracts.sessions import SessionStore
 from storage.contracts.tasks import TaskStore
 from storage.contracts.versions import VersionStore
 
@@ -50,6 +51,7 @@ class MemoryStore(
     EventStore,
     IdentityStore,
     MemoryRecordStore,
+    SessionStore,
     TaskStore,
     EscalationStore,
     GraphStore,

@@ -75,6 +75,7 @@ from storage.models.rooms import (
     RoomFilter,
     RoomStatus,
 )
+from storage.models.sessions import NewSession, Session
 from storage.models.tasks import NewTask, TaskRecord, TaskStatus, TaskUpdate
 from storage.models.versions import BranchResult, MergeConflict, MergeResult, RollbackResult, Snapshot
 
@@ -132,6 +133,7 @@ __all__ = [
     "NewMemory",
     "NewRelation",
     "NewRoom",
+    "NewSession",
     "NewTask",
     "Page",
     "Participant",
@@ -149,6 +151,7 @@ __all__ = [
     "SearchHit",
     "SearchRequest",
     "Sensitivity",
+    "Session",
     "Snapshot",
     "StagedEmbedding",
     "Tag",

@@ -88,6 +88,8 @@ EXPECTED: dict[str, set[str]] = {
         "limit",
         "cursor",
     },
+    "create_session": {"namespace", "metadata", "session_id"},
+    "get_session": {"session_id"},
     "forget": {"memory_id"},
     "create_task": {"title", "description", "priority", "room_id", "assignee", "metadata"},
     "claim_task": {"task_id", "expected_version"},
@@ -143,6 +145,7 @@ READ_ONLY = {
     "list_events",
     "search_memory",
     "list_memories",
+    "get_session",
     "list_tasks",
     "list_escalations",
     "get_entity",
@@ -189,6 +192,7 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     # acknowledge_escalation +312 and +2,171 (its output schema); list_memories +2,653 and +4,660 with
     # search_memory's task_id, exclude_authors, importance_weight about +700 more; list_rooms +1,222 and
     # +3,640, list_events' visibility, channel_type and sender_identity_id about +500; get_customer_history
-    # +1,182 and +10,971 (9,789 of them its output schema); unlink_address and merge_identities +932, +3,759.
-    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400 + 1_800 + 1_200 + 1_000
-    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400 + 4_200 + 11_000 + 3_800
+    # +1,182 and +10,971 (9,789 of them its output schema); unlink_address and merge_identities +932, +3,759;
+    # escalate's task_id about +150; create_session and get_session +977, +2,588.
+    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400 + 1_800 + 1_200 + 1_000 + 1_200
+    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400 + 4_200 + 11_000 + 3_800 + 2_800
