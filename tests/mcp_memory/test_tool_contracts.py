@@ -195,4 +195,7 @@ async def test_tool_list_stays_compact(client: Client) -> None:
     # +1,182 and +10,971 (9,789 of them its output schema); unlink_address and merge_identities +932, +3,759;
     # escalate's task_id about +150; create_session and get_session +977, +2,588.
     assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300 + 2_800 + 400 + 3_400 + 1_800 + 1_200 + 1_000 + 1_200
-    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400 + 4_200 + 11_000 + 3_800 + 2_800
+    assert (
+        size
+        < 52_000 + 18_900 + 18_400 + 3_100 + 1_800 + 7_700 + 2_200 + 5_400 + 4_200 + 11_000 + 3_800 + 2_800
+    )
