@@ -178,11 +178,21 @@ class ServerSettings(_Section):
 
 
 class LimitSettings(_Section):
-    """Caps that keep one reply from flooding an agent's context."""
+    """Caps that keep one reply from flooding an agent's context, and free-form input small.
+
+    ``max_chars_per_response``: every tool reply and resource read, as compact JSON, at most this many
+    characters (the longest strings are cut first, with a marker saying how much). ``max_json_bytes``,
+    ``max_json_depth``, ``max_json_keys``: caps on each free-form JSON argument (``metadata``,
+    ``properties``, a fact's ``value``...): UTF-8 bytes of its compact JSON, nesting levels of objects and
+    arrays, object keys counted at every level (``mcp_memory.arguments``).
+    """
 
     max_items_per_response: int = Field(default=50, ge=1, le=500)
     max_chars_per_response: int = Field(default=20_000, ge=1_000, le=1_000_000)
     handoff_event_limit: int = Field(default=50, ge=1, le=500)
+    max_json_bytes: int = Field(default=8_192, ge=64, le=1_000_000)
+    max_json_depth: int = Field(default=6, ge=1, le=64)
+    max_json_keys: int = Field(default=128, ge=1, le=10_000)
 
 
 class RetentionSettings(_Section):

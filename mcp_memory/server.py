@@ -31,11 +31,13 @@ from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
 from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.replies import fit_resource, fit_tool_result
 from mcp_memory.resources import register_resources
-from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
+from mcp_memory.sdk_adapter import lifespan_state, sdk_cause, tool_input_schemas
 from mcp_memory.services import Service, open_service
 from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
 from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
+from mcp_memory.tool_view import ToolView
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
@@ -120,8 +122,13 @@ class _SharedService:
 
 class MemoryServer(MCPServer[AppState]):
     """``MCPServer`` with one path for every call: each tool call and resource read is audited once
-    (``AuditLog.call``, as the calling agent; the service calls it makes join it) and its domain errors
-    are mapped once (``mcp_memory.errors``: avoidable -> tool error, outage -> protocol error).
+    (``AuditLog.call``, as the calling agent; the service calls it makes join it), its domain errors
+    are mapped once (``mcp_memory.errors``: avoidable -> tool error, outage -> protocol error) and its reply
+    is compact JSON within ``limits.max_chars_per_response`` (``mcp_memory.replies``).
+
+    Before a tool runs, the call is admitted: the caller's policy must allow the tool (``ToolView``: the
+    tools it lists are exactly those) and every argument must be a declared parameter, free-form JSON
+    within the ``[limits]`` caps (``mcp_memory.arguments``).
 
     A tool call's record names the tool and the ids in its arguments then in its result; a resource
     read's names the URI and the ids in it (the path segments after each collection name:
@@ -129,31 +136,43 @@ class MemoryServer(MCPServer[AppState]):
     (it never ran as anyone).
     """
 
+    def __init__(self, *args: Any, view: ToolView, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.view = view
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Call a tool (see ``MCPServer.call_tool``), audited, with domain errors mapped.
+        """Call a tool (see ``MCPServer.call_tool``), admitted, audited, with domain errors mapped.
 
         Raises:
             ToolError: the call failed in a way the model can act on (the message says how).
             MCPError: the store is unavailable (or failed otherwise).
         """
         async with _audited(context, kind="tool", name=name, ids=named_ids(arguments)) as call:
+            state = lifespan_state(context)
+            limits = state.service.context.settings.limits if isinstance(state, AppState) else None
             try:
+                if limits is not None and context is not None:
+                    self.view.admit(state.principal_of(context), name, arguments, limits)
                 result = await super().call_tool(name, arguments, context)
-            except ToolError as exc:
-                mapped = tool_failure(sdk_cause(exc), tool=name)
+            except (ToolError, StorageError) as exc:
+                cause = exc if isinstance(exc, StorageError) else sdk_cause(exc)
+                mapped = tool_failure(cause, tool=name)
                 if mapped is None:
                     raise
-                raise mapped from sdk_cause(exc)
+                raise mapped from cause
             if isinstance(result, CallToolResult):
                 call.add_result(result.structured_content)
+                if limits is not None:
+                    result = fit_tool_result(result, limits.max_chars_per_response)
             return result
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
-        """Read a resource (see ``MCPServer.read_resource``), audited, with domain errors mapped.
+        """Read a resource (see ``MCPServer.read_resource``), audited, with domain errors mapped; JSON
+        contents fitted to ``limits.max_chars_per_response``.
 
         Raises:
             ResourceNotFoundError: no such resource, or the item is missing or hidden from the caller.
@@ -161,12 +180,16 @@ class MemoryServer(MCPServer[AppState]):
         """
         async with _audited(context, kind="resource", name=str(uri), ids=_uri_ids(str(uri))):
             try:
-                return await super().read_resource(uri, context)
+                contents = await super().read_resource(uri, context)
             except ResourceError as exc:
                 mapped = resource_failure(sdk_cause(exc), uri=str(uri))
                 if mapped is None:
                     raise
                 raise mapped from sdk_cause(exc)
+            state = lifespan_state(context)
+            if isinstance(contents, InputRequiredResult) or not isinstance(state, AppState):
+                return contents
+            return fit_resource(contents, state.service.context.settings.limits.max_chars_per_response)
 
 
 @asynccontextmanager
@@ -312,7 +335,8 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
             ),
         }
 
-    server: MCPServer[AppState] = MemoryServer(
+    view = ToolView()
+    server = MemoryServer(
         name="mcp-memory",
         title="mcp-memory",
         version=__version__,
@@ -320,10 +344,11 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=bridge,
-        middleware=[in_flight],
+        middleware=[in_flight, view],
+        view=view,
         **auth_options,
     )
-    register_all(server)
+    view.add_tools(register_all(server), tool_input_schemas(server))
     register_resources(server)
     install_legacy_handlers(server, bridge)
     listen = install_listen_handler(server, bridge)
