@@ -52,13 +52,13 @@ Transport = Literal["stdio", "streamable-http", "sse"]
 HEALTH_TIMEOUT_SECONDS = 5.0
 
 INSTRUCTIONS = """\
-Shared memory for a team of agents. Rooms are conversations: store_event appends to a room's timeline,
-list_events reads it, get_conversation_state says who handles it, handoff passes it on. remember keeps
-knowledge in a namespace (your private agent-<name>, or shared-* for the team); search_memory finds it by
-meaning and keywords. Tasks: create_task, claim_task (one winner), update_task (send the version you read).
-escalate hands a room to a human with a full handoff package. Facts: get_fact, set_fact (send the version
-you read; 0 creates). snapshot_namespace before a risky change; rollback_namespace undoes it. Lists are paged: follow next_cursor or
-next_after_index instead of asking for everything."""
+Shared memory for a team of agents (you see the tools your profile allows). Rooms are conversations: store_event
+appends to a room's timeline, list_events reads it, get_conversation_state says who handles it, handoff passes it
+on. remember keeps knowledge in a namespace (your private agent-<name>, or shared-* for the team); search_memory
+finds it by meaning and keywords. Tasks: create_task, claim_task (one winner), update_task (send the version you
+read). escalate hands a room to a human with a full handoff package. Facts: get_fact, set_fact (send the version
+you read; 0 creates). snapshot_namespace before a risky change; rollback_namespace undoes it. Lists are paged:
+follow next_cursor or next_after_index instead of asking for everything."""
 
 
 class _SharedService:
