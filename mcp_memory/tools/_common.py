@@ -46,11 +46,9 @@ DESTRUCTIVE = ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_
 RoomId = Annotated[str, Field(description="The room's room_id.", max_length=128)]
 Cursor = Annotated[str | None, Field(description="next_cursor of the previous page.", max_length=500)]
 Metadata = Annotated[
-    dict[str, Any] | None, Field(description='Small JSON object of your own keys, e.g. {"order_id": "1182"}.')
+    dict[str, Any] | None, Field(description='Your own JSON keys, e.g. {"order_id": "1182"}.')
 ]
-SensitivityArg = Annotated[
-    Sensitivity, Field(description="public, internal or confidential (up to your clearance).")
-]
+SensitivityArg = Annotated[Sensitivity, Field(description="Who may read it: up to your clearance.")]
 
 
 def page_limit(maximum: int) -> FieldInfo:

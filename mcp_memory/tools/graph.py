@@ -67,7 +67,7 @@ def register(server: MCPServer[Any]) -> None:
             dict[str, Any] | None, Field(description="Merged into existing ones; null removes a key.")
         ] = None,
         sensitivity: Annotated[
-            Sensitivity | None, Field(description="public, internal or confidential (up to your clearance).")
+            Sensitivity | None, Field(description="Who may read it: up to your clearance.")
         ] = None,
     ) -> Entity:
         """Create a graph entity or update its properties (e.g. link a person to identity_id)."""

@@ -29,7 +29,7 @@ def register(server: MCPServer[Any]) -> None:
             str | None, Field(description="Their name, if known.", max_length=200)
         ] = None,
     ) -> ResolvedIdentity:
-        """Find the person behind a channel address (created on first contact), with all their addresses."""
+        """Find the person behind a channel address (created on first contact), with their addresses."""
         service, me = caller(ctx)
         return await service.identities.resolve_identity(me, channel_type, address, display_name=display_name)
 

@@ -56,7 +56,7 @@ def register(server: MCPServer[Any]) -> None:
         ] = 0.5,
         metadata: Metadata = None,
     ) -> Memory:
-        """Store a fact, observation or decision for later recall by you or (in a shared namespace) the team."""
+        """Keep an observation, decision or note for later recall by you or (shared-*) the team."""
         service, me = caller(ctx)
         return await service.memories.remember(
             me,
@@ -104,7 +104,7 @@ def register(server: MCPServer[Any]) -> None:
         ] = None,
         limit: Annotated[int, page_limit(50)] = 10,
     ) -> SearchResults:
-        """Find memories (and optionally room events) by meaning and keywords, best first, within your access."""
+        """Find memories (and optionally room events) by meaning and keywords, best first."""
         service, me = caller(ctx)
         request = SearchRequest(
             query=query,

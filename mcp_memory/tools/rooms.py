@@ -35,7 +35,7 @@ def register(server: MCPServer[Any]) -> None:
         ] = None,
         metadata: Annotated[
             dict[str, Any] | None,
-            Field(description='Small JSON object of your own keys, e.g. {"order_id": "1182"}.'),
+            Field(description='Your own JSON keys, e.g. {"order_id": "1182"}.'),
         ] = None,
     ) -> Room:
         """Open a room for a new conversation or case. Returns the room with its id; you join it."""
@@ -46,7 +46,7 @@ def register(server: MCPServer[Any]) -> None:
 
     @server.tool(annotations=READ)
     async def get_conversation_state(ctx: Context[Any, Any], room_id: RoomId) -> RoomStateView:
-        """Read who is handling a room now (active agent, phase, handoff count) and who takes part."""
+        """Read who handles a room now (active agent, phase, handoff count) and who takes part."""
         service, me = caller(ctx)
         return await service.rooms.get_conversation_state(me, room_id)
 
