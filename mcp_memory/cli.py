@@ -1,4 +1,5 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex`` here, and
+``inspect | stats | config`` from ``mcp_memory.commands``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -20,7 +21,9 @@ import typer
 from rich.console import Console
 
 from mcp_memory import __version__
-from mcp_memory.config import ConfigError, Settings, load_settings
+from mcp_memory.commands import register
+from mcp_memory.commands._common import ConfigOption, err, settings_or_exit
+from mcp_memory.config import ConfigError, Settings
 
 app = typer.Typer(
     name="mcp-memory",
@@ -28,23 +31,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Team config (TOML). Default: $MCP_MEMORY_CONFIG, else built-in defaults."
-    ),
-]
 Transport = Literal["stdio", "streamable-http", "sse"]
 
 
 def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return settings_or_exit(config)
 
 
 @app.callback(invoke_without_command=True)
@@ -343,3 +334,6 @@ def reindex(
         f"reindexed {report.items} items: {previous} -> {report.model!r} ({report.dimensions} dims) "
         f"in {report.seconds:.1f} s{resumed}"
     )
+
+
+register(app)

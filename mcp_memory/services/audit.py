@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from mcp_memory import metrics
 from mcp_memory.auth import Principal
 from mcp_memory.services.context import ServiceContext
 from storage import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, StorageError
@@ -66,10 +67,13 @@ class AuditService:
             duration_ms: wall time of the call in milliseconds.
             at: when the call started (UTC).
 
+        Every call is also counted in the process metrics (``mcp_memory.metrics.observe_call``).
+
         Returns:
             The stored record, or ``None`` when the store could not write it (logged at ERROR: an audit
             failure never turns a committed write into a reported failure).
         """
+        metrics.observe_call(kind, name, error, duration_ms / 1000.0)
         unique = list(dict.fromkeys(i for i in ids if i))[:MAX_AUDIT_IDS]
         cause = error.__cause__ if error is not None and error.__cause__ is not None else error
         new = NewAuditRecord(
