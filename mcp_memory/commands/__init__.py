@@ -12,7 +12,8 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``inspect`` to ``app``."""
-    from mcp_memory.commands import inspect
+    """Add ``inspect`` and ``stats`` to ``app``."""
+    from mcp_memory.commands import inspect, stats
 
     app.command(name="inspect")(inspect.inspect)
+    app.command(name="stats")(stats.stats)

@@ -162,6 +162,9 @@ def task_from_row(row: Row) -> TaskRecord:
         version=row["version"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        completed_at=row["completed_at"],
+        reopen_count=row["reopen_count"],
+        claim_count=row["claim_count"],
     )
 
 

@@ -219,6 +219,9 @@ def task_from_row(row: Row) -> TaskRecord:
         version=row["version"],
         created_at=from_ts(row["created_at"]),
         updated_at=from_ts(row["updated_at"]),
+        completed_at=_opt_ts(row["completed_at"]),
+        reopen_count=row["reopen_count"],
+        claim_count=row["claim_count"],
     )
 
 

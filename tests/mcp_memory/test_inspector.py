@@ -24,6 +24,7 @@ from typing import Any
 import anyio
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from mcp_memory.config import load_settings
 from tests.mcp_memory.seeding import OPERATORS_TEAM, seed
@@ -226,6 +227,14 @@ def test_an_agent_without_the_operator_group_gets_403(served: Served, browser: A
     as_lead = httpx.get(f"{served.base}/inspect/rooms", headers={"Authorization": f"Bearer {TOKENS['lead']}"})
     assert as_lead.status_code == 200
     assert "Order 1182" in as_lead.text
+    scrape = httpx.get(f"{served.base}/metrics", headers={"Authorization": f"Bearer {TOKENS['lead']}"})
+    assert scrape.status_code == 200
+    names = {family.name for family in text_string_to_metric_families(scrape.text)}
+    assert {
+        "mcp_memory_tool_calls",
+        "mcp_memory_tool_call_duration_seconds",
+        "mcp_memory_open_subscriptions",
+    } <= names
 
 
 def test_inspect_command_serves_a_local_data_dir_without_a_token(tmp_path: Path) -> None:
