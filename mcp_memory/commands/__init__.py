@@ -12,8 +12,9 @@ __all__ = ["register"]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``inspect`` and ``stats`` to ``app``."""
-    from mcp_memory.commands import inspect, stats
+    """Add ``inspect``, ``stats`` and the ``config`` group (client configuration blocks) to ``app``."""
+    from mcp_memory.commands import client_config, inspect, stats
 
     app.command(name="inspect")(inspect.inspect)
     app.command(name="stats")(stats.stats)
+    app.add_typer(client_config.app, name="config")
