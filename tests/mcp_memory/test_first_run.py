@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -193,3 +194,36 @@ async def test_the_claude_desktop_block_starts_a_working_server_with_a_bare_path
     assert not room.is_error, room.content
     assert (tmp_path / "data" / "memory.db").is_file()
     assert os.path.isabs(entry["command"])
+
+
+@pytest.mark.slow
+def test_the_support_team_example_tells_its_story(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "examples" / "support_team.py"),
+            "--embedder",
+            "local",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MCP_MEMORY_")},
+            "PYTHONPATH": str(ROOT),
+        },
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_SECONDS * 2,
+    )
+    assert done.returncode == 0, done.stderr
+    story = " ".join(done.stdout.split())
+    assert "Handed the conversation to technical (handoff 1 of this room" in story
+    assert "Handed the conversation to billing (handoff 2 of this room" in story
+    # Ranks instead of raw fused scores, and whole contents.
+    assert re.search(r"1\. (observation by triage|decision by technical): ", story)
+    assert re.search(r"2\. (observation by triage|decision by technical): ", story)
+    assert "the logouts come from the session token being revoked on payment failure." in story
+    assert "is already claimed by billing" in story
+    assert "[supervisor] Read the handoff package" in story
+    assert "Resolved the escalation (resolved)" in story
+    assert "0.0" not in story  # no raw fused scores
