@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,17 @@ def write_config(folder: Path, port: int) -> Path:
     return path
 
 
+def seed_store(config: Path) -> dict[str, str]:
+    """Seed the store of ``config`` in a thread of its own (a test session may already run an event loop)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, seed, load_settings(config)).result()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     port = _free_port()
     config = write_config(tmp_path, port)
-    ids = anyio.run(seed, load_settings(config))
+    ids = seed_store(config)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "mcp_memory", "serve", "--config", str(config)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -240,7 +247,7 @@ def test_an_agent_without_the_operator_group_gets_403(served: Served, browser: A
 def test_inspect_command_serves_a_local_data_dir_without_a_token(tmp_path: Path) -> None:
     port = _free_port()
     config = write_config(tmp_path, _free_port())
-    ids = anyio.run(seed, load_settings(config))
+    ids = seed_store(config)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     refused = subprocess.run(
         [sys.executable, "-m", "mcp_memory", "inspect", "--config", str(config), "--agent", "triage"],
