@@ -12,6 +12,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_memory.tools import (
     alerts,
     audit,
+    coordination,
     escalations,
     events,
     facts,
@@ -42,5 +43,6 @@ def register_all(server: MCPServer[Any]) -> None:
         versions,
         retention,
         audit,
+        coordination,
     ):
         area.register(server)
