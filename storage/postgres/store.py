@@ -30,6 +30,7 @@ from storage.postgres.memories import MemoriesMixin
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
 from storage.postgres.participants import ParticipantsMixin
 from storage.postgres.pool import create_pool, search_path, validate_schema
+from storage.postgres.portability import PostgresPortability
 from storage.postgres.reindex import ReindexMixin
 from storage.postgres.retention import RetentionMixin
 from storage.postgres.rooms import RoomsMixin
@@ -59,6 +60,7 @@ class PostgresStore(
     AlertsMixin,
     AuditMixin,
     ReindexMixin,
+    PostgresPortability,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

@@ -53,6 +53,7 @@ from storage.sqlite.connection import Database
 from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin
 from storage.sqlite.facts import FactsMixin
 from storage.sqlite.feed import DatagramFeedMixin
+from storage.sqlite.portability import SQLitePortability
 from storage.sqlite.reindex import ReindexMixin
 from storage.sqlite.rows import fetch_one
 from storage.sqlite.versions import VersionsMixin
@@ -106,6 +107,7 @@ class SQLiteStore(
     VersionsMixin,
     DatagramFeedMixin,
     ReindexMixin,
+    SQLitePortability,
     MemoryStore,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
