@@ -1,4 +1,4 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex | export | import``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -343,3 +343,12 @@ def reindex(
         f"reindexed {report.items} items: {previous} -> {report.model!r} ({report.dimensions} dims) "
         f"in {report.seconds:.1f} s{resumed}"
     )
+
+
+def _register_more_commands() -> None:
+    from mcp_memory.portability.cli import register
+
+    register(app, _settings, ConfigOption, err)
+
+
+_register_more_commands()
