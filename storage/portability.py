@@ -30,6 +30,9 @@ __all__ = ["MAX_EXPORT_BATCH", "PortableRows", "Statement"]
 #: Largest page of ``export_rows`` (rows).
 MAX_EXPORT_BATCH = 5000
 
+#: Most ``?`` parameters in one statement (PostgreSQL allows 32767, SQLite 32766 since 3.32).
+_MAX_PARAMETERS = 30_000
+
 #: A statement with ``?`` placeholders and its parameters.
 Statement = tuple[str, Sequence[Any]]
 
@@ -220,10 +223,10 @@ class PortableRows(PortabilityStore):
         if not rows:
             return 0
         physical = await self._physical(table)
-        statements: list[Statement] = []
+        names: list[str] = []
+        encoded: list[list[Any]] = []
         for row in rows:
-            names: list[str] = []
-            values: list[Any] = []
+            names, values = [], []
             for column in spec.columns:
                 if column.kind == "hidden":
                     continue
@@ -236,11 +239,18 @@ class PortableRows(PortabilityStore):
                 for name in targets:
                     names.append(name)
                     values.append(_encode(table, column, physical[name], value))
+            encoded.append(values)
+        # Many rows per statement (one round trip), in order, so new join-order numbers keep the order.
+        per_statement = max(1, _MAX_PARAMETERS // len(names))
+        one = f"({', '.join('?' * len(names))})"
+        statements: list[Statement] = []
+        for start in range(0, len(encoded), per_statement):
+            chunk = encoded[start : start + per_statement]
             sql = (
                 f"INSERT INTO {_q(table)} ({', '.join(_q(n) for n in names)})"
-                f" VALUES ({', '.join('?' * len(names))}) ON CONFLICT DO NOTHING"
+                f" VALUES {', '.join([one] * len(chunk))} ON CONFLICT DO NOTHING"
             )
-            statements.append((sql, values))
+            statements.append((sql, [value for values in chunk for value in values]))
         inserted = await self._port_execute(statements)
         await self._port_after_import(table)
         return inserted

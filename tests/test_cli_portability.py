@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from mcp_memory.cli import app
 from mcp_memory.config import load_settings
 from mcp_memory.services import open_service
 from storage.models import MemoryFilter
 
+T = TypeVar("T")
 runner = CliRunner()
+
+
+def invoke(args: list[str], stdin: str | None = None) -> Result:
+    """Run the CLI in a thread of its own: the test session's event loop (async session fixtures) may be
+    running in this one, and the CLI starts its own with ``anyio.run``."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(runner.invoke, app, args, input=stdin).result()
+
+
+def _run(fn: Callable[[], Awaitable[T]]) -> T:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(anyio.run, fn).result()
 
 
 def _config(tmp_path: Path, name: str) -> Path:
@@ -27,7 +43,7 @@ def _contents(config: Path) -> list[str]:
             page = await service.store.list_memories(MemoryFilter())
             return sorted(m.content for m in page.items)
 
-    return anyio.run(run)
+    return _run(run)
 
 
 def test_export_piped_into_import_moves_the_tenant_and_a_second_import_adds_nothing(tmp_path: Path) -> None:
@@ -39,13 +55,13 @@ def test_export_piped_into_import_moves_the_tenant_and_a_second_import_adds_noth
             await service.memories.remember(me, "the customer prefers email", namespace="shared-notes")
             await service.facts.set_fact(me, "shared-notes", "plan", "gold")
 
-    anyio.run(seed)
+    _run(seed)
 
-    exported = runner.invoke(app, ["export", "--config", str(source)])
+    exported = invoke(["export", "--config", str(source)])
     assert exported.exit_code == 0, exported.output
     assert exported.stdout.startswith('{"format": "mcp-memory-export"')
-    first = runner.invoke(app, ["import", "--config", str(target)], input=exported.stdout)
-    again = runner.invoke(app, ["import", "--config", str(target)], input=exported.stdout)
+    first = invoke(["import", "--config", str(target)], exported.stdout)
+    again = invoke(["import", "--config", str(target)], exported.stdout)
 
     assert first.exit_code == 0, first.output
     assert "imported" in first.stderr
@@ -56,13 +72,13 @@ def test_export_piped_into_import_moves_the_tenant_and_a_second_import_adds_noth
 
 def test_markdown_export_needs_a_folder_and_a_bad_input_is_an_error(tmp_path: Path) -> None:
     config = _config(tmp_path, "tenant")
-    no_folder = runner.invoke(app, ["export", "--config", str(config), "--format", "markdown"])
+    no_folder = invoke(["export", "--config", str(config), "--format", "markdown"])
     assert no_folder.exit_code == 2
     assert "--output" in no_folder.stderr
-    bad = runner.invoke(app, ["import", "--config", str(config)], input='{"format": "something else"}\n')
+    bad = invoke(["import", "--config", str(config)], '{"format": "something else"}\n')
     assert bad.exit_code == 1
     assert "header" in bad.stderr
     folder = tmp_path / "md"
-    written = runner.invoke(app, ["export", "--config", str(config), "-f", "markdown", "-o", str(folder)])
+    written = invoke(["export", "--config", str(config), "-f", "markdown", "-o", str(folder)])
     assert written.exit_code == 0, written.output
     assert "0 memory files" in written.stderr
