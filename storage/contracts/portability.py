@@ -71,6 +71,7 @@ class PortabilityStore(abc.ABC):
         ``export_rows`` gives (parents before children: ``storage.portability.TABLE_NAMES``).
 
         Raises:
-            InvalidInputError: unknown table, a missing or malformed column.
-            NotFoundError/StorageError: a row names a parent that does not exist (nothing written).
+            InvalidInputError: unknown table, a missing or malformed column (nothing written).
+            StorageError: the database refused a row, e.g. one naming a parent that does not exist
+                (nothing of the batch written).
         """
