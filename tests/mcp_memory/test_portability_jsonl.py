@@ -8,8 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from mcp_memory.config import load_settings
 from mcp_memory.crypto import ContentCipher
+from mcp_memory.portability.commands import run_import
 from mcp_memory.portability.jsonl import FORMAT_VERSION, FormatError, export_jsonl, import_jsonl
 from mcp_memory.services import open_service
 from mcp_memory.services.sealing import ContentSealer
@@ -17,6 +20,9 @@ from storage import MemoryStore, open_store
 from storage.models import MemoryFilter, NewMemory, Sensitivity
 from tests.conftest import PostgresServer
 from tests.mcp_memory.conftest import make_settings
+from tests.mcp_memory.embedding_stub import Stub
+from tests.mcp_memory.embedding_stub import stub as stub  # noqa: F401  (the fixture)
+from tests.mcp_memory.test_reindex import stub_embedder
 from tests.storage.contract.portable_data import dump, seed_every_area
 
 pytestmark = pytest.mark.anyio
@@ -175,3 +181,30 @@ async def test_vectors_can_be_left_out_and_another_embedding_size_is_refused(tmp
         assert not report.vectors
         assert report.inserted["memories"] == 4  # two of them copied by the branch
         assert report.read.get("meta", 0) == 0  # no model or size of the source's vectors
+
+
+async def test_an_export_without_vectors_is_re_embedded_by_the_target_embedder(
+    stub: Stub, tmp_path: Path
+) -> None:
+    async with await open_store(f"sqlite:///{tmp_path}/a.db", embedding_dimensions=DIMENSIONS) as source:
+        await seed_every_area(source)
+        (tmp_path / "tenant.jsonl").write_text(await _export(source, vectors=False), encoding="utf-8")
+    config = tmp_path / "target.toml"
+    config.write_text(f'data_dir = "{tmp_path / "target"}"\n[embedder]\n{stub_embedder(stub)}\n', "utf-8")
+    settings = load_settings(config)
+
+    summary = await run_import(
+        settings,
+        tmp_path / "tenant.jsonl",
+        form="jsonl",
+        agent=None,
+        reembed=True,
+        console=Console(quiet=True),
+    )
+
+    assert "re-embedded" in summary
+    async with await open_store(settings.storage_url) as target:
+        assert await target.get_meta("embedding_model") is not None
+        docs = (await dump(target))["search_docs"]
+        assert docs
+        assert all(doc["embedding"] is not None for doc in docs)
