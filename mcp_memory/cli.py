@@ -1,5 +1,5 @@
 """Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex`` here, and
-``inspect | stats | config`` from ``mcp_memory.commands``.
+``inspect | stats | config | export | import`` from ``mcp_memory.commands``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
