@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, Literal
 
 import anyio
@@ -31,7 +29,7 @@ from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
-from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls
 from mcp_memory.operators import operator_routes
 from mcp_memory.resources import register_resources
 from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
@@ -266,48 +264,12 @@ async def serve_http(
     )
     loop = asyncio.get_running_loop()
     url = f"http://{host}:{port}/{'sse' if transport == 'sse' else 'mcp'}"
-    await _Uvicorn(
+    await GracefulUvicorn(
         config,
         on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close),
         on_ready=(lambda: on_ready(url)) if on_ready else None,
     ).serve()
     logger.info("mcp-memory stopped cleanly")
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn's server, except that a handled SIGTERM/SIGINT is not raised again after shutdown.
-
-    uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
-    complete when ``serve`` returns, so the process exits normally (status 0).
-    """
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        *,
-        on_exit: Callable[[], object],
-        on_ready: Callable[[], object] | None = None,
-    ) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
-        self._on_ready = on_ready
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        """Start uvicorn, then call ``on_ready`` once the socket listens."""
-        await super().startup(sockets)
-        if self.started and self._on_ready is not None:
-            self._on_ready()
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """Start uvicorn's shutdown and call ``on_exit`` (from the signal handler: keep it thread-safe)."""
-        super().handle_exit(sig, frame)
-        self._on_exit()
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            self._captured_signals.clear()
 
 
 def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:

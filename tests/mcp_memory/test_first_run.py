@@ -19,16 +19,14 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-from typer.testing import CliRunner
 
 from mcp_memory import __version__
-from mcp_memory.cli import app
+from tests.cli_runner import invoke
 
 ROOT = Path(__file__).resolve().parents[2]
 SUPPORT = ROOT / "configs" / "support-team.toml"
 #: Bound on a server process's start (imports, migrations) on a loaded machine.
 STARTUP_SECONDS = 120
-runner = CliRunner()
 
 
 def _free_port() -> int:
@@ -114,7 +112,7 @@ def test_http_serve_logs_the_url_it_listens_on(tmp_path: Path) -> None:
 
 
 def test_agent_on_an_http_config_is_an_error_that_says_why() -> None:
-    result = runner.invoke(app, ["serve", "--config", str(SUPPORT), "--agent", "triage"])
+    result = invoke(*["serve", "--config", str(SUPPORT), "--agent", "triage"])
     assert result.exit_code == 2
     message = " ".join(result.output.split())
     assert "--agent only applies to stdio" in message
@@ -152,11 +150,11 @@ async def test_stdio_on_the_team_config_needs_no_tokens_and_rooms_land_in_the_ag
 def test_doctor_finds_the_config_that_init_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MCP_MEMORY_CONFIG", raising=False)
-    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert invoke(*["init"]).exit_code == 0
     written = Path("mcp-memory.toml")
     text = written.read_text(encoding="utf-8").replace('data_dir = "./data"', 'data_dir = "./store"')
     written.write_text(text.replace('provider = "local"', 'provider = "none"'), encoding="utf-8")
-    result = runner.invoke(app, ["doctor"])
+    result = invoke(*["doctor"])
     assert result.exit_code == 0, result.output
     facts = json.loads(result.output)
     assert facts["path"] == str(tmp_path.resolve() / "store" / "memory.db")
@@ -165,11 +163,11 @@ def test_doctor_finds_the_config_that_init_wrote(tmp_path: Path, monkeypatch: py
 
 
 def test_prune_help_and_dry_run_keep_retention_literal(tmp_path: Path) -> None:
-    helped = runner.invoke(app, ["prune", "--help"])
+    helped = invoke(*["prune", "--help"])
     assert "Apply the [retention] rules now" in " ".join(helped.output.split())
     config = tmp_path / "team.toml"
     config.write_text('data_dir = "data"\n[embedder]\nprovider = "none"\n', encoding="utf-8")
-    dry = runner.invoke(app, ["prune", "--config", str(config), "--dry-run"])
+    dry = invoke(*["prune", "--config", str(config), "--dry-run"])
     assert dry.exit_code == 0
     assert "no [retention] rules in the config" in dry.output
 
@@ -179,7 +177,7 @@ def test_prune_help_and_dry_run_keep_retention_literal(tmp_path: Path) -> None:
 async def test_the_claude_desktop_block_starts_a_working_server_with_a_bare_path(tmp_path: Path) -> None:
     config = tmp_path / "mcp-memory.toml"
     config.write_text('data_dir = "data"\n[embedder]\nprovider = "none"\n', encoding="utf-8")
-    printed = runner.invoke(app, ["config", "claude-desktop", "--config", str(config), "--agent", "triage"])
+    printed = invoke(*["config", "claude-desktop", "--config", str(config), "--agent", "triage"])
     assert printed.exit_code == 0, printed.output
     entry = json.loads(printed.output)["mcpServers"]["memory"]
     assert Path(entry["command"]).is_absolute()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from mcp_memory.server import build_server
 from mcp_memory.services import open_service
 from mcp_memory.services.coordination import iso_week
 from storage.models import utc_now
-from tests.conftest import PostgresServer
+from tests.conftest import PostgresDatabases
 from tests.mcp_memory.conftest import make_settings
 from tests.mcp_memory.seeding import OPERATORS_TEAM, seed
 from tests.mcp_memory.test_tools import call, call_error
@@ -40,16 +39,11 @@ AGENTS = {
 
 
 @pytest.fixture
-async def team_settings(settings_backend: PostgresServer | None, tmp_path: Path) -> AsyncIterator[Settings]:
+async def team_settings(settings_backend: PostgresDatabases | None, tmp_path: Path) -> Settings:
     """The operators' team on a fresh store of each backend."""
     if settings_backend is None:
-        yield make_settings(tmp_path, agents=AGENTS)
-        return
-    name = await settings_backend.create_database()
-    try:
-        yield make_settings(tmp_path, agents=AGENTS, storage={"url": settings_backend.dsn(name)})
-    finally:
-        await settings_backend.drop_database(name)
+        return make_settings(tmp_path, agents=AGENTS)
+    return make_settings(tmp_path, agents=AGENTS, storage={"url": await settings_backend.new_url()})
 
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
