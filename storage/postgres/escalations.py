@@ -35,8 +35,8 @@ from storage.postgres.events import fetch_room_row
 from storage.postgres.filters import PostgresParams
 from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
-from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
+from storage.queries.reader import cursor_time
 from storage.scope import Scope
 
 __all__ = ["PostgresEscalations"]
@@ -197,7 +197,7 @@ class PostgresEscalations(PostgresCore):
             conds.append(f"queue = {p.add(queue)}")
         if cursor is not None:
             at, last_id = decode_cursor(cursor, 2)
-            conds.append(f"(created_at, escalation_id) < ({p.add(parse_time(at))}, {p.add(str(last_id))})")
+            conds.append(f"(created_at, escalation_id) < ({p.add(cursor_time(at))}, {p.add(str(last_id))})")
         where = ("WHERE " + " AND ".join(conds)) if conds else ""
         limit_sql = p.add(size + 1)
         async with self._connection() as conn:
