@@ -101,6 +101,8 @@ class AgentPolicy(BaseModel):
             holds every group the agent may use, the profile's included.
         may_escalate: whether it may create escalations.
         may_resolve_escalations: whether it may acknowledge and resolve escalations.
+        room_namespace: where ``create_room`` puts a room when the caller names no namespace
+            (``{agent}`` allowed); default ``shared-rooms`` (``storage.models.DEFAULT_ROOM_NAMESPACE``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -112,6 +114,7 @@ class AgentPolicy(BaseModel):
     tool_groups: list[str] = Field(default_factory=default_tool_groups)
     may_escalate: bool = True
     may_resolve_escalations: bool = True
+    room_namespace: str | None = Field(default=None, max_length=128)
 
     @model_validator(mode="before")
     @classmethod
@@ -133,6 +136,16 @@ class AgentPolicy(BaseModel):
         if unknown:
             raise ValueError(f"unknown tool group(s) {unknown}: choose from {list(TOOL_GROUPS)}")
         return groups
+
+    @field_validator("room_namespace")
+    @classmethod
+    def _valid_room_namespace(cls, namespace: str | None) -> str | None:
+        if namespace is not None and not re.match(NAMESPACE_PATTERN, namespace.replace("{agent}", "a")):
+            raise ValueError(
+                f"room_namespace {namespace!r} is not a namespace: lowercase letters, digits, . _ : -, "
+                "and {agent} for the agent's name (no wildcard)"
+            )
+        return namespace
 
     @field_validator("read_namespaces", "write_namespaces")
     @classmethod
@@ -162,6 +175,11 @@ class Principal:
             write_namespaces=tuple(p.replace("{agent}", self.agent) for p in self.policy.write_namespaces),
             max_sensitivity=self.policy.clearance,
         )
+
+    def room_namespace(self) -> str | None:
+        """The namespace of rooms this agent creates without naming one (``None``: the store's default)."""
+        configured = self.policy.room_namespace
+        return None if configured is None else configured.replace("{agent}", self.agent)
 
     def may_use(self, group: str) -> bool:
         """True when the policy allows the tool group ``group``."""

@@ -43,11 +43,15 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "find_config",
     "load_settings",
+    "redacted_url",
 ]
 
 ENV_PREFIX = "MCP_MEMORY_"
 CONFIG_ENV = "MCP_MEMORY_CONFIG"
+#: The config file ``mcp-memory init`` writes, found in the working directory when no config is named.
+LOCAL_CONFIG = "mcp-memory.toml"
 
 
 class ConfigError(Exception):
@@ -350,6 +354,23 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         if path is not None and folder is not None and not folder.is_absolute():
             setattr(settings.embedder, key, (path.parent / folder).resolve())
     return settings
+
+
+def find_config() -> Path | None:
+    """The config to use when none is named: ``$MCP_MEMORY_CONFIG``, else ``./mcp-memory.toml`` when it
+    exists (what ``mcp-memory init`` wrote), else ``None`` (built-in defaults)."""
+    named = _env_config_path()
+    if named is not None:
+        return named
+    local = Path(LOCAL_CONFIG)
+    return local.resolve() if local.is_file() else None
+
+
+def redacted_url(url: str) -> str:
+    """A storage URL safe to print: a SQLite URL as its file path, a password in a DSN replaced by ``***``."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///") or url
+    return re.sub(r"^([a-z+]+://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def _env_config_path() -> Path | None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, Literal
 
 import anyio
@@ -30,7 +29,8 @@ from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
-from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls
+from mcp_memory.operators import operator_routes
 from mcp_memory.replies import fit_resource, fit_tool_result
 from mcp_memory.resources import register_resources
 from mcp_memory.sdk_adapter import lifespan_state, sdk_cause, tool_input_schemas
@@ -224,6 +224,7 @@ class _Parts:
     shared: _SharedService
     in_flight: InFlightCalls
     listen: ListenHandler
+    bridge: ResourceChangeBridge
 
 
 def build_server(
@@ -241,8 +242,17 @@ def build_server(
     return _assemble(settings, agent=agent, transport=transport).server
 
 
-async def serve_http(settings: Settings, *, transport: Literal["streamable-http", "sse"]) -> None:
+async def serve_http(
+    settings: Settings,
+    *,
+    transport: Literal["streamable-http", "sse"],
+    on_ready: Callable[[str], object] | None = None,
+) -> None:
     """Serve over HTTP on ``server.host:server.port`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    Beside the MCP endpoint: ``GET /health``, the operators' ``/inspect`` pages and ``GET /metrics``
+    (``mcp_memory.operators``). ``on_ready`` gets the endpoint's URL (``http://HOST:PORT/mcp``, or
+    ``/sse``) once the socket listens.
 
     Shutdown order: stop accepting connections and end open ``subscriptions/listen`` streams gracefully;
     let open requests finish for up to
@@ -260,6 +270,14 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
     else:
         app = parts.server.streamable_http_app(host=host)
     _hold_service(app, parts, settings.server.shutdown_grace_seconds)
+    app.router.routes.extend(
+        operator_routes(
+            settings,
+            service=lambda: parts.shared.current,
+            open_subscriptions=lambda: parts.bridge.open_subscriptions,
+            in_flight=lambda: parts.in_flight.running,
+        )
+    )
     config = uvicorn.Config(
         app,
         host=host,
@@ -268,31 +286,13 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds),
     )
     loop = asyncio.get_running_loop()
-    await _Uvicorn(config, on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close)).serve()
+    url = f"http://{host}:{port}/{'sse' if transport == 'sse' else 'mcp'}"
+    await GracefulUvicorn(
+        config,
+        on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close),
+        on_ready=(lambda: on_ready(url)) if on_ready else None,
+    ).serve()
     logger.info("mcp-memory stopped cleanly")
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn's server, except that a handled SIGTERM/SIGINT is not raised again after shutdown.
-
-    uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
-    complete when ``serve`` returns, so the process exits normally (status 0).
-    """
-
-    def __init__(self, config: uvicorn.Config, *, on_exit: Callable[[], object]) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """Start uvicorn's shutdown and call ``on_exit`` (from the signal handler: keep it thread-safe)."""
-        super().handle_exit(sig, frame)
-        self._on_exit()
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            self._captured_signals.clear()
 
 
 def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
@@ -357,7 +357,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
     async def health(_: Request) -> Response:
         return await _health(shared, in_flight)
 
-    return _Parts(server=server, shared=shared, in_flight=in_flight, listen=listen)
+    return _Parts(server=server, shared=shared, in_flight=in_flight, listen=listen, bridge=bridge)
 
 
 async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:

@@ -15,6 +15,7 @@ from mcp_memory.sdk_adapter import tool_input_schemas
 from mcp_memory.tools import (
     alerts,
     audit,
+    coordination,
     escalations,
     events,
     facts,
@@ -29,27 +30,29 @@ from mcp_memory.tools import (
 
 __all__ = ["AREAS", "register_all"]
 
-#: Tool group -> the module registering its tools (the groups of ``mcp_memory.auth.TOOL_GROUPS``).
-AREAS: dict[str, ModuleType] = {
-    "rooms": rooms,
-    "events": events,
-    "identities": identities,
-    "memories": memories,
-    "tasks": tasks,
-    "escalations": escalations,
-    "graph": graph,
-    "alerts": alerts,
-    "facts": facts,
-    "snapshots": versions,
-    "retention": retention,
-    "audit": audit,
-}
+#: (tool group, the module registering tools of that group), in registration order; a group may have
+#: several modules (``audit``: the audit log and the coordination metrics).
+AREAS: tuple[tuple[str, ModuleType], ...] = (
+    ("rooms", rooms),
+    ("events", events),
+    ("identities", identities),
+    ("memories", memories),
+    ("tasks", tasks),
+    ("escalations", escalations),
+    ("graph", graph),
+    ("alerts", alerts),
+    ("facts", facts),
+    ("snapshots", versions),
+    ("retention", retention),
+    ("audit", audit),
+    ("audit", coordination),
+)
 
 
 def register_all(server: MCPServer[Any]) -> dict[str, str]:
     """Register every tool area on ``server``; return each tool's group (tool name -> group)."""
     groups: dict[str, str] = {}
-    for group, area in AREAS.items():
+    for group, area in AREAS:
         before = set(tool_input_schemas(server))
         area.register(server)
         groups.update(dict.fromkeys(set(tool_input_schemas(server)) - before, group))

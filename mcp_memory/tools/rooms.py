@@ -28,7 +28,10 @@ def register(server: MCPServer[Any]) -> None:
         ] = None,
         namespace: Annotated[
             str | None,
-            Field(description="Who may see it, e.g. rooms-billing; default shared-rooms.", max_length=128),
+            Field(
+                description="Who may see it, e.g. rooms-billing; default: your policy's room namespace.",
+                max_length=128,
+            ),
         ] = None,
         participants: Annotated[
             list[AgentName] | None, Field(description="Other agents to add.", max_length=50)

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from storage.errors import ConflictError, InvalidInputError
+from storage.errors import ConflictError
 from storage.handoff import handoff_event
-from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomStatus, new_id, utc_now
+from storage.models import ConversationState, Event, NewRoom, Room, new_id, utc_now
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.events import PostgresEvents, fetch_room_row
-from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.queries.rooms import RoomQueries
 from storage.scope import Scope
 
-__all__ = ["PostgresRooms", "parse_time"]
+__all__ = ["PostgresRooms"]
 
 
-def parse_time(value: Any) -> datetime:
-    """A cursor's ISO timestamp back to ``datetime``. Raises: InvalidInputError."""
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InvalidInputError(
-            "cursor is not valid: pass back the next_cursor of the previous page"
-        ) from exc
-
-
-class PostgresRooms(PostgresEvents):
-    """Rooms: create, read, list, metadata, close, conversation state, handoffs (a state change and its
+class PostgresRooms(RoomQueries, PostgresEvents):
+    """Rooms' writes (the reads are ``RoomQueries``): create, metadata, close, conversation state, handoffs (a state change and its
     event, appended with ``PostgresEvents._insert_event``)."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
@@ -51,43 +39,6 @@ class PostgresRooms(PostgresEvents):
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
         return ROWS.room(row)
-
-    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
-        """Return a room readable in ``scope``. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            return ROWS.room(await fetch_room_row(conn, room_id, scope=scope))
-
-    async def list_rooms(
-        self,
-        *,
-        status: RoomStatus | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Room]:
-        """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
-        size = clamp_limit(limit)
-        p = PostgresParams()
-        conds: list[str] = [p.readable("namespace", scope)]
-        params: list[Any] = p.values
-        if status is not None:
-            params.append(str(status))
-            conds.append(f"status = ${len(params)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            params += [parse_time(at), str(last_id)]
-            conds.append(f"(created_at, room_id) < (${len(params) - 1}, ${len(params)})")
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        params.append(size + 1)
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM rooms {where} ORDER BY created_at DESC, room_id DESC LIMIT ${len(params)}",
-                *params,
-            )
-        items = [ROWS.room(r) for r in rows[:size]]
-        more = len(rows) > size
-        next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].room_id) if more else None
-        return Page[Room](items=items, next_cursor=next_cursor)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""

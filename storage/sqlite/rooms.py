@@ -15,19 +15,16 @@ from storage.models import (
     ConversationState,
     Event,
     NewRoom,
-    Page,
     Room,
-    RoomStatus,
     new_id,
     utc_now,
 )
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.queries.rooms import RoomQueries
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import append_event, room_row
-from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
 
 __all__ = ["SQLiteRooms"]
 
@@ -51,36 +48,6 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
         (room_id, room.namespace, room.name, to_json(room.metadata), now, room.created_by, now),
     )
     return ROWS.room(room_row(conn, room_id))
-
-
-def get_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
-    """Return a room readable in ``scope``. Raises: NotFoundError."""
-    return ROWS.room(room_row(conn, room_id, scope))
-
-
-def list_rooms(
-    conn: apsw.Connection,
-    status: RoomStatus | None,
-    limit: int,
-    cursor: str | None,
-    scope: Scope | None = None,
-) -> Page[Room]:
-    """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
-    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
-    where: list[str] = [readable]
-    params: list[Any] = list(readable_params)
-    if status is not None:
-        where.append("status = ?")
-        params.append(RoomStatus(status).value)
-    if cursor is not None:
-        where.append("(created_at, room_id) < (?, ?)")
-        params.extend(decode_cursor(cursor, 2))
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM rooms WHERE {' AND '.join(where)} ORDER BY created_at DESC, room_id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.room, "created_at", "room_id")
 
 
 def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> Room:
@@ -151,24 +118,11 @@ def record_handoff(
     return ROWS.room(room_row(conn, room_id)).state, result.event
 
 
-class SQLiteRooms(SQLiteCore):
-    """``RoomStore``'s rooms and conversation state on SQLite."""
+class SQLiteRooms(RoomQueries, SQLiteCore):
+    """``RoomStore``'s writes of rooms and conversation state on SQLite (the reads are ``RoomQueries``)."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
         return await self._db.write(create_room, room, scope)
-
-    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
-        return await self._db.read(get_room, room_id, scope)
-
-    async def list_rooms(
-        self,
-        *,
-        status: RoomStatus | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Room]:
-        return await self._db.read(list_rooms, status, clamp_limit(limit), cursor, scope)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         return await self._db.write(update_room_metadata, room_id, metadata)

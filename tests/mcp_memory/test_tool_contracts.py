@@ -107,6 +107,7 @@ EXPECTED: dict[str, set[str]] = {
     "branch_namespace": {"namespace", "snapshot_id", "new_namespace"},
     "merge_branch": {"branch", "into"},
     "query_audit_log": {"agent", "tool", "item_id", "outcome", "kind", "since", "limit", "cursor"},
+    "get_coordination_stats": {"by", "since"},
 }
 
 READ_ONLY = {
@@ -123,6 +124,7 @@ READ_ONLY = {
     "fact_history",
     "list_snapshots",
     "query_audit_log",
+    "get_coordination_stats",
 }
 DESTRUCTIVE = {"forget", "delete_fact", "rollback_namespace", "prune_memories"}
 
@@ -145,7 +147,7 @@ GROUPS: dict[str, set[str]] = {
         "merge_branch",
     },
     "retention": {"prune_memories"},
-    "audit": {"query_audit_log"},
+    "audit": {"query_audit_log", "get_coordination_stats"},
 }
 
 

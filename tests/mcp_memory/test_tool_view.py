@@ -51,7 +51,7 @@ async def test_tools_list_holds_exactly_the_tools_each_policy_allows(
         }
         assert await listed(team["keeper"]) == tools_of(PROFILES["governance"])
         assert await listed(team["ops"]) == set().union(*GROUPS.values())
-        assert await listed(team["custom"]) == GROUPS["memories"] | {"query_audit_log"}
+        assert await listed(team["custom"]) == GROUPS["memories"] | GROUPS["audit"]
 
 
 async def test_a_tool_the_policy_does_not_allow_is_refused_with_the_reason(
