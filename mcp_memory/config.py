@@ -43,11 +43,15 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "find_config",
     "load_settings",
+    "redacted_url",
 ]
 
 ENV_PREFIX = "MCP_MEMORY_"
 CONFIG_ENV = "MCP_MEMORY_CONFIG"
+#: The config file ``mcp-memory init`` writes, found in the working directory when no config is named.
+LOCAL_CONFIG = "mcp-memory.toml"
 
 
 class ConfigError(Exception):
@@ -178,11 +182,21 @@ class ServerSettings(_Section):
 
 
 class LimitSettings(_Section):
-    """Caps that keep one reply from flooding an agent's context."""
+    """Caps that keep one reply from flooding an agent's context, and free-form input small.
+
+    ``max_chars_per_response``: every tool reply and resource read, as compact JSON, at most this many
+    characters (the longest strings are cut first, with a marker saying how much). ``max_json_bytes``,
+    ``max_json_depth``, ``max_json_keys``: caps on each free-form JSON argument (``metadata``,
+    ``properties``, a fact's ``value``...): UTF-8 bytes of its compact JSON, nesting levels of objects and
+    arrays, object keys counted at every level (``mcp_memory.arguments``).
+    """
 
     max_items_per_response: int = Field(default=50, ge=1, le=500)
     max_chars_per_response: int = Field(default=20_000, ge=1_000, le=1_000_000)
     handoff_event_limit: int = Field(default=50, ge=1, le=500)
+    max_json_bytes: int = Field(default=8_192, ge=64, le=1_000_000)
+    max_json_depth: int = Field(default=6, ge=1, le=64)
+    max_json_keys: int = Field(default=128, ge=1, le=10_000)
 
 
 class RetentionSettings(_Section):
@@ -340,6 +354,23 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         if path is not None and folder is not None and not folder.is_absolute():
             setattr(settings.embedder, key, (path.parent / folder).resolve())
     return settings
+
+
+def find_config() -> Path | None:
+    """The config to use when none is named: ``$MCP_MEMORY_CONFIG``, else ``./mcp-memory.toml`` when it
+    exists (what ``mcp-memory init`` wrote), else ``None`` (built-in defaults)."""
+    named = _env_config_path()
+    if named is not None:
+        return named
+    local = Path(LOCAL_CONFIG)
+    return local.resolve() if local.is_file() else None
+
+
+def redacted_url(url: str) -> str:
+    """A storage URL safe to print: a SQLite URL as its file path, a password in a DSN replaced by ``***``."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///") or url
+    return re.sub(r"^([a-z+]+://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def _env_config_path() -> Path | None:

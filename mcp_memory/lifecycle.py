@@ -4,21 +4,26 @@
 calls in progress and shields each from cancellation, so a write that started is never cut short by a
 shutdown or a client that went away (a write is one transaction: it commits whole or not at all, and
 shielding makes it commit). On shutdown the server first stops taking connections (uvicorn, on SIGTERM
-or SIGINT), then ``drain()`` refuses new tool calls and waits for the running ones, then the store
-closes.
+or SIGINT, ``GracefulUvicorn``), then ``drain()`` refuses new tool calls and waits for the running ones,
+then the store closes.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import anyio
+import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR
 
-__all__ = ["InFlightCalls"]
+__all__ = ["GracefulUvicorn", "InFlightCalls"]
 
 logger = logging.getLogger("mcp_memory")
 
@@ -66,3 +71,39 @@ class InFlightCalls:
             logger.error("shutting down with %d tool call(s) still running", self._running)
             return False
         return True
+
+
+class GracefulUvicorn(uvicorn.Server):
+    """uvicorn's server, except that a handled SIGTERM/SIGINT is not raised again after shutdown.
+
+    uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
+    complete when ``serve`` returns, so the process exits normally (status 0).
+    """
+
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        *,
+        on_exit: Callable[[], object],
+        on_ready: Callable[[], object] | None = None,
+    ) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """Start uvicorn, then call ``on_ready`` once the socket listens."""
+        await super().startup(sockets)
+        if self.started and self._on_ready is not None:
+            self._on_ready()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Start uvicorn's shutdown and call ``on_exit`` (from the signal handler: keep it thread-safe)."""
+        super().handle_exit(sig, frame)
+        self._on_exit()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()

@@ -8,24 +8,29 @@
 
 Every read runs as the caller, inside its scope and tool groups (``rooms``, ``events``, ``memories``,
 ``tasks``, ``escalations``); each service call it makes is audited as an in-process call
-(``<area>.<method>``). A failure (unknown or hidden room) is a JSON-RPC error naming the cause.
+(``<area>.<method>``). A domain failure (an unknown or hidden room) is raised as the JSON-RPC error of
+``mcp_memory.errors.prompt_failure`` (the SDK passes an ``MCPError`` through unchanged).
 Rooms, timelines and escalations are embedded as their resources (``memory://rooms/{id}``...), so a client
 can re-read or subscribe to them; memories and tasks are embedded as JSON text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from mcp_types import EmbeddedResource, TextContent, TextResourceContents
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from mcp_memory.auth import Principal
+from mcp_memory.errors import prompt_failure
 from mcp_memory.services import Service
 from mcp_memory.services.changes import escalation_uri, room_events_uri, room_uri
 from mcp_memory.tools._common import caller
+from storage import StorageError
 from storage.models import MemoryFilter, TaskStatus
 
 __all__ = ["PROMPT_MEMORY_LIMIT", "register_prompts"]
@@ -45,7 +50,8 @@ def register_prompts(server: MCPServer[Any]) -> None:
     async def catch_up_on_room(room_id: RoomId, ctx: Context[Any, Any]) -> list[Message]:
         """Read a room's state, latest events, observations, decisions and open tasks before taking it over."""
         service, me = caller(ctx)
-        material = await _room_material(service, me, room_id)
+        with _failures("catch_up_on_room"):
+            material = await _room_material(service, me, room_id)
         ask = (
             f"You are about to take over room {room_id}. Read the material below, then reply with: who the "
             "customer is and what they want, what has been done and decided, what is still open (tasks, "
@@ -63,7 +69,8 @@ def register_prompts(server: MCPServer[Any]) -> None:
     ) -> list[Message]:
         """Write a briefing for the agent that takes a room over, from the room's timeline and records."""
         service, me = caller(ctx)
-        material = await _room_material(service, me, room_id)
+        with _failures("handoff_briefing"):
+            material = await _room_material(service, me, room_id)
         ask = (
             f"Write a handoff briefing of room {room_id} for {to_agent}, in at most 10 bullet points: the "
             "customer and their request, facts established, decisions taken and why, open tasks with their "
@@ -79,7 +86,8 @@ def register_prompts(server: MCPServer[Any]) -> None:
     ) -> list[Message]:
         """Summarise an escalation's handoff package for the human who must act on it."""
         service, me = caller(ctx)
-        escalation = await service.escalations.get_escalation(me, escalation_id)
+        with _failures("escalation_summary"):
+            escalation = await service.escalations.get_escalation(me, escalation_id)
         ask = (
             f"Summarise escalation {escalation_id} for the human who must handle it, in plain language: "
             "the decision or action needed (the reason), the customer, what happened (with event indexes "
@@ -87,6 +95,18 @@ def register_prompts(server: MCPServer[Any]) -> None:
             "200 words; flag anything confidential."
         )
         return [UserMessage(ask), _embedded(escalation_uri(escalation_id), escalation)]
+
+
+@contextmanager
+def _failures(prompt: str) -> Iterator[None]:
+    """Raise the block's domain errors as their JSON-RPC error (``prompt_failure``)."""
+    try:
+        yield
+    except (StorageError, ValidationError) as exc:
+        mapped = prompt_failure(exc, prompt=prompt)
+        if mapped is None:
+            raise
+        raise mapped from exc
 
 
 async def _room_material(service: Service, me: Principal, room_id: str) -> list[Message]:

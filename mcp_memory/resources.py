@@ -7,7 +7,8 @@ remember, forget, rollback and merge there), ``memory://tasks/{task_id}``,
 ``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
 (an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
 the agent itself may read it), ``memory://facts/{namespace}/{key}``, ``memory://facts/{namespace}`` (first
-page of its facts), ``memory://snapshots/{namespace}``. Every read runs as the caller and inside its scope.
+page of its facts), ``memory://snapshots/{namespace}``, ``memory://stats/coordination/{by}`` (operators:
+coordination metrics by ``agent``, ``room`` or ``week``, all time). Every read runs as the caller and inside its scope.
 """
 
 from __future__ import annotations
@@ -120,6 +121,15 @@ def register_resources(server: MCPServer[Any]) -> None:
     async def snapshots(namespace: str, ctx: Context[Any, Any]) -> str:
         service, me = caller(ctx)
         return await _json(service.versions.list_snapshots(me, namespace))
+
+    @server.resource(
+        "memory://stats/coordination/{by}",
+        mime_type=JSON,
+        description="Operators: task completion time, rework and escalation rates per agent, room or week.",
+    )
+    async def coordination(by: str, ctx: Context[Any, Any]) -> str:
+        service, me = caller(ctx)
+        return await _json(service.coordination.stats(me, by=by))  # type: ignore[arg-type]  # checked there
 
 
 async def _json(pending: Awaitable[BaseModel]) -> str:

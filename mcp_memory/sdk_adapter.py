@@ -9,6 +9,8 @@ upgrade is a change here (and nowhere else):
   own methods).
 - ``connection_of``: ``ServerSession._connection`` (the connection outlives the per-request session:
   legacy subscriptions are kept on it).
+- ``tool_input_schemas``: ``MCPServer._tool_manager`` (the registered tools, read synchronously while the
+  server is assembled; ``MCPServer.list_tools`` is async).
 - ``lifespan_state``: the lifespan state behind a ``Context`` (public ``request_context``, but it raises
   ``ValueError`` outside a request).
 - ``sdk_cause``: the exception a tool or resource raised, behind the SDK's ``UnexpectedToolError`` /
@@ -28,7 +30,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from pydantic import BaseModel
 
-__all__ = ["add_request_handler", "connection_of", "lifespan_state", "sdk_cause"]
+__all__ = ["add_request_handler", "connection_of", "lifespan_state", "sdk_cause", "tool_input_schemas"]
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -56,6 +58,14 @@ def connection_of(ctx: ServerRequestContext[Any, Any]) -> Connection:
     return connection
 
 
+def tool_input_schemas(server: MCPServer[Any]) -> dict[str, dict[str, Any]]:
+    """The JSON input schema of each tool registered on ``server`` so far (tool name -> schema).
+
+    Reaches into ``MCPServer._tool_manager`` (SDK 2.3 lists tools only asynchronously, per request).
+    """
+    return {tool.name: tool.parameters for tool in server._tool_manager.list_tools()}
+
+
 def lifespan_state(ctx: Context[Any, Any] | None) -> Any:
     """The server's lifespan state behind ``ctx``, or ``None`` outside a request (or without a context)."""
     if ctx is None:
@@ -79,14 +89,4 @@ def sdk_cause(exc: BaseException) -> BaseException | None:
         cause = cause.__cause__
     if cause is None or isinstance(cause, ToolError | ResourceError):
         return None
-    return cause
-
-
-def prompt_cause(exc: BaseException) -> BaseException | None:
-    """What a prompt function raised, behind the SDK's ``ValueError`` wrappers (``Prompt.render`` and
-    ``MCPServer.get_prompt`` each wrap it once), or ``None`` when the SDK raised ``exc`` itself (an unknown
-    prompt, a missing argument)."""
-    cause = exc.__cause__
-    while isinstance(cause, ValueError) and cause.__cause__ is not None:
-        cause = cause.__cause__
     return cause

@@ -76,6 +76,11 @@ class ResourceChangeBridge:
 
         return unsubscribe
 
+    @property
+    def open_subscriptions(self) -> int:
+        """Open ``subscriptions/listen`` streams plus legacy ``resources/subscribe`` URIs of live sessions."""
+        return len(self._listeners) + sum(len(uris) for uris in list(self._legacy.values()))
+
     # --- wiring to the service -----------------------------------------------------------------------
 
     @contextmanager

@@ -1,7 +1,7 @@
 """The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
-``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``); every method takes the calling ``Principal``
+``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``, ``coordination``); every method takes the calling ``Principal``
 first. ``changes`` is the change bus: writes publish the resource URIs they changed, and anyone may
 ``await service.changes.publish(uri)`` (see ``services/changes.py``). Every call of a public area method is
 audited (``services/auditing.py``): in-process as ``<area>.<method>``, or as part of the MCP tool call or
@@ -24,6 +24,7 @@ from mcp_memory.services.alerts import AlertService
 from mcp_memory.services.audit import AuditService
 from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.coordination import CoordinationService
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.escalations import EscalationService
 from mcp_memory.services.events import EventService
@@ -73,6 +74,7 @@ class Service:
         self.retention = RetentionService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
+        self.coordination = CoordinationService(ctx)
 
     @property
     def store(self) -> MemoryStore:

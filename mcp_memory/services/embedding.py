@@ -56,6 +56,8 @@ class EmbeddingGate:
         self._store: MetaStore | None = None
         self._recorded: str | None = None
         self._warned_for: str | None = None
+        #: Texts handed to the embedder and not yet embedded (the ``mcp_memory_embedding_backlog`` gauge).
+        self.pending = 0
 
     @property
     def model(self) -> str:
@@ -121,13 +123,21 @@ class EmbeddingGate:
         """Embedding of a stored text (float32[dimensions], unit length), or ``None`` when lexical only."""
         if self.embedder is None or not await self._active():
             return None
-        return (await self.embedder.embed([text]))[0]
+        self.pending += 1
+        try:
+            return (await self.embedder.embed([text]))[0]
+        finally:
+            self.pending -= 1
 
     async def embed_query(self, text: str) -> list[float] | None:
         """Embedding of a search query, or ``None`` when lexical only (no embedder, or a mismatch)."""
         if self.embedder is None or not await self._active():
             return None
-        return await self.embedder.embed_query(text)
+        self.pending += 1
+        try:
+            return await self.embedder.embed_query(text)
+        finally:
+            self.pending -= 1
 
     async def aclose(self) -> None:
         """Release the model."""

@@ -16,6 +16,8 @@ from storage.models import EscalationStatus, Identity, Room, TaskStatus
 __all__ = ["IdentityService"]
 
 GROUP = "identities"
+#: The group of correcting who is who: unlinking addresses, merging identities.
+ADMIN_GROUP = "identity_admin"
 
 #: Task statuses a customer's history lists as open.
 OPEN_TASKS = [TaskStatus.OPEN, TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS]
@@ -70,7 +72,7 @@ class IdentityService(AuditedArea, area="identities"):
         Raises:
             NotFoundError: nobody owns the address.
         """
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, ADMIN_GROUP)
         channel = normalize_channel_type(channel_type)
         owner = await self._ctx.store.unlink_address(channel, normalize_address(channel, address))
         await self._ctx.changes.publish(identity_uri(owner.identity_id))
@@ -85,7 +87,7 @@ class IdentityService(AuditedArea, area="identities"):
             InvalidInputError: the same identity twice.
             PermissionDeniedError: ``source_id`` appears in a room the caller may not see in full.
         """
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, ADMIN_GROUP)
         survivor = await self._ctx.store.merge_identities(source_id, into_id, scope=principal.scope())
         await self._ctx.changes.publish(identity_uri(source_id), identity_uri(into_id))
         return survivor

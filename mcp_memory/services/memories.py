@@ -29,6 +29,8 @@ from storage.models import (
 __all__ = ["MemoryService"]
 
 GROUP = "memories"
+#: The group of working sessions (create and read them; memories carry their id).
+SESSIONS_GROUP = "sessions"
 
 #: Longest content returned per search result; the full text is at ``memory://memories/{id}``.
 MAX_RESULT_CONTENT_CHARS = 2_000
@@ -128,7 +130,7 @@ class MemoryService(AuditedArea, area="memories"):
             PermissionDeniedError: the namespace is not writable for the caller.
             ConflictError: ``session_id`` is taken.
         """
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, SESSIONS_GROUP)
         return await self._ctx.store.create_session(
             NewSession(
                 session_id=session_id,
@@ -141,7 +143,7 @@ class MemoryService(AuditedArea, area="memories"):
 
     async def get_session(self, principal: Principal, session_id: str) -> Session:
         """Return a session whose namespace the caller reads. Raises: NotFoundError."""
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, SESSIONS_GROUP)
         return await self._ctx.store.get_session(session_id, scope=principal.scope())
 
     async def _session_namespace(self, principal: Principal, session_id: str | None) -> str | None:

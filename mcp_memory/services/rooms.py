@@ -28,6 +28,8 @@ ParticipantAction = Literal["add", "leave", "set_role"]
 BindingAction = Literal["add", "list", "update", "remove"]
 
 GROUP = "rooms"
+#: The group of room administration: phase and closing, participants, channel bindings.
+ADMIN_GROUP = "room_admin"
 
 
 class RoomService(AuditedArea, area="rooms"):
@@ -46,7 +48,8 @@ class RoomService(AuditedArea, area="rooms"):
         metadata: dict[str, Any] | None = None,
         participants: list[str] | None = None,
     ) -> Room:
-        """Create a room in ``namespace`` (default ``shared-rooms``); the caller and ``participants`` join.
+        """Create a room in ``namespace`` (default: the caller policy's ``room_namespace``, else
+        ``shared-rooms``); the caller and ``participants`` join.
 
         Raises:
             PermissionDeniedError: the caller may not write ``namespace``.
@@ -57,7 +60,7 @@ class RoomService(AuditedArea, area="rooms"):
         room = await store.create_room(
             NewRoom(
                 room_id=room_id,
-                namespace=namespace or DEFAULT_ROOM_NAMESPACE,
+                namespace=namespace or principal.room_namespace() or DEFAULT_ROOM_NAMESPACE,
                 name=name,
                 metadata=metadata or {},
                 created_by=principal.agent,
@@ -87,7 +90,7 @@ class RoomService(AuditedArea, area="rooms"):
         """List the rooms the caller may read, newest first, one page at a time.
 
         ``namespace``: a name or ``*`` pattern; ``participant``: someone present in the room;
-        ``identity_id``: a person who took part or wrote there (``storage.models.RoomFilter``).
+        ``identity_id``: a person who took part or wrote there (``RoomStore.list_rooms``).
 
         Raises:
             InvalidInputError: bad cursor.
@@ -108,6 +111,9 @@ class RoomService(AuditedArea, area="rooms"):
     async def close_room(self, principal: Principal, room_id: str) -> Room:
         """Close a room (it then refuses new events). Raises: NotFoundError, PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        return await self._close(principal, room_id)
+
+    async def _close(self, principal: Principal, room_id: str) -> Room:
         room = await self._ctx.store.close_room(room_id, scope=principal.scope())
         await self._ctx.changes.publish(room_uri(room.room_id))
         return room
@@ -115,6 +121,9 @@ class RoomService(AuditedArea, area="rooms"):
     async def get_conversation_state(self, principal: Principal, room_id: str) -> RoomStateView:
         """Return the room's conversation state and current participants. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
+        return await self._state(principal, room_id)
+
+    async def _state(self, principal: Principal, room_id: str) -> RoomStateView:
         store = self._ctx.store
         room = await store.get_room(room_id, scope=principal.scope())
         participants = await store.list_participants(room_id)
@@ -136,6 +145,11 @@ class RoomService(AuditedArea, area="rooms"):
             ConflictError: ``expected_version`` is stale.
         """
         self._ctx.require_group(principal, GROUP)
+        return await self._set_phase(principal, room_id, phase, expected_version)
+
+    async def _set_phase(
+        self, principal: Principal, room_id: str, phase: str, expected_version: int | None
+    ) -> RoomStateView:
         try:
             await self._ctx.store.update_conversation_state(
                 room_id, phase=phase, expected_version=expected_version, scope=principal.scope()
@@ -148,7 +162,7 @@ class RoomService(AuditedArea, area="rooms"):
                 current=exc.current,
             ) from None
         await self._ctx.changes.publish(room_uri(room_id))
-        return await self.get_conversation_state(principal, room_id)
+        return await self._state(principal, room_id)
 
     async def handoff(
         self, principal: Principal, room_id: str, to_agent: str, *, reason: str | None = None
@@ -183,11 +197,12 @@ class RoomService(AuditedArea, area="rooms"):
             NotFoundError: no such room. PermissionDeniedError: its namespace is not writable.
             ConflictError: ``expected_version`` is stale.
         """
+        self._ctx.require_group(principal, ADMIN_GROUP)
         if phase is not None:
-            await self.set_phase(principal, room_id, phase, expected_version=expected_version)
+            await self._set_phase(principal, room_id, phase, expected_version)
         if close:
-            await self.close_room(principal, room_id)
-        return await self.get_conversation_state(principal, room_id)
+            await self._close(principal, room_id)
+        return await self._state(principal, room_id)
 
     async def change_participant(
         self,
@@ -247,7 +262,7 @@ class RoomService(AuditedArea, area="rooms"):
             PermissionDeniedError: a change in a room whose namespace is not writable for the caller.
             ConflictError: the channel is already bound to the room (add).
         """
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, ADMIN_GROUP)
         store = self._ctx.store
         if action == "list":
             await store.get_room(room_id, scope=principal.scope())
@@ -270,7 +285,7 @@ class RoomService(AuditedArea, area="rooms"):
 
     async def _writable_room(self, principal: Principal, room_id: str) -> Room:
         """The room, when the caller may change it. Raises: NotFoundError, PermissionDeniedError."""
-        self._ctx.require_group(principal, GROUP)
+        self._ctx.require_group(principal, ADMIN_GROUP)
         scope = principal.scope()
         room = await self._ctx.store.get_room(room_id, scope=scope)
         check_room_writable(room.room_id, room.namespace, scope)

@@ -1,4 +1,4 @@
-"""Identity tools: one person across channels, their history, and correcting who is who."""
+"""Identity tools: one person across channels, and their history across rooms."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import CustomerHistory, ResolvedIdentity
-from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller
+from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, Cursor, caller
 from storage.models import Identity
 
 ChannelType = Annotated[str, Field(description="sms, email, whatsapp, web, ...", min_length=1, max_length=32)]
@@ -25,16 +25,18 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         channel_type: ChannelType,
         address: AddressText,
-        display_name: Annotated[str | None, Field(max_length=200)] = None,
+        display_name: Annotated[
+            str | None, Field(description="Their name, if known.", max_length=200)
+        ] = None,
     ) -> ResolvedIdentity:
-        """Find the person behind a channel address (created on first contact), with all their addresses."""
+        """Find the person behind a channel address (created on first contact), with their addresses."""
         service, me = caller(ctx)
         return await service.identities.resolve_identity(me, channel_type, address, display_name=display_name)
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
     async def link_address(
         ctx: Context[Any, Any],
-        identity_id: Annotated[str, Field(max_length=128)],
+        identity_id: Annotated[str, Field(description="The person's identity_id.", max_length=128)],
         channel_type: ChannelType,
         address: AddressText,
     ) -> Identity:
@@ -46,23 +48,18 @@ def register(server: MCPServer[Any]) -> None:
     async def get_customer_history(
         ctx: Context[Any, Any],
         identity_id: Annotated[
-            str | None, Field(description="The person's identity id.", max_length=128)
+            str | None, Field(description="The person's identity_id.", max_length=128)
         ] = None,
         channel_type: Annotated[
             str | None,
-            Field(description="Or find them by channel (sms, email...) and address.", max_length=32),
+            Field(description="Or: their channel (sms, email...).", max_length=32),
         ] = None,
-        address: Annotated[
-            str | None, Field(description="Their address on that channel.", max_length=320)
-        ] = None,
-        events_per_room: Annotated[int, Field(description="Latest events per room.", ge=0, le=20)] = 5,
+        address: Annotated[str | None, Field(description="Their address there.", max_length=320)] = None,
+        events_per_room: Annotated[int, Field(description="Events per room.", ge=0, le=20)] = 5,
         limit: Annotated[int, Field(description="Rooms per page.", ge=1, le=20)] = 5,
-        cursor: Annotated[
-            str | None, Field(description="next_cursor of the previous page.", max_length=500)
-        ] = None,
+        cursor: Cursor = None,
     ) -> CustomerHistory:
-        """See a person's earlier conversations on every channel: rooms newest first with recent events,
-        open tasks and escalations."""
+        """A person's past conversations on every channel: rooms newest first, recent events, open work."""
         service, me = caller(ctx)
         return await service.identities.customer_history(
             me,
@@ -73,23 +70,3 @@ def register(server: MCPServer[Any]) -> None:
             limit=limit,
             cursor=cursor,
         )
-
-    @server.tool(annotations=WRITE_IDEMPOTENT)
-    async def unlink_address(
-        ctx: Context[Any, Any], channel_type: ChannelType, address: AddressText
-    ) -> Identity:
-        """Detach an address wrongly linked to a person; returns that person. Its next message makes a new one."""
-        service, me = caller(ctx)
-        return await service.identities.unlink_address(me, channel_type, address)
-
-    @server.tool(annotations=WRITE)
-    async def merge_identities(
-        ctx: Context[Any, Any],
-        source_id: Annotated[
-            str, Field(description="The duplicate identity; it is deleted.", max_length=128)
-        ],
-        into_id: Annotated[str, Field(description="The identity that remains.", max_length=128)],
-    ) -> Identity:
-        """Merge two identities of one person: addresses, rooms and messages move to into_id."""
-        service, me = caller(ctx)
-        return await service.identities.merge_identities(me, source_id, into_id)

@@ -9,13 +9,25 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import MemoryPage, SearchResults
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
-from storage.models import Memory, MemoryFilter, MetadataValue, SearchRequest, Sensitivity, Session
+from mcp_memory.tools._common import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    Cursor,
+    Metadata,
+    SensitivityArg,
+    caller,
+    page_limit,
+)
+from storage.models import Memory, MemoryFilter, MetadataValue, SearchRequest, Sensitivity
 
-Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None, Field(max_length=32)]
+Tags = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+    Field(description="Short labels to find it by.", max_length=32),
+]
 Names = Annotated[list[Annotated[str, Field(max_length=128)]] | None, Field(max_length=32)]
-TaskId = Annotated[str | None, Field(description="Only memories recorded for this task.", max_length=128)]
-ExcludeAuthors = Annotated[Names, Field(description="Skip memories by these agents, e.g. yourself.")]
+TaskId = Annotated[str | None, Field(description="Only for this task.", max_length=128)]
+ExcludeAuthors = Annotated[Names, Field(description="Skip these authors, e.g. you.")]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -46,13 +58,17 @@ def register(server: MCPServer[Any]) -> None:
         room_id: Annotated[
             str | None, Field(description="The conversation this is about.", max_length=128)
         ] = None,
-        task_id: Annotated[str | None, Field(max_length=128)] = None,
-        session_id: Annotated[str | None, Field(max_length=128)] = None,
-        sensitivity: Sensitivity = Sensitivity.INTERNAL,
-        importance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5,
-        metadata: dict[str, Any] | None = None,
+        task_id: Annotated[str | None, Field(description="The task this is about.", max_length=128)] = None,
+        session_id: Annotated[
+            str | None, Field(description="The work session it belongs to.", max_length=128)
+        ] = None,
+        sensitivity: SensitivityArg = Sensitivity.INTERNAL,
+        importance: Annotated[
+            float, Field(description="0 to 1; more important memories rank higher.", ge=0.0, le=1.0)
+        ] = 0.5,
+        metadata: Metadata = None,
     ) -> Memory:
-        """Store a fact, observation or decision for later recall by you or (in a shared namespace) the team."""
+        """Keep an observation, decision or note for later recall by you or (shared-*) the team."""
         service, me = caller(ctx)
         return await service.memories.remember(
             me,
@@ -83,14 +99,18 @@ def register(server: MCPServer[Any]) -> None:
             Field(description="e.g. [success, failure] for learning signals.", max_length=32),
         ] = None,
         tags: Annotated[Tags, Field(description="Results must carry all of these tags.")] = None,
-        room_id: Annotated[str | None, Field(max_length=128)] = None,
-        session_id: Annotated[str | None, Field(max_length=128)] = None,
+        room_id: Annotated[str | None, Field(description="Only about this room.", max_length=128)] = None,
+        session_id: Annotated[
+            str | None, Field(description="Only from this session.", max_length=128)
+        ] = None,
         include_events: Annotated[bool, Field(description="Also search room timelines.")] = False,
         metadata: Annotated[
             dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")
         ] = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        created_after: Annotated[datetime | None, Field(description="Only created after this time.")] = None,
+        created_before: Annotated[
+            datetime | None, Field(description="Only created before this time.")
+        ] = None,
         half_life_hours: Annotated[
             float | None, Field(description="Favour recent items (decay half-life).", gt=0)
         ] = None,
@@ -98,11 +118,11 @@ def register(server: MCPServer[Any]) -> None:
         exclude_authors: ExcludeAuthors = None,
         importance_weight: Annotated[
             float,
-            Field(description="Favour important memories: score x (1 + weight x importance).", ge=0, le=10),
+            Field(description="Favour important ones (0 off).", ge=0, le=10),
         ] = 0.0,
-        limit: Annotated[int, Field(ge=1, le=50)] = 10,
+        limit: Annotated[int, page_limit(50)] = 10,
     ) -> SearchResults:
-        """Find memories (and optionally room events) by meaning and keywords, best first, within your access."""
+        """Find memories (and optionally room events) by meaning and keywords, best first."""
         service, me = caller(ctx)
         request = SearchRequest(
             query=query,
@@ -127,32 +147,26 @@ def register(server: MCPServer[Any]) -> None:
     async def list_memories(
         ctx: Context[Any, Any],
         namespaces: Annotated[
-            list[str] | None, Field(description="Limit to these (patterns like shared-*).", max_length=64)
+            list[str] | None, Field(description="Names or patterns (shared-*).", max_length=64)
         ] = None,
         kinds: Annotated[
             list[str] | None, Field(description="e.g. [learning, decision].", max_length=32)
         ] = None,
-        tags: Annotated[Tags, Field(description="Must carry all of these tags.")] = None,
+        tags: Annotated[Tags, Field(description="Must have all these tags.")] = None,
         metadata: Annotated[
             dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")
         ] = None,
         task_id: TaskId = None,
-        room_id: Annotated[
-            str | None, Field(description="Only memories about this room.", max_length=128)
-        ] = None,
-        session_id: Annotated[
-            str | None, Field(description="Only this session's memories.", max_length=128)
-        ] = None,
-        authors: Annotated[Names, Field(description="Only memories written by these agents.")] = None,
+        room_id: Annotated[str | None, Field(description="About this room.", max_length=128)] = None,
+        session_id: Annotated[str | None, Field(description="In this session.", max_length=128)] = None,
+        authors: Annotated[Names, Field(description="Written by these agents.")] = None,
         exclude_authors: ExcludeAuthors = None,
-        created_after: Annotated[datetime | None, Field(description="From this time (UTC ISO 8601).")] = None,
+        created_after: Annotated[datetime | None, Field(description="From this time.")] = None,
         created_before: Annotated[datetime | None, Field(description="Before this time.")] = None,
-        limit: Annotated[int, Field(description="Page size.", ge=1, le=50)] = 20,
-        cursor: Annotated[
-            str | None, Field(description="next_cursor of the previous page.", max_length=500)
-        ] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
     ) -> MemoryPage:
-        """List memories by filters alone (no query), newest first, a page at a time."""
+        """List memories by filters alone (no query), newest first."""
         service, me = caller(ctx)
         filters = MemoryFilter(
             namespaces=namespaces or [],
@@ -169,37 +183,11 @@ def register(server: MCPServer[Any]) -> None:
         )
         return await service.memories.list_memories(me, filters, limit=limit, cursor=cursor)
 
-    @server.tool(annotations=WRITE)
-    async def create_session(
-        ctx: Context[Any, Any],
-        namespace: Annotated[
-            str | None,
-            Field(description="Where it and its memories live; default: your agent-<name>.", max_length=128),
-        ] = None,
-        metadata: Annotated[
-            dict[str, Any] | None, Field(description="e.g. {'ticket': 'T-42', 'customer': 'idn_...'}.")
-        ] = None,
-        session_id: Annotated[
-            str | None, Field(description="Your own id; generated when omitted.", max_length=128)
-        ] = None,
-    ) -> Session:
-        """Open a working session; pass its session_id to remember, search_memory and list_memories."""
-        service, me = caller(ctx)
-        return await service.memories.create_session(
-            me, namespace=namespace, metadata=metadata, session_id=session_id
-        )
-
-    @server.tool(annotations=READ)
-    async def get_session(
-        ctx: Context[Any, Any],
-        session_id: Annotated[str, Field(description="The session id.", max_length=128)],
-    ) -> Session:
-        """Read a session's namespace and metadata."""
-        service, me = caller(ctx)
-        return await service.memories.get_session(me, session_id)
-
     @server.tool(annotations=DESTRUCTIVE)
-    async def forget(ctx: Context[Any, Any], memory_id: Annotated[str, Field(max_length=128)]) -> Memory:
+    async def forget(
+        ctx: Context[Any, Any],
+        memory_id: Annotated[str, Field(description="The memory's memory_id.", max_length=128)],
+    ) -> Memory:
         """Delete a memory that is wrong or obsolete. Returns what was deleted."""
         service, me = caller(ctx)
         return await service.memories.forget(me, memory_id)

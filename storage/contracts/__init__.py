@@ -23,6 +23,7 @@ from storage.contracts.graph import (
 from storage.contracts.identities import IdentityStore
 from storage.contracts.memories import MemoryRecordStore
 from storage.contracts.meta import MetaStore
+from storage.contracts.portability import PortabilityStore, RowBatch
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY, ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
@@ -49,9 +50,11 @@ __all__ = [
     "MemoryRecordStore",
     "MemoryStore",
     "MetaStore",
+    "PortabilityStore",
     "ReindexStore",
     "RetentionStore",
     "RoomStore",
+    "RowBatch",
     "SessionStore",
     "TaskStore",
     "TopicListener",

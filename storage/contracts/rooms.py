@@ -57,7 +57,7 @@ class RoomStore(abc.ABC):
 
         Filters narrow (AND): ``namespaces`` (names or ``*`` patterns), ``status``, ``participant``
         (present in the room), ``identity_id`` (the person took part, even if they left, or sent one of
-        its events). See ``storage.models.RoomFilter``.
+        its events).
 
         Raises:
             InvalidInputError: bad cursor.

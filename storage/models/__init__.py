@@ -72,7 +72,6 @@ from storage.models.rooms import (
     NewRoom,
     Participant,
     Room,
-    RoomFilter,
     RoomStatus,
 )
 from storage.models.sessions import NewSession, Session
@@ -145,7 +144,6 @@ __all__ = [
     "Relation",
     "RollbackResult",
     "Room",
-    "RoomFilter",
     "RoomStatus",
     "STANDARD_RELATION_TYPES",
     "SearchHit",

@@ -22,7 +22,6 @@ __all__ = [
     "PARTICIPANT_KINDS",
     "Participant",
     "Room",
-    "RoomFilter",
     "RoomStatus",
     "check_participant_kind",
     "check_room_open",
@@ -85,19 +84,6 @@ class Room(_Record):
     created_by: str | None
     created_at: datetime
     closed_at: datetime | None = None
-
-
-class RoomFilter(_Record):
-    """Which rooms ``list_rooms`` returns; every field narrows (AND), empty or ``None`` means no filter.
-
-    ``namespaces``: names or ``*`` patterns. ``participant``: someone present in the room (agent, human or
-    identity id). ``identity_id``: a person who took part or sent an event there (a customer's rooms).
-    """
-
-    namespaces: list[str] = Field(default_factory=list, max_length=64)
-    status: RoomStatus | None = None
-    participant: str | None = Field(default=None, max_length=128)
-    identity_id: str | None = Field(default=None, max_length=128)
 
 
 ParticipantKind = Literal["agent", "identity", "human"]

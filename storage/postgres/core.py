@@ -2,6 +2,7 @@
 
 An area mixin (``PostgresFacts``, ``PostgresGraph``...) subclasses ``PostgresCore`` and implements its
 part of the ``MemoryStore`` contract with the pool's connections (``_connection``, ``_transaction``);
+the shared read methods of ``storage.queries`` run their statements through ``_fetch``.
 ``PostgresStore`` composes the mixins. The core also keeps the embedding size and the search documents,
 which several areas write.
 """
@@ -19,7 +20,11 @@ import asyncpg
 from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.postgres.errors import map_driver_errors
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS as POSTGRES_ROWS
 from storage.postgres.vectors import VectorSupport, encode_embedding, ensure_hnsw_index, vector_literal
+from storage.queries.reader import Reader
+from storage.rows import Row
 
 __all__ = ["DIMENSIONS_KEY", "PostgresCore", "parse_dimensions"]
 
@@ -29,10 +34,12 @@ DIMENSIONS_KEY = "embedding_dimensions"
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 
-class PostgresCore(MemoryStore):
+class PostgresCore(Reader, MemoryStore):
     """Base of ``PostgresStore``: holds the pool and the helpers the per-area mixins share."""
 
     backend = "postgres"
+    PARAMS = PostgresParams
+    ROWS = POSTGRES_ROWS
 
     def __init__(
         self,
@@ -83,6 +90,12 @@ class PostgresCore(MemoryStore):
         with map_driver_errors():
             async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
                 yield conn
+
+    async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
+        """Run one read statement on a pooled connection; every row (``asyncpg.Record`` mappings)."""
+        async with self._connection() as conn:
+            rows: list[Row] = await conn.fetch(sql, *values)
+        return rows
 
     # --- embeddings ----------------------------------------------------------------------------------
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
 from storage.errors import NotFoundError
@@ -26,20 +24,18 @@ from storage.models import (
     HandoffPackage,
     Identity,
     NewEscalation,
-    Page,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.events import fetch_room_row
 from storage.postgres.filters import PostgresParams
 from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
-from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
-from storage.scope import Scope
+from storage.queries.escalations import EscalationQueries
+from storage.queries.tasks import TASK_ORDER
 
 __all__ = ["PostgresEscalations"]
 
@@ -74,7 +70,7 @@ async def build_handoff(
     )
     tasks = await conn.fetch(
         "SELECT * FROM tasks WHERE room_id = $1 AND status NOT IN ('done', 'cancelled')"
-        " ORDER BY priority DESC, created_at, task_id",
+        f" ORDER BY {TASK_ORDER}",
         room_id,
     )
     facts = await conn.fetch(
@@ -145,16 +141,9 @@ async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
     return choose_customer(candidates, existing)
 
 
-def _in_readable_room(scope: Scope | None, p: PostgresParams) -> str:
-    """SQL on ``escalations``: its room's namespace is readable in ``scope``."""
-    if scope is None:
-        return "TRUE"
-    readable = p.readable("r.namespace", scope)
-    return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
-
-
-class PostgresEscalations(PostgresCore):
-    """Escalations: create (with frozen handoff package), read, list, acknowledge, resolve."""
+class PostgresEscalations(EscalationQueries, PostgresCore):
+    """Escalations' writes: create (with frozen handoff package), acknowledge, resolve (the reads are
+    ``EscalationQueries``)."""
 
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
         """Escalate a room, freezing its handoff package in the same (REPEATABLE READ) transaction.
@@ -179,57 +168,6 @@ class PostgresEscalations(PostgresCore):
                 package.model_dump(mode="json"),
             )
         return ROWS.escalation(row)
-
-    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
-        """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
-        p = PostgresParams(escalation_id)
-        visible = _in_readable_room(scope, p)
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                f"SELECT * FROM escalations WHERE escalation_id = $1 AND {visible}", *p.values
-            )
-        if row is None:
-            raise NotFoundError("escalation", escalation_id)
-        return ROWS.escalation(row)
-
-    async def list_escalations(
-        self,
-        *,
-        status: Sequence[EscalationStatus] | None = None,
-        room_id: str | None = None,
-        queue: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Escalation]:
-        """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
-        size = clamp_limit(limit)
-        p = PostgresParams()
-        conds: list[str] = [_in_readable_room(scope, p)]
-        if status:
-            conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
-        if room_id is not None:
-            conds.append(f"room_id = {p.add(room_id)}")
-        if queue is not None:
-            conds.append(f"queue = {p.add(queue)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            conds.append(f"(created_at, escalation_id) < ({p.add(parse_time(at))}, {p.add(str(last_id))})")
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        limit_sql = p.add(size + 1)
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM escalations {where}"
-                f" ORDER BY created_at DESC, escalation_id DESC LIMIT {limit_sql}",
-                *p.values,
-            )
-        items = [ROWS.escalation(r) for r in rows[:size]]
-        next_cursor = (
-            encode_cursor(isoformat(items[-1].created_at), items[-1].escalation_id)
-            if len(rows) > size
-            else None
-        )
-        return Page[Escalation](items=items, next_cursor=next_cursor)
 
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
         """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import asyncpg
 
 from storage.errors import NotFoundError
-from storage.events import TimelineQuery
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -27,16 +26,15 @@ from storage.models import (
     AppendResult,
     Event,
     NewEvent,
-    Visibility,
     new_id,
     utc_now,
 )
 from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.queries.events import EventQueries
 from storage.scope import Scope
 from storage.text import lexical_text
 
@@ -103,8 +101,8 @@ class _Existing(Exception):
         self.event = event
 
 
-class PostgresEvents(PostgresCore):
-    """Events: append (gapless, idempotent), read, list."""
+class PostgresEvents(EventQueries, PostgresCore):
+    """Events: append (gapless, idempotent); the reads are ``EventQueries``."""
 
     async def _insert_event(
         self,
@@ -205,53 +203,3 @@ class PostgresEvents(PostgresCore):
         except _Existing as existing:
             return AppendResult(event=existing.event, created=False)
         return AppendResult(event=created, created=True)
-
-    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
-        """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
-        p = PostgresParams(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
-        readable = p.readable("r.namespace", scope)
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
-                f" WHERE e.event_id = $1 AND e.sensitivity <= $2 AND {readable}",
-                *p.values,
-            )
-        if row is None:
-            raise NotFoundError("event", event_id)
-        return ROWS.event(row)
-
-    async def list_events(
-        self,
-        room_id: str,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        after_index: int | None = None,
-        before_index: int | None = None,
-        visibility: Sequence[Visibility] | None = None,
-        types: Sequence[str] | None = None,
-        channel_types: Sequence[str] | None = None,
-        sender_identity_id: str | None = None,
-        scope: Scope | None = None,
-    ) -> list[Event]:
-        """List a room's events in ascending index order (see ``MemoryStore.list_events``).
-
-        Raises:
-            NotFoundError: no such room.
-        """
-        query = TimelineQuery(
-            room_id,
-            clamp_limit(limit),
-            after_index,
-            before_index,
-            visibility or (),
-            types or (),
-            channel_types or (),
-            sender_identity_id,
-        )
-        p = PostgresParams()
-        sql = query.sql(p, scope)
-        async with self._connection() as conn:
-            await fetch_room_row(conn, room_id, scope=scope)
-            rows = await conn.fetch(sql, *p.values)
-        events = [ROWS.event(r) for r in rows]
-        return events[::-1] if query.newest_first else events

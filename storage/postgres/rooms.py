@@ -2,42 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
-from storage.errors import ConflictError, InvalidInputError
+from storage.errors import ConflictError
 from storage.handoff import handoff_event
-from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomStatus, new_id, utc_now
-from storage.models.rooms import (
-    RoomFilter,
-    check_room_creation,
-    check_room_writable,
-    merged_metadata,
-    stale_state,
-)
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.models import ConversationState, Event, NewRoom, Room, new_id, utc_now
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.postgres.events import PostgresEvents, fetch_room_row
-from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
-from storage.rooms import room_list_sql, room_page
+from storage.queries.rooms import RoomQueries
 from storage.scope import Scope
 
-__all__ = ["PostgresRooms", "parse_time"]
+__all__ = ["PostgresRooms"]
 
 
-def parse_time(value: Any) -> datetime:
-    """A cursor's ISO timestamp back to ``datetime``. Raises: InvalidInputError."""
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise InvalidInputError(
-            "cursor is not valid: pass back the next_cursor of the previous page"
-        ) from exc
-
-
-class PostgresRooms(PostgresEvents):
-    """Rooms: create, read, list, metadata, close, conversation state, handoffs (a state change and its
+class PostgresRooms(RoomQueries, PostgresEvents):
+    """Rooms' writes (the reads are ``RoomQueries``): create, metadata, close, conversation state, handoffs (a state change and its
     event, appended with ``PostgresEvents._insert_event``)."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
@@ -59,37 +39,6 @@ class PostgresRooms(PostgresEvents):
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
         return ROWS.room(row)
-
-    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
-        """Return a room readable in ``scope``. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            return ROWS.room(await fetch_room_row(conn, room_id, scope=scope))
-
-    async def list_rooms(
-        self,
-        *,
-        status: RoomStatus | None = None,
-        namespaces: Sequence[str] | None = None,
-        participant: str | None = None,
-        identity_id: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Room]:
-        """List rooms matching the filters readable in ``scope``, newest first (``storage.rooms``).
-
-        Raises:
-            InvalidInputError: bad cursor.
-        """
-        size = clamp_limit(limit)
-        filters = RoomFilter(
-            status=status, namespaces=list(namespaces or []), participant=participant, identity_id=identity_id
-        )
-        p = PostgresParams()
-        sql = room_list_sql(p, filters, size, cursor, scope)
-        async with self._connection() as conn:
-            rows = await conn.fetch(sql, *p.values)
-        return room_page(rows, size, ROWS.room)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         """Merge ``metadata`` into the room's (``None`` values remove keys). Raises: NotFoundError."""

@@ -29,6 +29,7 @@ from storage.postgres.meta import PostgresMeta
 from storage.postgres.notify import PostgresNotify
 from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
+from storage.postgres.portability import PostgresPortability
 from storage.postgres.reindex import PostgresReindex
 from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
@@ -87,6 +88,7 @@ class PostgresStore(
     PostgresSearch,
     PostgresReindex,
     PostgresNotify,
+    PostgresPortability,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 

@@ -3,23 +3,34 @@
 An area mixin (``SQLiteFacts``, ``SQLiteGraph``...) subclasses ``SQLiteCore`` and implements its part of
 the ``MemoryStore`` contract by handing a module-level function ``fn(conn, *args)`` to
 ``self._db.write`` (one ``BEGIN IMMEDIATE`` transaction on the writer) or ``self._db.read`` (one read
-snapshot on a reader); ``Database`` runs it in a worker thread. ``SQLiteStore`` composes the mixins.
+snapshot on a reader); ``Database`` runs it in a worker thread. The shared read methods of
+``storage.queries`` run their statements through ``_fetch`` (a reader). ``SQLiteStore`` composes the
+mixins.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
+from typing import Any
 
 from storage.contracts.store import MemoryStore
+from storage.queries.reader import Reader
+from storage.rows import Row
 from storage.sqlite.connection import Database
+from storage.sqlite.filters import SQLiteParams
+from storage.sqlite.rows import ROWS as SQLITE_ROWS
+from storage.sqlite.rows import fetch_all
 
 __all__ = ["SQLiteCore"]
 
 
-class SQLiteCore(MemoryStore):
+class SQLiteCore(Reader, MemoryStore):
     """Base of ``SQLiteStore``: the file's connections and the configured embedding size."""
 
     backend = "sqlite"
+    PARAMS = SQLiteParams
+    ROWS = SQLITE_ROWS
 
     def __init__(self, db: Database, embedding_dimensions: int | None) -> None:
         """Wrap an opened ``Database``.
@@ -32,3 +43,8 @@ class SQLiteCore(MemoryStore):
         self._dims = embedding_dimensions
         #: Identifies this instance in the change feed, so its own followers skip its topics.
         self._origin = secrets.token_hex(8)
+
+    async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
+        """Run one read statement on a reader connection (its own snapshot); every row."""
+        rows: list[Row] = list(await self._db.read(fetch_all, sql, list(values)))
+        return rows

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -28,20 +27,18 @@ from storage.models import (
     HandoffPackage,
     Identity,
     NewEscalation,
-    Page,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
-from storage.scope import Scope
+from storage.queries.escalations import EscalationQueries
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import room_row
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
-from storage.sqlite.tasks import get_task, open_tasks_of_room
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
+from storage.sqlite.tasks import open_tasks_of_room, task_row
 
 __all__ = ["SQLiteEscalations"]
 
@@ -91,7 +88,7 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int, task_id: str
     room = ROWS.room(room_row(conn, room_id))
     task, task_memories = None, []
     if task_id is not None:
-        task = get_task(conn, task_id)
+        task = ROWS.task(task_row(conn, task_id))
         check_task_room(task, room_id)
         p = SQLiteParams()
         task_memories = [ROWS.memory(r) for r in fetch_all(conn, task_memories_sql(p, task_id), p.values)]
@@ -128,19 +125,8 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int, task_id: str
     )
 
 
-def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
-    """The escalation's room is readable in ``scope`` (SQL on ``escalations.room_id``)."""
-    if scope is None:
-        return "1", []
-    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
-    return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})", params
-
-
-def _escalation_row(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> dict[str, Any]:
-    visible, params = _in_readable_room(scope)
-    row = fetch_one(
-        conn, f"SELECT * FROM escalations WHERE escalation_id = ? AND {visible}", (escalation_id, *params)
-    )
+def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
+    row = fetch_one(conn, "SELECT * FROM escalations WHERE escalation_id = ?", (escalation_id,))
     if row is None:
         raise NotFoundError("escalation", escalation_id)
     return row
@@ -166,48 +152,6 @@ def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_li
         ),
     )
     return ROWS.escalation(_escalation_row(conn, escalation_id))
-
-
-def get_escalation(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> Escalation:
-    """Return an escalation of a room readable in ``scope``. Raises: NotFoundError."""
-    return ROWS.escalation(_escalation_row(conn, escalation_id, scope))
-
-
-def list_escalations(
-    conn: apsw.Connection,
-    status: Sequence[EscalationStatus] | None,
-    room_id: str | None,
-    queue: str | None,
-    limit: int,
-    cursor: str | None,
-    scope: Scope | None = None,
-) -> Page[Escalation]:
-    """Escalations of rooms readable in ``scope``, newest first by ``(created_at, escalation_id)``.
-
-    Raises: InvalidInputError (cursor).
-    """
-    visible, visible_params = _in_readable_room(scope)
-    where: list[str] = [visible]
-    params: list[Any] = list(visible_params)
-    if status:
-        where.append(f"status IN ({', '.join('?' * len(status))})")
-        params.extend(EscalationStatus(s).value for s in status)
-    if room_id is not None:
-        where.append("room_id = ?")
-        params.append(room_id)
-    if queue is not None:
-        where.append("queue = ?")
-        params.append(queue)
-    if cursor is not None:
-        where.append("(created_at, escalation_id) < (?, ?)")
-        params.extend(decode_cursor(cursor, 2))
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM escalations WHERE {' AND '.join(where)}"
-        " ORDER BY created_at DESC, escalation_id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.escalation, "created_at", "escalation_id")
 
 
 def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
@@ -236,28 +180,12 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
     return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
-class SQLiteEscalations(SQLiteCore):
-    """``EscalationStore`` on SQLite: the handoff package is frozen in the creating write transaction."""
+class SQLiteEscalations(EscalationQueries, SQLiteCore):
+    """``EscalationStore``'s writes on SQLite: the handoff package is frozen in the creating write
+    transaction (the reads are ``EscalationQueries``)."""
 
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
         return await self._db.write(create_escalation, escalation, event_limit)
-
-    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
-        return await self._db.read(get_escalation, escalation_id, scope)
-
-    async def list_escalations(
-        self,
-        *,
-        status: Sequence[EscalationStatus] | None = None,
-        room_id: str | None = None,
-        queue: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Escalation]:
-        return await self._db.read(
-            list_escalations, status, room_id, queue, clamp_limit(limit), cursor, scope
-        )
 
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
         return await self._db.write(acknowledge_escalation, escalation_id, by)

@@ -13,7 +13,6 @@ from typing import Any
 import apsw
 
 from storage.errors import NotFoundError
-from storage.events import TimelineQuery
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -22,10 +21,10 @@ from storage.indexing import (
     sender_label,
     window_documents,
 )
-from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
+from storage.models import AppendResult, NewEvent, new_id, utc_now
 from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.queries.events import EventQueries
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
@@ -159,62 +158,11 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
     return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
-def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
-    """Return one event within the scope's clearance, in a room it may read. Raises: NotFoundError."""
-    ceiling = 2 if scope is None else scope.max_sensitivity.level
-    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
-    row = fetch_one(
-        conn,
-        "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
-        f" WHERE e.event_id = ? AND e.sensitivity <= ? AND {readable}",
-        (event_id, ceiling, *params),
-    )
-    if row is None:
-        raise NotFoundError("event", event_id)
-    return ROWS.event(row)
-
-
-def list_events(conn: apsw.Connection, query: TimelineQuery, scope: Scope | None) -> list[Event]:
-    """List a room's events ascending by index (see ``MemoryStore.list_events``). Raises: NotFoundError."""
-    room_row(conn, query.room_id, scope)
-    p = SQLiteParams()
-    rows = fetch_all(conn, query.sql(p, scope), p.values)
-    events = [ROWS.event(r) for r in rows]
-    return events[::-1] if query.newest_first else events
-
-
-class SQLiteEvents(SQLiteCore):
-    """``EventStore`` on SQLite: a room's timeline, indexed for search in the appending transaction."""
+class SQLiteEvents(EventQueries, SQLiteCore):
+    """``EventStore``'s append on SQLite: a room's timeline, indexed for search in the appending transaction
+    (the reads are ``EventQueries``)."""
 
     async def append_event(
         self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
     ) -> AppendResult:
         return await self._db.write(append_event, event, embedding, self._dims, scope)
-
-    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
-        return await self._db.read(get_event, event_id, scope)
-
-    async def list_events(
-        self,
-        room_id: str,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        after_index: int | None = None,
-        before_index: int | None = None,
-        visibility: Sequence[Visibility] | None = None,
-        types: Sequence[str] | None = None,
-        channel_types: Sequence[str] | None = None,
-        sender_identity_id: str | None = None,
-        scope: Scope | None = None,
-    ) -> list[Event]:
-        query = TimelineQuery(
-            room_id,
-            clamp_limit(limit),
-            after_index,
-            before_index,
-            visibility or (),
-            types or (),
-            channel_types or (),
-            sender_identity_id,
-        )
-        return await self._db.read(list_events, query, scope)

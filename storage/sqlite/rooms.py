@@ -5,7 +5,6 @@ Every function takes an apsw connection already inside a transaction (``Database
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -16,26 +15,16 @@ from storage.models import (
     ConversationState,
     Event,
     NewRoom,
-    Page,
     Room,
-    RoomStatus,
     new_id,
     utc_now,
 )
-from storage.models.rooms import (
-    RoomFilter,
-    check_room_creation,
-    check_room_writable,
-    merged_metadata,
-    stale_state,
-)
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
-from storage.rooms import room_list_sql, room_page
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
+from storage.queries.rooms import RoomQueries
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import append_event, room_row
-from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
 
 __all__ = ["SQLiteRooms"]
 
@@ -59,24 +48,6 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
         (room_id, room.namespace, room.name, to_json(room.metadata), now, room.created_by, now),
     )
     return ROWS.room(room_row(conn, room_id))
-
-
-def get_room(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> Room:
-    """Return a room readable in ``scope``. Raises: NotFoundError."""
-    return ROWS.room(room_row(conn, room_id, scope))
-
-
-def list_rooms(
-    conn: apsw.Connection, filters: RoomFilter, limit: int, cursor: str | None, scope: Scope | None = None
-) -> Page[Room]:
-    """Rooms matching ``filters`` readable in ``scope``, newest first (``storage.rooms.room_list_sql``).
-
-    Raises:
-        InvalidInputError: bad cursor.
-    """
-    p = SQLiteParams()
-    sql = room_list_sql(p, filters, limit, cursor, scope)
-    return room_page(fetch_all(conn, sql, p.values), limit, ROWS.room)
 
 
 def update_room_metadata(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> Room:
@@ -147,30 +118,11 @@ def record_handoff(
     return ROWS.room(room_row(conn, room_id)).state, result.event
 
 
-class SQLiteRooms(SQLiteCore):
-    """``RoomStore``'s rooms and conversation state on SQLite."""
+class SQLiteRooms(RoomQueries, SQLiteCore):
+    """``RoomStore``'s writes of rooms and conversation state on SQLite (the reads are ``RoomQueries``)."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
         return await self._db.write(create_room, room, scope)
-
-    async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
-        return await self._db.read(get_room, room_id, scope)
-
-    async def list_rooms(
-        self,
-        *,
-        status: RoomStatus | None = None,
-        namespaces: Sequence[str] | None = None,
-        participant: str | None = None,
-        identity_id: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Room]:
-        filters = RoomFilter(
-            status=status, namespaces=list(namespaces or []), participant=participant, identity_id=identity_id
-        )
-        return await self._db.read(list_rooms, filters, clamp_limit(limit), cursor, scope)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:
         return await self._db.write(update_room_metadata, room_id, metadata)

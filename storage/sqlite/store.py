@@ -30,6 +30,7 @@ from storage.sqlite.identities import SQLiteIdentities
 from storage.sqlite.memories import SQLiteMemories
 from storage.sqlite.meta import EMBEDDING_DIMENSIONS_KEY, SQLiteMeta
 from storage.sqlite.participants import SQLiteParticipants
+from storage.sqlite.portability import SQLitePortability
 from storage.sqlite.reindex import SQLiteReindex
 from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
@@ -106,6 +107,7 @@ class SQLiteStore(
     SQLiteAlerts,
     SQLiteAudit,
     SQLiteFeed,
+    SQLitePortability,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 

@@ -6,22 +6,21 @@ any number of racing claims (threads or processes) exactly one sees the task ope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
 
 from storage.errors import NotFoundError
-from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import check_claim, stale_task, task_changes
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.queries.tasks import TASK_ORDER, TaskQueries
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
-__all__ = ["SQLiteTasks", "open_tasks_of_room"]
+__all__ = ["SQLiteTasks", "open_tasks_of_room", "task_row"]
 
 
-def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
+def task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
     row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
     if row is None:
         raise NotFoundError("task", task_id)
@@ -50,45 +49,7 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
             now,
         ),
     )
-    return ROWS.task(_task_row(conn, task_id))
-
-
-def get_task(conn: apsw.Connection, task_id: str) -> TaskRecord:
-    """Return a task. Raises: NotFoundError."""
-    return ROWS.task(_task_row(conn, task_id))
-
-
-def list_tasks(
-    conn: apsw.Connection,
-    status: Sequence[TaskStatus] | None,
-    assignee: str | None,
-    room_id: str | None,
-    limit: int,
-    cursor: str | None,
-) -> Page[TaskRecord]:
-    """Tasks by priority (highest first), then ``created_at`` and id ascending. Raises: InvalidInputError."""
-    where: list[str] = ["1"]
-    params: list[Any] = []
-    if status:
-        where.append(f"status IN ({', '.join('?' * len(status))})")
-        params.extend(TaskStatus(s).value for s in status)
-    if assignee is not None:
-        where.append("assignee = ?")
-        params.append(assignee)
-    if room_id is not None:
-        where.append("room_id = ?")
-        params.append(room_id)
-    if cursor is not None:
-        priority, created_at, task_id = decode_cursor(cursor, 3)
-        where.append("(priority < ? OR (priority = ? AND (created_at, task_id) > (?, ?)))")
-        params.extend([priority, priority, created_at, task_id])
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM tasks WHERE {' AND '.join(where)}"
-        " ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.task, "priority", "created_at", "task_id")
+    return ROWS.task(task_row(conn, task_id))
 
 
 def _compare_and_set(
@@ -101,14 +62,14 @@ def _compare_and_set(
         (*changes.values(), ts(utc_now()), task_id, version),
     )
     if conn.changes() != 1:
-        current = ROWS.task(_task_row(conn, task_id))
+        current = ROWS.task(task_row(conn, task_id))
         raise stale_task(current, version)
-    return ROWS.task(_task_row(conn, task_id))
+    return ROWS.task(task_row(conn, task_id))
 
 
 def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
     """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
-    current = ROWS.task(_task_row(conn, task_id))
+    current = ROWS.task(task_row(conn, task_id))
     if current.version != expected_version:
         raise stale_task(current, expected_version)
     changes = task_changes(update)
@@ -120,7 +81,7 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
 
 def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
     """Assign an open, unassigned task to ``agent`` (``check_claim``). Raises: NotFoundError, ConflictError."""
-    current = ROWS.task(_task_row(conn, task_id))
+    current = ROWS.task(task_row(conn, task_id))
     if check_claim(current, agent, expected_version):
         return current
     return _compare_and_set(
@@ -133,31 +94,18 @@ def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
     rows = fetch_all(
         conn,
         "SELECT * FROM tasks WHERE room_id = ? AND status NOT IN ('done', 'cancelled')"
-        " ORDER BY priority DESC, created_at ASC, task_id ASC",
+        f" ORDER BY {TASK_ORDER}",
         (room_id,),
     )
     return [ROWS.task(r) for r in rows]
 
 
-class SQLiteTasks(SQLiteCore):
-    """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
+class SQLiteTasks(TaskQueries, SQLiteCore):
+    """``TaskStore``'s writes on SQLite: versioned updates and the atomic claim, each one write transaction
+    (the reads are ``TaskQueries``)."""
 
     async def create_task(self, task: NewTask) -> TaskRecord:
         return await self._db.write(create_task, task)
-
-    async def get_task(self, task_id: str) -> TaskRecord:
-        return await self._db.read(get_task, task_id)
-
-    async def list_tasks(
-        self,
-        *,
-        status: Sequence[TaskStatus] | None = None,
-        assignee: str | None = None,
-        room_id: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-    ) -> Page[TaskRecord]:
-        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor)
 
     async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
         return await self._db.write(update_task, task_id, update, expected_version)
