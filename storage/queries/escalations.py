@@ -8,8 +8,8 @@ from storage.contracts.escalations import EscalationStore
 from storage.errors import NotFoundError
 from storage.filters import TRUE, Params
 from storage.models import Escalation, EscalationStatus, Page
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
-from storage.queries.reader import Reader, cursor_time, page_of
+from storage.paging import DEFAULT_PAGE_SIZE
+from storage.queries.reader import Reader
 from storage.scope import Scope
 
 __all__ = ["EscalationQueries"]
@@ -43,7 +43,6 @@ class EscalationQueries(Reader, EscalationStore):
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Escalation]:
-        size = clamp_limit(limit)
         p = self.PARAMS()
         p.require(_in_readable_room(p, scope))
         if status:
@@ -52,17 +51,6 @@ class EscalationQueries(Reader, EscalationStore):
             p.require(f"room_id = {p.add(room_id)}")
         if queue is not None:
             p.require(f"queue = {p.add(queue)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            after = p.add(p.time_value(cursor_time(at)))
-            p.require(f"(created_at, escalation_id) < ({after}, {p.add(str(last_id))})")
-        rows = await self._fetch(
-            f"SELECT * FROM escalations WHERE {p.sql()}"
-            f" ORDER BY created_at DESC, escalation_id DESC LIMIT {p.add(size + 1)}",
-            p.values,
+        return await self._newest_first(
+            "escalations", "escalation_id", p, cursor, limit, self.ROWS.escalation
         )
-        return page_of(rows, size, self.ROWS.escalation, _escalation_key)
-
-
-def _escalation_key(escalation: Escalation) -> tuple[str, str]:
-    return isoformat(escalation.created_at), escalation.escalation_id

@@ -5,8 +5,8 @@ from __future__ import annotations
 from storage.contracts.rooms import RoomStore
 from storage.errors import NotFoundError
 from storage.models import Page, Room, RoomStatus
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
-from storage.queries.reader import Reader, cursor_time, page_of
+from storage.paging import DEFAULT_PAGE_SIZE
+from storage.queries.reader import Reader
 from storage.rows import Row
 from storage.scope import Scope
 
@@ -37,22 +37,8 @@ class RoomQueries(Reader, RoomStore):
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Room]:
-        size = clamp_limit(limit)
         p = self.PARAMS()
         p.require(p.readable("namespace", scope))
         if status is not None:
             p.require(f"status = {p.add(RoomStatus(status).value)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            p.require(
-                f"(created_at, room_id) < ({p.add(p.time_value(cursor_time(at)))}, {p.add(str(last_id))})"
-            )
-        rows = await self._fetch(
-            f"SELECT * FROM rooms WHERE {p.sql()} ORDER BY created_at DESC, room_id DESC LIMIT {p.add(size + 1)}",
-            p.values,
-        )
-        return page_of(rows, size, self.ROWS.room, _room_key)
-
-
-def _room_key(room: Room) -> tuple[str, str]:
-    return isoformat(room.created_at), room.room_id
+        return await self._newest_first("rooms", "room_id", p, cursor, limit, self.ROWS.room)
