@@ -22,16 +22,17 @@ from storage.models import (
     HandoffPackage,
     Identity,
     NewEscalation,
+    Sensitivity,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.postgres.core import PostgresCore
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.events import fetch_room_row
-from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rows import ROWS
 from storage.queries.escalations import EscalationQueries
+from storage.queries.graph import walk_plan
 from storage.queries.tasks import TASK_ORDER
 
 __all__ = ["PostgresEscalations"]
@@ -89,15 +90,16 @@ async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) ->
     )
     if row is None:
         return None
-    return await traverse(
-        conn,
+    walk = walk_plan(
+        POSTGRES,
         ROWS.entity(row),
         max_depth=1,
         relation_types=(),
         direction="both",
         max_nodes=CUSTOMER_GRAPH_MAX_NODES,
-        ceiling=2,
+        ceiling=Sensitivity.CONFIDENTIAL.level,
     )
+    return await run_postgres_plan(conn, walk)
 
 
 async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:

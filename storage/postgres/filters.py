@@ -17,6 +17,7 @@ __all__ = ["PostgresParams"]
 class PostgresParams(Params):
     """``Params`` for PostgreSQL: ``$n`` placeholders and LIKE patterns."""
 
+    LIMIT_IN_RECURSIVE = False
     WILDCARD = "%"
 
     def placeholder(self, index: int) -> str:

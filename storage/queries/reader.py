@@ -2,7 +2,8 @@
 
 A backend's core sets ``PARAMS`` (its ``storage.filters.Params`` subclass: placeholders and operators)
 and ``ROWS`` (its ``storage.rows.Rows``: stored values to Python) and implements ``_fetch``, which runs
-one statement in one read snapshot and returns its rows as ``{column: value}`` mappings. The helpers here
+one statement in one read snapshot and returns its rows as ``{column: value}`` mappings, and ``_read``,
+which runs a read plan of several statements (``storage.queries.plan``) in one snapshot. The helpers here
 turn fetched rows into pages and cursors the same way on every backend.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -17,14 +19,23 @@ from storage.errors import InvalidInputError
 from storage.filters import Params
 from storage.models import Page
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
+from storage.queries.plan import Plan
 from storage.rows import Row, Rows
 
-__all__ = ["BAD_CURSOR", "Reader", "cursor_int", "cursor_time", "page_of"]
+__all__ = ["BAD_CURSOR", "Dialect", "Reader", "cursor_int", "cursor_time", "page_of"]
 
 T = TypeVar("T")
 
 #: The message of every cursor a listing cannot read (``storage.paging.decode_cursor`` says the same).
 BAD_CURSOR = "cursor is not valid: pass back the next_cursor of the previous page"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What a plan (``storage.queries.plan``) needs of a backend: its ``Params`` class and its ``Rows``."""
+
+    params: type[Params]
+    rows: Rows
 
 
 class Reader(ABC):
@@ -35,9 +46,22 @@ class Reader(ABC):
     #: The dialect's row -> record mappers.
     ROWS: ClassVar[Rows]
 
+    @property
+    def dialect(self) -> Dialect:
+        """This backend's ``Dialect``, for plans."""
+        return Dialect(self.PARAMS, self.ROWS)
+
     @abstractmethod
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run one statement (placeholders of ``PARAMS``) in one read snapshot and return every row.
+
+        Raises:
+            BackendUnavailableError: the database cannot be reached (driver errors are mapped).
+        """
+
+    @abstractmethod
+    async def _read(self, plan: Plan[T]) -> T:
+        """Run ``plan`` (``storage.queries.plan``) with all its statements in one read snapshot.
 
         Raises:
             BackendUnavailableError: the database cannot be reached (driver errors are mapped).

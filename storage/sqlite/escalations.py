@@ -25,14 +25,15 @@ from storage.models import (
     HandoffPackage,
     Identity,
     NewEscalation,
+    Sensitivity,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
 from storage.queries.escalations import EscalationQueries
-from storage.sqlite.core import SQLiteCore
+from storage.queries.graph import entity_plan, walk_plan
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
 from storage.sqlite.events import room_row
-from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 from storage.sqlite.tasks import open_tasks_of_room
@@ -78,7 +79,17 @@ def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTra
     )
     if row is None:
         return None
-    return traverse_graph(conn, row["entity_id"], 1, (), "both", CUSTOMER_GRAPH_MAX_NODES, None)
+    start = run_sqlite_plan(conn, entity_plan(SQLITE, row["entity_id"], None))
+    walk = walk_plan(
+        SQLITE,
+        start,
+        max_depth=1,
+        relation_types=(),
+        direction="both",
+        max_nodes=CUSTOMER_GRAPH_MAX_NODES,
+        ceiling=Sensitivity.CONFIDENTIAL.level,
+    )
+    return run_sqlite_plan(conn, walk)
 
 
 def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:

@@ -18,6 +18,7 @@ __all__ = ["SQLiteParams"]
 class SQLiteParams(Params):
     """``Params`` for SQLite: ``?`` placeholders (bound in textual order) and GLOB patterns."""
 
+    LIMIT_IN_RECURSIVE = True
     WILDCARD = "*"
 
     def placeholder(self, index: int) -> str:
