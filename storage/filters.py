@@ -95,6 +95,10 @@ class Params(ABC):
         """SQL: the JSON object in ``column`` has each top-level key equal to its scalar value (type-exact)."""
 
     @abstractmethod
+    def json_text(self, column: str, key: str) -> str:
+        """SQL: the text of the top-level ``key`` (a constant identifier) of the JSON object in ``column``."""
+
+    @abstractmethod
     def time_value(self, value: datetime) -> Any:
         """``value`` as the dialect stores item times."""
 

@@ -39,6 +39,9 @@ class PostgresParams(Params):
     def metadata_equals(self, column: str, metadata: dict[str, Any]) -> str:
         return f"{column} @> {self.add(metadata)}::jsonb"
 
+    def json_text(self, column: str, key: str) -> str:
+        return f"{column} ->> '{key}'"
+
     def time_value(self, value: datetime) -> Any:
         return value
 

@@ -54,6 +54,9 @@ class SQLiteParams(Params):
             return each + f"je.type IN ('integer', 'real') AND je.value = {self.add(value)})"
         return each + f"je.type = 'text' AND je.value = {self.add(str(value))})"
 
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
+
     def time_value(self, value: datetime) -> Any:
         return ts(value)
 
