@@ -13,11 +13,11 @@ import apsw
 from storage.errors import NotFoundError
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import check_claim, stale_task, task_changes
-from storage.queries.tasks import TASK_ORDER, TaskQueries
+from storage.queries.tasks import TaskQueries
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
 
-__all__ = ["SQLiteTasks", "open_tasks_of_room"]
+__all__ = ["SQLiteTasks"]
 
 
 def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
@@ -87,17 +87,6 @@ def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version
     return _compare_and_set(
         conn, task_id, current.version, {"status": TaskStatus.CLAIMED.value, "assignee": agent}
     )
-
-
-def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
-    """A room's tasks not done or cancelled, in listing order (for handoff packages)."""
-    rows = fetch_all(
-        conn,
-        "SELECT * FROM tasks WHERE room_id = ? AND status NOT IN ('done', 'cancelled')"
-        f" ORDER BY {TASK_ORDER}",
-        (room_id,),
-    )
-    return [ROWS.task(r) for r in rows]
 
 
 class SQLiteTasks(TaskQueries, SQLiteCore):
