@@ -55,6 +55,7 @@ from storage.sqlite.facts import FactsMixin
 from storage.sqlite.feed import DatagramFeedMixin
 from storage.sqlite.reindex import ReindexMixin
 from storage.sqlite.rows import fetch_one
+from storage.sqlite.vector_log import VectorIndexMixin
 from storage.sqlite.versions import VersionsMixin
 
 __all__ = ["SQLiteStore", "parse_sqlite_url"]
@@ -106,6 +107,7 @@ class SQLiteStore(
     VersionsMixin,
     DatagramFeedMixin,
     ReindexMixin,
+    VectorIndexMixin,
     MemoryStore,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
@@ -128,6 +130,7 @@ class SQLiteStore(
         *,
         busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
         embedding_dimensions: int | None = None,
+        vector_index: bool = True,
         **_ignored: Any,
     ) -> SQLiteStore:
         """Open the file at ``url`` (creating it and its directory), switch to WAL, apply migrations.
@@ -136,6 +139,7 @@ class SQLiteStore(
             url: ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``.
             busy_timeout_seconds: how long a write waits for another process's lock before failing.
             embedding_dimensions: expected embedding size until the store records one from a write.
+            vector_index: keep the in-process ANN index (``storage.vector_index``), built in the background.
             **_ignored: options of other backends (``min_size``, ``max_size``, ``schema``...).
 
         Raises:
@@ -162,9 +166,12 @@ class SQLiteStore(
                 f"this store holds {recorded}-dimensional embeddings, but {embedding_dimensions} were "
                 "configured: use the embedder the store was built with"
             )
+        if vector_index:
+            store._start_vector_index(path, busy_timeout_seconds)
         return store
 
     async def close(self) -> None:
+        await self._stop_vector_index()
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -182,6 +189,7 @@ class SQLiteStore(
             embedding_dimensions=recorded or self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
+            vector_index=self._vector_index_facts(),
         )
         return facts
 
