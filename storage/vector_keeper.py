@@ -141,7 +141,7 @@ class VectorIndexKeeper:
             return self.index, self.cursor
 
     def apply(self, batch: ChangeBatch) -> bool:
-        """Apply changes read in one snapshot, unless the index already reflects a newer position.
+        """Apply changes read in one snapshot (by the keeper's thread, in snapshot order).
 
         Returns True when the index now reflects at least ``batch.cursor``.
         """
@@ -152,8 +152,6 @@ class VectorIndexKeeper:
             index = self._index
             if index is None:
                 return False
-            if batch.cursor <= self.cursor:
-                return True
             if any(c.vector is not None and len(c.vector) != 4 * index.dimensions for c in batch.changes):
                 self._rebuild = True  # a reindex changed the embedding size
                 self._wake.set()

@@ -36,6 +36,7 @@ from storage.postgres.rooms import RoomsMixin
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import SearchMixin
 from storage.postgres.tasks import TasksMixin
+from storage.postgres.vector_log import VectorIndexMixin
 from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import VersionsMixin
 
@@ -59,6 +60,7 @@ class PostgresStore(
     AlertsMixin,
     AuditMixin,
     ReindexMixin,
+    VectorIndexMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 
@@ -97,6 +99,7 @@ class PostgresStore(
         max_size: int = 10,
         schema: str | None = None,
         embedding_dimensions: int | None = None,
+        vector_index: bool = True,
         **_ignored: Any,
     ) -> PostgresStore:
         """Connect, apply pending migrations, detect pgvector, and return a ready store.
@@ -106,6 +109,7 @@ class PostgresStore(
             min_size, max_size: connection pool bounds.
             schema: schema holding the tables (created when missing); ``None`` uses ``public``.
             embedding_dimensions: float32 values per embedding; recorded on first use when omitted.
+            vector_index: without pgvector, keep the in-process ANN index (``storage.vector_index``).
             **_ignored: options of other backends (e.g. ``busy_timeout_seconds``).
 
         Raises:
@@ -149,6 +153,8 @@ class PostgresStore(
         except BaseException:
             await store.close()
             raise
+        if vector_index and vectors.mode == "exact-fallback":
+            store._start_vector_index(url, schema)
         logger.info("opened PostgreSQL store (schema %s, vector mode %s)", schema or "public", vectors.mode)
         return store
 
@@ -157,6 +163,7 @@ class PostgresStore(
         if self._closed:
             return
         self._closed = True
+        await self._stop_vector_index()
         with map_driver_errors():
             await self._pool.close()
 
@@ -194,6 +201,7 @@ class PostgresStore(
             "hnsw_iterative_scan": self._vectors.iterative_scan,
             "embedding_dimensions": dims,
             "change_feed": "listen-notify",
+            "vector_index": self._vector_index_facts(),
         }
 
     def subscribe_changes(self) -> ChangeSubscription:

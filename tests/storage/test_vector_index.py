@@ -1,18 +1,10 @@
-"""The in-process vector index (usearch) and its keeper on a real SQLite store: build, follow, save, reload."""
+"""The in-process vector index (usearch) and the search plan over it (storage.ann), without a store."""
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
-import anyio
 import numpy as np
-import pytest
 
-from storage import open_store
 from storage.ann import AnnPlan
-from storage.models import NewMemory
-from storage.sqlite import SQLiteStore
 from storage.vector_index import USearchIndex
 
 DIMS = 8
@@ -69,45 +61,3 @@ def test_plan_ranks_read_back_rows_exactly_and_falls_back_when_short() -> None:
         starved.feed([])
     assert starved.exact
     assert starved.result is None
-
-
-async def wait_ready(store: SQLiteStore, items: int | None = None) -> dict[str, object]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        info = (await store.describe())["vector_index"]
-        if info["state"] == "ready" and (items is None or info["items"] == items):
-            return dict(info)
-        await anyio.sleep(0.05)
-    raise AssertionError(f"index not ready: {info}")
-
-
-@pytest.mark.slow
-@pytest.mark.anyio
-async def test_keeper_follows_writes_deletes_of_other_handles_and_reloads_saved_copy(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/m.db"
-    rng = np.random.default_rng(3)
-    vectors = unit(rng, 30)
-    writer = await open_store(url, embedding_dimensions=DIMS, vector_index=False)
-    ids = [
-        (await writer.add_memory(NewMemory(namespace="ns", content=f"m{i}"), vectors[i].tolist())).memory_id
-        for i in range(20)
-    ]
-    reader = await open_store(url, embedding_dimensions=DIMS)
-    assert isinstance(reader, SQLiteStore)
-    await wait_ready(reader, 20)
-    # Writes of another handle (its own connection, as another process would) reach the index.
-    for i in range(20, 30):
-        await writer.add_memory(NewMemory(namespace="ns", content=f"m{i}"), vectors[i].tolist())
-    await writer.delete_memory(ids[0])
-    await wait_ready(reader, 29)
-    await reader.close()
-    saved = tmp_path / "m.db.vectors.json"
-    assert saved.exists()
-    # A write while no reader is open is replayed from the log after loading the saved copy.
-    await writer.delete_memory(ids[1])
-    again = await open_store(url, embedding_dimensions=DIMS)
-    assert isinstance(again, SQLiteStore)
-    info = await wait_ready(again, 28)
-    assert info["cursor"] == 32  # 30 inserts and 2 deletes logged
-    await again.close()
-    await writer.close()

@@ -1,0 +1,186 @@
+"""PostgreSQL side of the in-process vector index: the ``vector_changes`` log, the source, the candidate SQL.
+
+Used when the database has no pgvector (``exact-fallback`` mode): then the index replaces shipping every
+filtered vector to Python. ``vector_changes`` (migration 0010) is filled by a trigger on ``search_docs``
+and followed by transaction id: every row committed after a snapshot has ``xid >=
+pg_snapshot_xmin(that snapshot)``, so the position is that xmin and a reader re-reads the few rows of
+transactions that were in flight (idempotent: it takes each document's state from its own snapshot).
+The rule of using the index is ``storage.ann``; the index is ``storage.vector_index``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import anyio.to_thread
+import asyncpg
+import numpy as np
+
+from storage.ann import EXACT_BELOW_ROWS, AnnPlan, namespace_fraction
+from storage.models import SearchRequest
+from storage.postgres.pool import search_path
+from storage.scope import Scope
+from storage.vector_index import ChangeBatch, VectorChange
+from storage.vector_keeper import VectorIndexKeeper
+
+__all__ = ["INLINE_CHANGES", "PostgresVectorSource", "VectorIndexMixin", "ann_candidates", "recent_keys"]
+
+#: A search reads back at most this many documents changed since the index's position itself; beyond that
+#: it ranks exactly and wakes the keeper.
+INLINE_CHANGES = 2_000
+#: More changed documents than this since the index's position (a reindex, a bulk import): rebuild.
+REBUILD_ABOVE = 50_000
+
+_SNAPSHOT_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+
+
+async def recent_keys(conn: asyncpg.Connection, cursor: int, limit: int) -> list[int] | None:
+    """Documents changed at or after position ``cursor`` in this snapshot; ``None`` when over ``limit``."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT doc_id FROM vector_changes WHERE xid >= $1::text::xid8 LIMIT $2",
+        str(cursor),
+        limit + 1,
+    )
+    return None if len(rows) > limit else [int(r["doc_id"]) for r in rows]
+
+
+async def ann_candidates(
+    conn: asyncpg.Connection,
+    keeper: VectorIndexKeeper | None,
+    request: SearchRequest,
+    scope: Scope | None,
+    where: str,
+    params: list[object],
+    query: bytes,
+    pool: int,
+    *,
+    exact_below: int,
+) -> list[asyncpg.Record] | None:
+    """Up to ``pool`` ``search_docs`` rows nearest to ``query`` through the index; ``None``: rank exactly.
+
+    Every returned row passed ``where`` in this transaction's snapshot (``storage.ann``).
+    """
+    if keeper is None:
+        return None
+    index, cursor = keeper.snapshot()
+    if index is None:
+        return None
+    recent = await recent_keys(conn, cursor, INLINE_CHANGES)
+    if recent is None:
+        keeper.poke()
+        return None
+    passing, fraction = namespace_fraction(keeper.namespace_counts, request, scope)
+    plan = AnnPlan(
+        index,
+        np.frombuffer(query, dtype="<f4"),
+        pool,
+        passing,
+        fraction,
+        lambda r: (r["item_type"], r["item_id"]),
+        recent=recent,
+        exact_below=exact_below,
+    )
+    keys_param = f"${len(params) + 1}"
+    while (keys := plan.keys()) is not None:
+        rows = await conn.fetch(
+            "SELECT item_type, item_id, item_at, importance, namespace, embedding FROM search_docs"
+            f" WHERE doc_id = ANY({keys_param}::bigint[]) AND embedding IS NOT NULL AND {where}",
+            *params,
+            keys,
+        )
+        plan.feed([(r, r["embedding"]) for r in rows])
+    return None if plan.exact else plan.result
+
+
+class PostgresVectorSource:
+    """``VectorSource`` on its own connection and event loop (used from the keeper's thread only)."""
+
+    def __init__(self, dsn: str, schema: str | None) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: asyncpg.Connection | None = None
+
+    def _run(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self._fetch(query, *args))
+
+    async def _fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        if self._conn is None:
+            self._conn = await asyncpg.connect(
+                self._dsn, server_settings={"search_path": search_path(self._schema)}, timeout=10
+            )
+        return list(await self._conn.fetch(query, *args))
+
+    def dimensions(self) -> int | None:
+        rows = self._run("SELECT length(embedding) AS n FROM search_docs WHERE embedding IS NOT NULL LIMIT 1")
+        return int(rows[0]["n"]) // 4 if rows else None
+
+    def head(self) -> int:
+        return int(self._run(_SNAPSHOT_XMIN + " AS x")[0]["x"])
+
+    def scan(self, after_key: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self._run(
+            "SELECT doc_id, embedding FROM search_docs WHERE doc_id > $1 AND embedding IS NOT NULL"
+            " ORDER BY doc_id LIMIT $2",
+            after_key,
+            limit,
+        )
+        return [(int(r["doc_id"]), bytes(r["embedding"])) for r in rows]
+
+    def changes(self, cursor: int, limit: int) -> ChangeBatch:
+        rows = self._run(
+            "WITH changed AS (SELECT DISTINCT doc_id FROM vector_changes WHERE xid >= $1::text::xid8 LIMIT $2)"
+            f" SELECT c.doc_id, d.embedding, ({_SNAPSHOT_XMIN}) AS xmin"
+            " FROM (SELECT NULL::bigint AS doc_id UNION ALL SELECT doc_id FROM changed) AS c"
+            " LEFT JOIN search_docs AS d ON d.doc_id = c.doc_id",
+            str(cursor),
+            REBUILD_ABOVE + 1,
+        )
+        xmin = int(rows[0]["xmin"])
+        found = [r for r in rows if r["doc_id"] is not None]
+        if len(found) > REBUILD_ABOVE:
+            return ChangeBatch((), cursor, restart=True)
+        changes = tuple(
+            VectorChange(int(r["doc_id"]), None if r["embedding"] is None else bytes(r["embedding"]))
+            for r in found
+        )
+        return ChangeBatch(changes, xmin)
+
+    def namespace_counts(self) -> dict[str | None, int]:
+        rows = self._run("SELECT namespace, count(*) AS n FROM search_docs GROUP BY namespace")
+        return {r["namespace"]: int(r["n"]) for r in rows}
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._loop.run_until_complete(self._conn.close())
+        self._loop.close()
+        self._loop = None
+        self._conn = None
+
+
+class VectorIndexMixin:
+    """The store's keeper (exact-fallback mode only): started by ``open``, stopped by ``close``."""
+
+    _vector_keeper: VectorIndexKeeper | None = None
+    #: ``storage.ann.EXACT_BELOW_ROWS`` unless a test forces the index path.
+    ann_exact_below_rows: int = EXACT_BELOW_ROWS
+
+    def _start_vector_index(self, dsn: str, schema: str | None) -> None:
+        self._vector_keeper = VectorIndexKeeper(PostgresVectorSource(dsn, schema))
+        self._vector_keeper.start()
+
+    async def _stop_vector_index(self) -> None:
+        keeper, self._vector_keeper = self._vector_keeper, None
+        if keeper is not None:
+            await anyio.to_thread.run_sync(keeper.stop)
+
+    def _vector_index_facts(self) -> dict[str, Any]:
+        keeper = self._vector_keeper
+        return keeper.describe() if keeper is not None else {"state": "off"}
