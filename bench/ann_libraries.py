@@ -59,7 +59,7 @@ def build(name: str, data: np.ndarray, ef: int) -> tuple[object, float]:
 
 def query(name: str, index: object, q: np.ndarray, k: int) -> set[int]:
     if name == "usearch":
-        return {int(x) for x in index.search(q, k).keys}  # type: ignore[attr-defined]
+        return {int(x) for x in index.search(q, k, threads=1).keys}  # type: ignore[attr-defined]
     if name == "hnswlib":
         labels, _ = index.knn_query(q, k=k)  # type: ignore[attr-defined]
         return {int(x) for x in labels[0]}

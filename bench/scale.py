@@ -176,21 +176,31 @@ async def database_url(args: argparse.Namespace, size: int, previous: int | None
     return urlsplit(args.server_dsn)._replace(path=f"/{name}").geturl(), seeded
 
 
-async def seed(store: MemoryStore, corpus: Corpus, start: int, size: int, state_file: Path) -> None:
+async def seed(
+    store: MemoryStore, corpus: Corpus, start: int, size: int, state_file: Path, concurrency: int
+) -> None:
+    """Add memories ``start..size-1`` (``concurrency`` calls at a time), recording progress per chunk."""
     started = time.perf_counter()
     for c in range(start // CHUNK, (size + CHUNK - 1) // CHUNK):
         texts, vectors = corpus.chunk(c)
-        first = max(start, c * CHUNK)
-        for i in range(first, min(size, (c + 1) * CHUNK)):
-            await store.add_memory(
-                NewMemory(
-                    namespace=NAMESPACES[i % 8],
-                    content=texts[i - c * CHUNK],
-                    importance=(i % 10) / 10,
-                    author="scale",
-                ),
-                vectors[i - c * CHUNK].tolist(),
-            )
+        todo = list(range(max(start, c * CHUNK), min(size, (c + 1) * CHUNK)))
+
+        async def worker(mine: list[int], texts: list[str] = texts, vectors: np.ndarray = vectors) -> None:
+            for i in mine:
+                j = i % CHUNK
+                await store.add_memory(
+                    NewMemory(
+                        namespace=NAMESPACES[i % 8],
+                        content=texts[j],
+                        importance=(i % 10) / 10,
+                        author="scale",
+                    ),
+                    vectors[j].tolist(),
+                )
+
+        async with anyio.create_task_group() as tg:
+            for w in range(concurrency):
+                tg.start_soon(worker, todo[w::concurrency])
         done = min(size, (c + 1) * CHUNK)
         write_state(state_file, done)
         rate = (done - start) / (time.perf_counter() - started)
@@ -257,11 +267,13 @@ async def run_size(
     state_file = Path(args.db_dir) / f"{args.label}-{size}.json"
     print(f"[{args.label} {size}] {uptime()}", flush=True)
     if seeded < size:
-        store = await open_store(url)
+        store = await open_store(url, vector_index=False)
         try:
-            await seed(store, corpus, seeded, size, state_file)
+            await seed(store, corpus, seeded, size, state_file, args.seed_concurrency)
         finally:
             await store.close()
+    if args.seed_only:
+        return f"SEEDED backend={args.label} memories={size}"
     opened = time.perf_counter()
     store = await open_store(url)
     open_s = time.perf_counter() - opened
@@ -377,6 +389,8 @@ if __name__ == "__main__":
     parser.add_argument("--recall-queries", type=int, default=30)
     parser.add_argument("--writes", type=int, default=100)
     parser.add_argument("--db-dir", default="/tmp/mcpmem-scale", help="seeded databases are kept here")
+    parser.add_argument("--seed-concurrency", type=int, default=1, help="add_memory calls at a time")
+    parser.add_argument("--seed-only", action="store_true", help="build the databases, measure nothing")
     parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite databases first")
     parser.add_argument("--index-timeout", type=float, default=900.0, help="seconds to wait for the index")
     anyio.run(main, parser.parse_args())

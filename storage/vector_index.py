@@ -73,8 +73,8 @@ class SemanticVectorIndex(Protocol):
     @property
     def dimensions(self) -> int: ...
 
-    def add(self, keys: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
-        """Insert or replace the vectors of ``keys`` (float32[len(keys), dimensions])."""
+    def add(self, keys: Sequence[int], vectors: npt.NDArray[np.float32], *, threads: int = 1) -> None:
+        """Insert or replace the vectors of ``keys`` (float32[len(keys), dimensions]) using ``threads``."""
 
     def remove(self, keys: Sequence[int]) -> None:
         """Remove ``keys`` (absent keys are ignored)."""
@@ -109,7 +109,7 @@ class USearchIndex:
     def dimensions(self) -> int:
         return self._dimensions
 
-    def add(self, keys: Sequence[int], vectors: npt.NDArray[np.float32]) -> None:
+    def add(self, keys: Sequence[int], vectors: npt.NDArray[np.float32], *, threads: int = 1) -> None:
         if not len(keys):
             return
         ids = np.asarray(keys, dtype=np.uint64)
@@ -117,7 +117,7 @@ class USearchIndex:
             present = [k for k in ids.tolist() if self._index.contains(k)]
             if present:
                 self._index.remove(present)
-            self._index.add(ids, np.ascontiguousarray(vectors, dtype=np.float32), threads=1)
+            self._index.add(ids, np.ascontiguousarray(vectors, dtype=np.float32), threads=threads)
 
     def remove(self, keys: Sequence[int]) -> None:
         with self._lock:

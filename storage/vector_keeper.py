@@ -27,6 +27,8 @@ logger = logging.getLogger("storage.vector_index")
 
 IndexState = Literal["off", "building", "ready", "failed"]
 
+#: Threads adding vectors during a (re)build: both cores of the reference machine (catch-up uses one).
+BUILD_THREADS = 2
 #: Rows read per statement while building or catching up.
 BATCH_ROWS = 5_000
 #: Seconds between background catch-ups (searches read back what is newer themselves; this bounds how
@@ -256,7 +258,7 @@ class VectorIndexKeeper:
             rows = self._source.scan(after, BATCH_ROWS)
             if not rows:
                 break
-            index.add([k for k, _ in rows], _matrix((v for _, v in rows), dims))
+            index.add([k for k, _ in rows], _matrix((v for _, v in rows), dims), threads=BUILD_THREADS)
             after = rows[-1][0]
         with self._lock:
             self._index = index
