@@ -35,7 +35,7 @@ from storage.patterns import namespace_matches
 from storage.scope import Scope
 from storage.vector_index import SemanticVectorIndex
 
-__all__ = ["EXACT_BELOW_ROWS", "MAX_FETCH", "AnnPlan", "namespace_fraction"]
+__all__ = ["EXACT_BELOW_ROWS", "MAX_FETCH", "AnnPlan", "namespace_fraction", "plan_search"]
 
 #: Below this many documents in the caller's namespaces the exact SQL ranking is cheap (SQLite: about
 #: 10 ms for 2,000 rows with sqlite-vec under load) and certain; above it the index is used.
@@ -144,3 +144,31 @@ class AnnPlan:
     def result(self) -> list[Any] | None:
         """The candidates, nearest first, once ``keys()`` returned ``None`` and ``exact`` is False."""
         return self._result
+
+
+def plan_search(
+    index: SemanticVectorIndex,
+    counts: Mapping[str | None, int],
+    request: SearchRequest,
+    scope: Scope | None,
+    query: bytes,
+    pool: int,
+    recent: Sequence[int],
+    exact_below: int,
+) -> AnnPlan:
+    """The ``AnnPlan`` of one search over ``search_docs`` rows (``item_type``/``item_id`` tie-break).
+
+    ``counts``: the keeper's documents per namespace; ``query``: float32 LE bytes; ``recent``: keys
+    changed after the index's position, read in the search's snapshot.
+    """
+    passing, fraction = namespace_fraction(counts, request, scope)
+    return AnnPlan(
+        index,
+        np.frombuffer(query, dtype="<f4"),
+        pool,
+        passing,
+        fraction,
+        lambda r: (r["item_type"], r["item_id"]),
+        recent=recent,
+        exact_below=exact_below,
+    )

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio.to_thread
 import asyncpg
-import numpy as np
 
-from storage.ann import EXACT_BELOW_ROWS, AnnPlan, namespace_fraction
+from storage.ann import EXACT_BELOW_ROWS, plan_search
 from storage.models import SearchRequest
 from storage.postgres.pool import search_path
 from storage.scope import Scope
@@ -51,16 +51,16 @@ async def ann_candidates(
     keeper: VectorIndexKeeper | None,
     request: SearchRequest,
     scope: Scope | None,
-    where: str,
-    params: list[object],
     query: bytes,
     pool: int,
+    read_back: Callable[[list[int]], Awaitable[list[asyncpg.Record]]],
     *,
     exact_below: int,
 ) -> list[asyncpg.Record] | None:
-    """Up to ``pool`` ``search_docs`` rows nearest to ``query`` through the index; ``None``: rank exactly.
+    """Up to ``pool`` ``search_docs`` rows nearest to ``query`` through the index (``storage.ann``).
 
-    Every returned row passed ``where`` in this transaction's snapshot (``storage.ann``).
+    ``read_back(doc_ids)``: the rows of those documents passing every filter and the scope, with their
+    ``embedding``, read in this transaction. ``None``: rank exactly.
     """
     if keeper is None:
         return None
@@ -71,26 +71,9 @@ async def ann_candidates(
     if recent is None:
         keeper.poke()
         return None
-    passing, fraction = namespace_fraction(keeper.namespace_counts, request, scope)
-    plan = AnnPlan(
-        index,
-        np.frombuffer(query, dtype="<f4"),
-        pool,
-        passing,
-        fraction,
-        lambda r: (r["item_type"], r["item_id"]),
-        recent=recent,
-        exact_below=exact_below,
-    )
-    keys_param = f"${len(params) + 1}"
+    plan = plan_search(index, keeper.namespace_counts, request, scope, query, pool, recent, exact_below)
     while (keys := plan.keys()) is not None:
-        rows = await conn.fetch(
-            "SELECT item_type, item_id, item_at, importance, namespace, embedding FROM search_docs"
-            f" WHERE doc_id = ANY({keys_param}::bigint[]) AND embedding IS NOT NULL AND {where}",
-            *params,
-            keys,
-        )
-        plan.feed([(r, r["embedding"]) for r in rows])
+        plan.feed([(r, r["embedding"]) for r in await read_back(keys)])
     return None if plan.exact else plan.result
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import apsw
-import numpy as np
 
-from storage.ann import EXACT_BELOW_ROWS, AnnPlan, namespace_fraction
+from storage.ann import EXACT_BELOW_ROWS, plan_search
 from storage.models import SearchRequest
 from storage.scope import Scope
 from storage.sqlite.rows import fetch_all, fetch_one
@@ -83,17 +83,17 @@ def ann_candidates(
     keeper: VectorIndexKeeper | None,
     request: SearchRequest,
     scope: Scope | None,
-    where_sql: str,
-    where_params: list[Any],
     query: bytes,
     pool: int,
+    read_back: Callable[[list[int]], list[dict[str, Any]]],
     *,
     exact_below: int,
 ) -> list[dict[str, Any]] | None:
-    """Up to ``pool`` rows of ``search_docs`` (alias ``d``) nearest to ``query`` through the index.
+    """Up to ``pool`` ``search_docs`` rows nearest to ``query`` through the index (``storage.ann``).
 
-    ``None``: the exact SQL ranking must run (no ready index, a selective filter, too far behind).
-    Every returned row passed ``where_sql`` in this snapshot (``storage.ann``).
+    ``read_back(doc_ids)``: the rows of those documents that pass every filter and the scope, each with
+    its ``embedding``, read in this transaction. ``None``: the exact SQL ranking must run (no ready
+    index, a selective filter, too far behind). Every returned row passed ``read_back``'s WHERE.
     """
     if keeper is None:
         return None
@@ -104,26 +104,9 @@ def ann_candidates(
     if recent is None:
         keeper.poke()
         return None
-    passing, fraction = namespace_fraction(keeper.namespace_counts, request, scope)
-    plan = AnnPlan(
-        index,
-        np.frombuffer(query, dtype="<f4"),
-        pool,
-        passing,
-        fraction,
-        lambda r: (r["item_type"], r["item_id"]),
-        recent=recent,
-        exact_below=exact_below,
-    )
+    plan = plan_search(index, keeper.namespace_counts, request, scope, query, pool, recent, exact_below)
     while (keys := plan.keys()) is not None:
-        rows = fetch_all(
-            conn,
-            "SELECT d.item_type, d.item_id, d.item_at, d.importance, d.namespace, d.embedding"
-            " FROM search_docs AS d WHERE d.doc_id IN (SELECT value FROM json_each(?))"
-            f" AND d.embedding IS NOT NULL AND {where_sql}",
-            (json.dumps(keys), *where_params),
-        )
-        plan.feed([(r, r["embedding"]) for r in rows])
+        plan.feed([(r, r["embedding"]) for r in read_back(keys)])
     return None if plan.exact else plan.result
 
 
