@@ -313,14 +313,21 @@ async def run_size(
             ),
         )
         recall = {}
-        for label, key in [("vector", None), ("vector 1/8", 0)]:
+        n_recall = min(args.recall_queries, len(qs))
+        truth_all = exact_top(corpus, size, qvecs[:n_recall], 10, None)
+        by_ns = {
+            ns: exact_top(corpus, size, qvecs[[n for n in range(n_recall) if n % 8 == ns]], 10, ns)
+            for ns in range(8)
+        }
+        truth_ns = [
+            by_ns[n % 8][[m for m in range(n_recall) if m % 8 == n % 8].index(n)] for n in range(n_recall)
+        ]
+        for label, truths in [("vector", truth_all), ("vector 1/8", truth_ns)]:
             got = 0
-            for n, hits in enumerate(figures[label][2][: args.recall_queries]):
-                ns = None if key is None else n % 8
-                truth = exact_top(corpus, size, qvecs[n % len(qs)][None, :], 10, ns)[0]
+            for n, hits in enumerate(figures[label][2][:n_recall]):
                 found = {int(m.group(1)) for h in hits if (m := NOTE.search(h.memory.content))}
-                got += len(truth & found)
-            recall[label] = got / (10 * min(args.recall_queries, len(figures[label][2])))
+                got += len(truths[n] & found)
+            recall[label] = got / (10 * n_recall)
         index = (await store.describe()).get("vector_index") or index
     finally:
         await embedder.aclose()
