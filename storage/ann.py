@@ -35,14 +35,25 @@ from storage.patterns import namespace_matches
 from storage.scope import Scope
 from storage.vector_index import SemanticVectorIndex
 
-__all__ = ["EXACT_BELOW_ROWS", "MAX_FETCH", "AnnPlan", "namespace_fraction", "plan_search"]
+__all__ = [
+    "EXACT_BELOW_ROWS",
+    "LEXICAL_RANK_ROWS",
+    "MAX_FETCH",
+    "AnnPlan",
+    "lexical_fetches",
+    "namespace_fraction",
+    "plan_search",
+]
 
 #: Below this many documents in the caller's namespaces the exact SQL ranking is cheap (SQLite: about
 #: 10 ms for 2,000 rows with sqlite-vec under load) and certain; above it the index is used.
 EXACT_BELOW_ROWS = 2_000
-#: Most keys asked of the index in one search (then the exact path runs): at 4,096 a usearch search
+#: Most keys asked of the index in one search (then the exact path runs): at 4,096 an HNSW search
 #: and reading the keys back cost about as much as an exact scan of 20-40k rows.
 MAX_FETCH = 4_096
+#: PostgreSQL lexical list: ``ts_rank`` scores at most this many matching rows (the newest), so its cost
+#: is bounded (``ts_rank`` over every match grew 110 -> 428 ms from 10k to 100k memories, issue 15).
+LEXICAL_RANK_ROWS = 2_000
 #: Over-fetch margin on top of the namespace fraction (other filters: kinds, tags, time, sensitivity).
 OVERFETCH = 2.0
 
@@ -172,3 +183,14 @@ def plan_search(
         recent=recent,
         exact_below=exact_below,
     )
+
+
+def lexical_fetches(pool: int) -> list[int | None]:
+    """How many best-ranked full-text matches to filter, in turn, until ``pool`` pass (``None``: all).
+
+    A ranker that orders matches itself (FTS5 ``ORDER BY rank LIMIT n``) hands over its best ``n``; the
+    caller filters them and stops once ``pool`` pass. The result is the same top list as filtering every
+    match first: a match outside the best ``n`` ranks below all of them. Only when fewer pass (a
+    selective filter) is a larger ``n`` tried, then every match.
+    """
+    return [pool * 8, pool * 64, None]

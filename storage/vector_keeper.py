@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from storage.vector_index import ChangeBatch, USearchIndex
+from storage.vector_index import ChangeBatch, HnswIndex
 
 __all__ = ["IndexState", "VectorIndexKeeper", "VectorSource"]
 
@@ -64,7 +64,7 @@ def _matrix(vectors: Iterable[bytes], dimensions: int) -> npt.NDArray[np.float32
 
 
 class VectorIndexKeeper:
-    """Owns one ``USearchIndex``, the log position it reflects, and the thread that builds and follows it.
+    """Owns one ``HnswIndex``, the log position it reflects, and the thread that builds and follows it.
 
     ``state``: ``building`` (search must use the exact path), ``ready``, ``failed`` (logged; exact path),
     ``off`` (never started). Only the keeper's thread changes the index (``apply``); a search takes
@@ -80,7 +80,7 @@ class VectorIndexKeeper:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._index: USearchIndex | None = None
+        self._index: HnswIndex | None = None
         self._dirty = False
         self._rebuild = False
         self.cursor = 0
@@ -118,7 +118,7 @@ class VectorIndexKeeper:
         """State, items, position, memory (bytes) and build seconds, for ``describe()`` and the bench."""
         index = self._index
         return {
-            "library": "usearch HNSW (cosine, f32)",
+            "library": "hnswlib HNSW (cosine, f32)",
             "state": self.state,
             "items": len(index) if index is not None else 0,
             "cursor": self.cursor,
@@ -130,14 +130,14 @@ class VectorIndexKeeper:
     # --- use by searches -----------------------------------------------------------------------------
 
     @property
-    def index(self) -> USearchIndex | None:
+    def index(self) -> HnswIndex | None:
         """The index when ready (and holding at least ``min_rows`` items), else ``None``."""
         index = self._index
         if self.state != "ready" or index is None or len(index) < self._min_rows:
             return None
         return index
 
-    def snapshot(self) -> tuple[USearchIndex | None, int]:
+    def snapshot(self) -> tuple[HnswIndex | None, int]:
         """The ready index (``None`` if not ready) and the log position it reflects at least."""
         with self._lock:
             return self.index, self.cursor
@@ -220,7 +220,7 @@ class VectorIndexKeeper:
         ):
             try:
                 assert self._save_path is not None
-                self._index = USearchIndex.load(self._save_path.parent / str(saved["file"]), dims)
+                self._index = HnswIndex.load(self._save_path.parent / str(saved["file"]), dims)
                 self.cursor = int(saved["cursor"])
                 self._catch_up()
                 return
@@ -252,7 +252,7 @@ class VectorIndexKeeper:
         if dims is None:
             return
         cursor = self._source.head()
-        index = USearchIndex(dims)
+        index = HnswIndex(dims)
         after = -1
         while not self._stop.is_set():
             rows = self._source.scan(after, BATCH_ROWS)
@@ -274,7 +274,7 @@ class VectorIndexKeeper:
         """
         if self._save_path is None or self._index is None or not self._dirty or self.state != "ready":
             return
-        name = f"{self._save_path.name}.{secrets.token_hex(6)}.usearch"
+        name = f"{self._save_path.name}.{secrets.token_hex(6)}.hnsw"
         with self._lock:
             self._index.save(self._save_path.parent / name)
             cursor = self.cursor
@@ -286,6 +286,8 @@ class VectorIndexKeeper:
         )
         tmp.replace(self._save_path)
         if previous is not None and previous["file"] != name:
-            with contextlib.suppress(OSError):
-                (self._save_path.parent / str(previous["file"])).unlink()
+            old = self._save_path.parent / str(previous["file"])
+            for leftover in (old, old.with_name(old.name + ".npz")):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
         self._dirty = False

@@ -1,11 +1,11 @@
-"""The in-process vector index (usearch) and the search plan over it (storage.ann), without a store."""
+"""The in-process vector index (hnswlib) and the search plan over it (storage.ann), without a store."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from storage.ann import AnnPlan
-from storage.vector_index import USearchIndex
+from storage.vector_index import HnswIndex
 
 DIMS = 8
 
@@ -15,10 +15,10 @@ def unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def test_usearch_index_adds_replaces_removes_and_finds_nearest() -> None:
+def test_hnsw_index_adds_replaces_removes_and_finds_nearest() -> None:
     rng = np.random.default_rng(1)
     vectors = unit(rng, 50)
-    index = USearchIndex(DIMS)
+    index = HnswIndex(DIMS)
     index.add(list(range(50)), vectors)
     assert len(index) == 50
     assert index.search(vectors[7], 1)[0].key == 7
@@ -34,7 +34,7 @@ def test_usearch_index_adds_replaces_removes_and_finds_nearest() -> None:
 def test_plan_ranks_read_back_rows_exactly_and_falls_back_when_short() -> None:
     rng = np.random.default_rng(2)
     vectors = unit(rng, 100)
-    index = USearchIndex(DIMS)
+    index = HnswIndex(DIMS)
     index.add(list(range(100)), vectors)
     plan = AnnPlan(index, vectors[3], 5, 100, 1.0, lambda r: ("memory", str(r)), exact_below=0)
     keys = plan.keys()
@@ -53,7 +53,7 @@ def test_plan_ranks_read_back_rows_exactly_and_falls_back_when_short() -> None:
     expected = sorted((k for k in range(0, 100, 2)), key=lambda k: -sims[k])[:5]
     assert result == expected
     # Nothing passes the WHERE: after MAX_FETCH the exact path is asked for (index holds more keys).
-    big = USearchIndex(DIMS)
+    big = HnswIndex(DIMS)
     many = unit(rng, 5000)
     big.add(list(range(5000)), many)
     starved = AnnPlan(big, many[0], 5, 5000, 1.0, lambda r: ("memory", str(r)), exact_below=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,9 +46,9 @@ class StoreFactory:
         self._databases.append(name)
         return self._postgres.dsn(name)
 
-    async def open(self, url: str) -> MemoryStore:
-        """Open (and migrate) a store on ``url``; it is closed at teardown."""
-        store = await open_store(url, embedding_dimensions=EMBEDDING_DIMENSIONS)
+    async def open(self, url: str, **options: Any) -> MemoryStore:
+        """Open (and migrate) a store on ``url`` (``options`` of ``open_store``); closed at teardown."""
+        store = await open_store(url, embedding_dimensions=EMBEDDING_DIMENSIONS, **options)
         self._stores.append(store)
         return store
 
