@@ -43,7 +43,8 @@ class HandoffPackage(_Record):
 
     ``events``: the room's most recent events, oldest first. ``observations`` / ``decisions``: memories of
     those kinds linked to the room. ``open_tasks``: tasks of the room not done or cancelled. ``identity``:
-    the customer (the room's participant with role ``customer``, else the newest event's sender).
+    the customer: the present customer participant who joined last, else one who left, else the newest
+    event's sender, the first whose identity exists (the rule of ``storage.handoff``).
     ``facts``: the live facts of the room's namespaces (the namespaces of memories linked to the room,
     plus the names listed under the room's ``namespaces`` metadata key; branch namespaces excluded),
     ordered by namespace then key, at most ``HANDOFF_FACT_LIMIT``.

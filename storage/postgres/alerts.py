@@ -9,7 +9,7 @@ from storage.errors import NotFoundError
 from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
 
 __all__ = ["AlertsMixin"]
@@ -72,7 +72,7 @@ class AlertsMixin(PostgresCore):
     ) -> Page[InboxItem]:
         """An agent's inbox, newest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params(agent)
+        p = PostgresParams(agent)
         conds = ["r.agent = $1"]
         if unacked_only:
             conds.append("r.acked_at IS NULL")

@@ -11,7 +11,7 @@ from typing import Any
 from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 
 __all__ = ["AuditMixin"]
 
@@ -53,7 +53,7 @@ class AuditMixin(PostgresCore):
         self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[AuditRecord]:
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = []
         for column, value in (
             ("agent", filters.agent),

@@ -168,7 +168,7 @@ class PostgresCore(MemoryStore):
             embedding,
         ]
         columns = "item_type, item_id, namespace, session_id, room_id, kind, tags, metadata, sensitivity,"
-        columns += " importance, item_at, body, embedding"
+        columns += " importance, item_at, text, embedding"
         placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
         if self._vectors.mode == "pgvector-hnsw":
             columns += ", embedding_vec"

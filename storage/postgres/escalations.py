@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError
+from storage.handoff import (
+    CUSTOMER_ROLE,
+    HANDOFF_MEMORY_KINDS,
+    assemble_handoff,
+    choose_customer,
+    customer_candidates,
+    listed_namespaces,
+)
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
-    Fact,
     GraphTraversal,
     HandoffPackage,
     Identity,
@@ -25,54 +31,53 @@ from storage.models import (
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.facts import fact_from_row
-from storage.postgres.filters import Params, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.graph import entity_from_row, traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import fetch_room_row, parse_time
-from storage.postgres.rows import (
-    escalation_from_row,
-    event_from_row,
-    memory_from_row,
-    room_from_row,
-    task_from_row,
-)
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["EscalationsMixin"]
+__all__ = ["PostgresEscalations"]
 
 
 async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int) -> HandoffPackage:
-    """Read a room's handoff package (see ``HandoffPackage``) on ``conn``'s snapshot.
+    """Read a room's handoff package (see ``storage.handoff``) on ``conn``'s snapshot.
 
     Raises:
         NotFoundError: no such room.
     """
-    room = room_from_row(await fetch_room_row(conn, room_id))
-    event_rows = await conn.fetch(
+    room = ROWS.room(await fetch_room_row(conn, room_id))
+    events = await conn.fetch(
         "SELECT * FROM events WHERE room_id = $1 ORDER BY idx DESC LIMIT $2", room_id, max(0, event_limit)
     )
-    events = [event_from_row(r) for r in reversed(event_rows)]
-    memory_rows = await conn.fetch(
-        "SELECT * FROM memories WHERE room_id = $1 AND kind IN ('observation', 'decision')"
-        " ORDER BY created_at, memory_id",
+    memories = await conn.fetch(
+        "SELECT * FROM memories WHERE room_id = $1 AND kind = ANY($2::text[]) ORDER BY created_at, memory_id",
         room_id,
+        list(HANDOFF_MEMORY_KINDS),
     )
-    memories = [memory_from_row(r) for r in memory_rows]
-    task_rows = await conn.fetch(
+    tasks = await conn.fetch(
         "SELECT * FROM tasks WHERE room_id = $1 AND status NOT IN ('done', 'cancelled')"
         " ORDER BY priority DESC, created_at, task_id",
         room_id,
     )
+    facts = await conn.fetch(
+        "SELECT * FROM facts WHERE namespace IN ("
+        " SELECT namespace FROM memories WHERE room_id = $1 UNION SELECT unnest($2::text[]))"
+        " AND namespace NOT IN (SELECT namespace FROM branches)"
+        ' ORDER BY namespace COLLATE "C", key COLLATE "C" LIMIT $3',
+        room_id,
+        listed_namespaces(room.metadata),
+        HANDOFF_FACT_LIMIT,
+    )
     identity = await _customer(conn, room_id)
-    return HandoffPackage(
+    return assemble_handoff(
         room=room,
-        events=events,
-        observations=[m for m in memories if m.kind == "observation"],
-        decisions=[m for m in memories if m.kind == "decision"],
-        open_tasks=[task_from_row(r) for r in task_rows],
+        newest_events=[ROWS.event(r) for r in events],
+        memories=[ROWS.memory(r) for r in memories],
+        open_tasks=[ROWS.task(r) for r in tasks],
         identity=identity,
-        frozen_at=utc_now(),
-        facts=await _room_facts(conn, room_id, room.metadata),
+        facts=[fact_from_row(r) for r in facts],
         customer_graph=await customer_graph(conn, identity),
     )
 
@@ -99,54 +104,38 @@ async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) ->
     )
 
 
-async def _room_facts(conn: asyncpg.Connection, room_id: str, metadata: dict[str, Any]) -> list[Fact]:
-    """The live facts of the room's namespaces (see ``HandoffPackage.facts``)."""
-    listed = metadata.get("namespaces")
-    names = sorted({n for n in listed if isinstance(n, str)}) if isinstance(listed, list) else []
-    rows = await conn.fetch(
-        "SELECT * FROM facts WHERE namespace IN ("
-        " SELECT namespace FROM memories WHERE room_id = $1 UNION SELECT unnest($2::text[]))"
-        " AND namespace NOT IN (SELECT namespace FROM branches)"
-        ' ORDER BY namespace COLLATE "C", key COLLATE "C" LIMIT $3',
-        room_id,
-        names,
-        HANDOFF_FACT_LIMIT,
-    )
-    return [fact_from_row(r) for r in rows]
-
-
 async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
-    """The participant of kind ``identity`` with role ``customer`` (present ones, newest join first),
-    else the sender identity of the room's newest event that has one."""
-    identity_id = await conn.fetchval(
-        "SELECT participant_id FROM participants"
-        " WHERE room_id = $1 AND kind = 'identity' AND role = 'customer'"
-        " ORDER BY left_at IS NOT NULL, joined_at DESC, join_seq DESC LIMIT 1",
+    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
+    participants = await conn.fetch(
+        "SELECT * FROM participants WHERE room_id = $1 AND kind = 'identity' AND role = $2"
+        " ORDER BY joined_at, join_seq",
+        room_id,
+        CUSTOMER_ROLE,
+    )
+    newest_sender = await conn.fetchval(
+        "SELECT sender_identity_id FROM events WHERE room_id = $1 AND sender_identity_id IS NOT NULL"
+        " ORDER BY idx DESC LIMIT 1",
         room_id,
     )
-    if identity_id is None:
-        identity_id = await conn.fetchval(
-            "SELECT sender_identity_id FROM events WHERE room_id = $1 AND sender_identity_id IS NOT NULL"
-            " ORDER BY idx DESC LIMIT 1",
-            room_id,
-        )
-    if identity_id is None:
-        return None
-    try:
-        return await fetch_identity(conn, identity_id)
-    except NotFoundError:
-        return None
+    candidates = customer_candidates([ROWS.participant(r) for r in participants], newest_sender)
+    existing: dict[str, Identity] = {}
+    for identity_id in candidates:
+        try:
+            existing[identity_id] = await fetch_identity(conn, identity_id)
+        except NotFoundError:
+            continue
+    return choose_customer(candidates, existing)
 
 
-def _in_readable_room(scope: Scope | None, p: Params) -> str:
+def _in_readable_room(scope: Scope | None, p: PostgresParams) -> str:
     """SQL on ``escalations``: its room's namespace is readable in ``scope``."""
     if scope is None:
         return "TRUE"
-    readable = readable_sql("r.namespace", scope, p)
+    readable = p.readable("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
 
 
-class EscalationsMixin(PostgresCore):
+class PostgresEscalations(PostgresCore):
     """Escalations: create (with frozen handoff package), read, list, acknowledge, resolve."""
 
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
@@ -172,11 +161,11 @@ class EscalationsMixin(PostgresCore):
                 package.model_dump(mode="json"),
             )
             await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
-        return escalation_from_row(row)
+        return ROWS.escalation(row)
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
-        p = Params(escalation_id)
+        p = PostgresParams(escalation_id)
         visible = _in_readable_room(scope, p)
         async with self._connection() as conn:
             row = await conn.fetchrow(
@@ -184,7 +173,7 @@ class EscalationsMixin(PostgresCore):
             )
         if row is None:
             raise NotFoundError("escalation", escalation_id)
-        return escalation_from_row(row)
+        return ROWS.escalation(row)
 
     async def list_escalations(
         self,
@@ -198,7 +187,7 @@ class EscalationsMixin(PostgresCore):
     ) -> Page[Escalation]:
         """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = [_in_readable_room(scope, p)]
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -217,7 +206,7 @@ class EscalationsMixin(PostgresCore):
                 f" ORDER BY created_at DESC, escalation_id DESC LIMIT {limit_sql}",
                 *p.values,
             )
-        items = [escalation_from_row(r) for r in rows[:size]]
+        items = [ROWS.escalation(r) for r in rows[:size]]
         next_cursor = (
             encode_cursor(isoformat(items[-1].created_at), items[-1].escalation_id)
             if len(rows) > size
@@ -258,7 +247,7 @@ class EscalationsMixin(PostgresCore):
                     raise NotFoundError("escalation", escalation_id)
                 raise ConflictError(
                     f"escalation {escalation_id!r} cannot change: {refusal} (status {current['status']})",
-                    current=escalation_from_row(current),
+                    current=ROWS.escalation(current),
                 )
             await self._notify(conn, "escalation", escalation_id, row["room_id"])
-        return escalation_from_row(row)
+        return ROWS.escalation(row)

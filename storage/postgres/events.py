@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.filters import check_writable
 from storage.indexing import (
     CONTEXT_AFTER,
     CONTEXT_BEFORE,
@@ -36,13 +37,13 @@ from storage.models import (
 )
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import fetch_room_row
-from storage.postgres.rows import event_from_row, room_from_row
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.text import lexical_text
 
-__all__ = ["EventsMixin"]
+__all__ = ["PostgresEvents"]
 
 #: Importance given to events in search ranking (``storage.ranking.Candidate``).
 EVENT_IMPORTANCE = 0.5
@@ -87,7 +88,7 @@ class _Existing(Exception):
         self.event = event
 
 
-class EventsMixin(PostgresCore):
+class PostgresEvents(PostgresCore):
     """Events: append (gapless, idempotent), read, list; handoffs (state change plus event)."""
 
     async def _insert_event(
@@ -122,7 +123,7 @@ class EventsMixin(PostgresCore):
             event.occurred_at or now,
             now,
         )
-        created = event_from_row(row)
+        created = ROWS.event(row)
         documents, event_ids = await _window(conn, created.room_id, index)
         await self._put_search_doc(
             conn,
@@ -142,7 +143,7 @@ class EventsMixin(PostgresCore):
         )
         for earlier, document in documents.items():
             await conn.execute(
-                "UPDATE search_docs SET body = $1 WHERE item_type = 'event' AND item_id = $2 AND body <> $1",
+                "UPDATE search_docs SET text = $1 WHERE item_type = 'event' AND item_id = $2 AND text <> $1",
                 document,
                 event_ids[earlier],
             )
@@ -161,8 +162,8 @@ class EventsMixin(PostgresCore):
             InvalidInputError: the embedding's size differs from the store's.
         """
         blob = await self._encode(embedding)
-        p = Params(event.room_id)
-        readable = readable_sql("namespace", scope, p)
+        p = PostgresParams(event.room_id)
+        readable = p.readable("namespace", scope)
         try:
             async with self._transaction() as conn:
                 # A denial below raises inside the transaction: the index bump is rolled back.
@@ -186,7 +187,7 @@ class EventsMixin(PostgresCore):
                         event.idempotency_key,
                     )
                     if first is not None:
-                        raise _Existing(event_from_row(first))
+                        raise _Existing(ROWS.event(first))
                 if row["status"] != "open":
                     raise ConflictError(f"room {event.room_id!r} is closed: open a new room to continue")
                 created = await self._insert_event(
@@ -198,8 +199,8 @@ class EventsMixin(PostgresCore):
 
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
         """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
-        p = Params(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
-        readable = readable_sql("r.namespace", scope, p)
+        p = PostgresParams(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
+        readable = p.readable("r.namespace", scope)
         async with self._connection() as conn:
             row = await conn.fetchrow(
                 "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
@@ -208,7 +209,7 @@ class EventsMixin(PostgresCore):
             )
         if row is None:
             raise NotFoundError("event", event_id)
-        return event_from_row(row)
+        return ROWS.event(row)
 
     async def list_events(
         self,
@@ -250,7 +251,7 @@ class EventsMixin(PostgresCore):
                 f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
                 *params,
             )
-        events = [event_from_row(r) for r in rows]
+        events = [ROWS.event(r) for r in rows]
         return events[::-1] if newest_first else events
 
     async def record_handoff(
@@ -272,7 +273,7 @@ class EventsMixin(PostgresCore):
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
             check_writable(room_id, current_row["namespace"], scope)
-            current = room_from_row(current_row)
+            current = ROWS.room(current_row)
             if current.status != "open":
                 raise ConflictError(f"room {room_id!r} is closed: a closed room cannot be handed off")
             from_agent = current.state.active_agent or by_agent
@@ -300,4 +301,4 @@ class EventsMixin(PostgresCore):
                 row["namespace"],
             )
             await self._notify(conn, "room", room_id, room_id)
-        return room_from_row(row).state, event
+        return ROWS.room(row).state, event

@@ -13,6 +13,7 @@ import asyncpg
 
 from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
 from storage.errors import NotFoundError, PermissionDeniedError
+from storage.filters import all_of
 from storage.models import (
     AddedRelation,
     Entity,
@@ -27,7 +28,7 @@ from storage.models import (
     utc_now,
 )
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, like_patterns
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import LEVEL_TO_SENSITIVITY
 from storage.scope import Scope
 
@@ -67,14 +68,8 @@ def relation_from_row(row: Row) -> Relation:
     )
 
 
-def _visible(scope: Scope | None, p: Params, alias: str = "e") -> str:
-    conds = ["TRUE"]
-    if scope is not None:
-        readable = like_patterns(scope.read_namespaces)
-        if readable is not None:
-            conds.append(f"{alias}.namespace LIKE ANY({p.add(readable)}::text[])")
-        conds.append(f"{alias}.sensitivity <= {p.add(scope.max_sensitivity.level)}")
-    return " AND ".join(conds)
+def _visible(scope: Scope | None, p: PostgresParams, alias: str = "e") -> str:
+    return all_of(p.visible(f"{alias}.namespace", f"{alias}.sensitivity", scope))
 
 
 def _check_writable(scope: Scope | None, namespace: str) -> None:
@@ -94,7 +89,7 @@ def _check_clearance(scope: Scope | None, level: int, what: str) -> None:
 
 async def fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope | None) -> Entity:
     """Return a visible entity. Raises: NotFoundError."""
-    p = Params(entity_id)
+    p = PostgresParams(entity_id)
     row = await conn.fetchrow(
         f"SELECT * FROM entities AS e WHERE e.entity_id = $1 AND {_visible(scope, p)}", *p.values
     )
@@ -171,7 +166,7 @@ async def traverse(
 ) -> GraphTraversal:
     """Breadth-first walk from a visible ``start`` by a recursive CTE (see ``GraphStore.traverse_graph``)."""
     types = list(dict.fromkeys(relation_types))
-    p = Params(start.namespace)
+    p = PostgresParams(start.namespace)
     type_sql = f" AND type = ANY({p.add(types)}::text[])" if types else ""
     legs: list[str] = []
     if direction in ("out", "both"):
@@ -206,7 +201,7 @@ async def traverse(
         r["entity_id"]: entity_from_row(r)
         for r in await conn.fetch("SELECT * FROM entities WHERE entity_id = ANY($1::text[])", node_ids)
     }
-    q = Params(start.namespace, node_ids)
+    q = PostgresParams(start.namespace, node_ids)
     edge_type_sql = f" AND type = ANY({q.add(types)}::text[])" if types else ""
     edge_rows = await conn.fetch(
         "SELECT * FROM relations WHERE namespace = $1 AND from_id = ANY($2::text[])"
@@ -251,7 +246,7 @@ class GraphMixin(PostgresCore):
         self, namespace: str, name: str, *, type: str | None = None, scope: Scope | None = None
     ) -> Entity:
         """Return the visible entity named ``name`` in ``namespace`` (oldest first). Raises: NotFoundError."""
-        p = Params(namespace, name)
+        p = PostgresParams(namespace, name)
         conds = ["e.namespace = $1", "e.name = $2", _visible(scope, p)]
         if type is not None:
             conds.append(f"e.type = {p.add(type)}")
@@ -302,12 +297,10 @@ class GraphMixin(PostgresCore):
         """Visible relations from or to a visible entity, newest first. Raises: NotFoundError."""
         async with self._connection() as conn:
             await fetch_entity(conn, entity_id, scope)
-            p = Params(entity_id)
+            p = PostgresParams(entity_id)
             conds = ["(r.from_id = $1 OR r.to_id = $1)"]
             if scope is not None:
-                readable = like_patterns(scope.read_namespaces)
-                if readable is not None:
-                    conds.append(f"r.namespace LIKE ANY({p.add(readable)}::text[])")
+                conds.append(p.readable("r.namespace", scope))
                 level = p.add(scope.max_sensitivity.level)
                 conds += [f"s.sensitivity <= {level}", f"t.sensitivity <= {level}"]
             rows = await conn.fetch(

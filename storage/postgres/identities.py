@@ -7,9 +7,9 @@ import asyncpg
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Identity, new_id, utc_now
 from storage.postgres.core import PostgresCore
-from storage.postgres.rows import identity_from_rows
+from storage.postgres.rows import ROWS
 
-__all__ = ["IdentitiesMixin", "fetch_identity"]
+__all__ = ["PostgresIdentities", "fetch_identity"]
 
 
 async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity:
@@ -20,14 +20,14 @@ async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity
     addresses = await conn.fetch(
         "SELECT * FROM addresses WHERE identity_id = $1 ORDER BY created_at, addr_seq", identity_id
     )
-    return identity_from_rows(row, list(addresses))
+    return ROWS.identity(row, list(addresses))
 
 
 class _Taken(Exception):
     """Internal: another transaction created the address first; roll back and read theirs."""
 
 
-class IdentitiesMixin(PostgresCore):
+class PostgresIdentities(PostgresCore):
     """Identities: resolve (get or create by address), link, unlink, read, find."""
 
     async def resolve_identity(

@@ -8,12 +8,12 @@ from storage.errors import ConflictError, NotFoundError
 from storage.models import ChannelBinding, Participant, utc_now
 from storage.postgres.core import PostgresCore
 from storage.postgres.rooms import fetch_room_row
-from storage.postgres.rows import binding_from_row, participant_from_row
+from storage.postgres.rows import ROWS
 
-__all__ = ["ParticipantsMixin"]
+__all__ = ["PostgresParticipants"]
 
 
-class ParticipantsMixin(PostgresCore):
+class PostgresParticipants(PostgresCore):
     """Participants (join, leave, list) and channel bindings (attach, read, update, detach, list)."""
 
     async def add_participant(
@@ -34,7 +34,7 @@ class ParticipantsMixin(PostgresCore):
                 utc_now(),
             )
             await self._notify(conn, "room", room_id, room_id)
-        return participant_from_row(row)
+        return ROWS.participant(row)
 
     async def remove_participant(self, room_id: str, participant_id: str) -> Participant:
         """Mark a participant as having left. Raises: NotFoundError."""
@@ -49,7 +49,7 @@ class ParticipantsMixin(PostgresCore):
             if row is None:
                 raise NotFoundError("participant", participant_id)
             await self._notify(conn, "room", room_id, room_id)
-        return participant_from_row(row)
+        return ROWS.participant(row)
 
     async def list_participants(self, room_id: str, *, include_left: bool = False) -> list[Participant]:
         """List participants in order of joining. Raises: NotFoundError (no such room)."""
@@ -61,7 +61,7 @@ class ParticipantsMixin(PostgresCore):
                 room_id,
                 include_left,
             )
-        return [participant_from_row(r) for r in rows]
+        return [ROWS.participant(r) for r in rows]
 
     async def add_channel_binding(
         self, room_id: str, channel_id: str, channel_type: str, config: dict[str, Any] | None = None
@@ -83,7 +83,7 @@ class ParticipantsMixin(PostgresCore):
             if row is None:
                 raise ConflictError(f"channel {channel_id!r} is already bound to room {room_id!r}")
             await self._notify(conn, "room", room_id, room_id)
-        return binding_from_row(row)
+        return ROWS.binding(row)
 
     async def get_channel_binding(self, room_id: str, channel_id: str) -> ChannelBinding:
         """Return one binding. Raises: NotFoundError."""
@@ -93,7 +93,7 @@ class ParticipantsMixin(PostgresCore):
             )
         if row is None:
             raise NotFoundError("channel binding", channel_id)
-        return binding_from_row(row)
+        return ROWS.binding(row)
 
     async def update_channel_binding(
         self, room_id: str, channel_id: str, config: dict[str, Any]
@@ -111,7 +111,7 @@ class ParticipantsMixin(PostgresCore):
             if row is None:
                 raise NotFoundError("channel binding", channel_id)
             await self._notify(conn, "room", room_id, room_id)
-        return binding_from_row(row)
+        return ROWS.binding(row)
 
     async def remove_channel_binding(self, room_id: str, channel_id: str) -> None:
         """Detach a channel. Raises: NotFoundError."""
@@ -130,4 +130,4 @@ class ParticipantsMixin(PostgresCore):
             rows = await conn.fetch(
                 "SELECT * FROM channel_bindings WHERE room_id = $1 ORDER BY created_at, bind_seq", room_id
             )
-        return [binding_from_row(r) for r in rows]
+        return [ROWS.binding(r) for r in rows]

@@ -8,14 +8,15 @@ from typing import Any
 import asyncpg
 
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage.filters import check_writable
 from storage.models import ConversationState, NewRoom, Page, Room, RoomStatus, new_id, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, check_writable, readable_sql
-from storage.postgres.rows import room_from_row
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["RoomsMixin"]
+__all__ = ["PostgresRooms"]
 
 
 async def fetch_room_row(
@@ -26,8 +27,8 @@ async def fetch_room_row(
     Raises:
         NotFoundError: no such room, or not readable in ``scope``.
     """
-    p = Params(room_id)
-    readable = readable_sql("namespace", scope, p)
+    p = PostgresParams(room_id)
+    readable = p.readable("namespace", scope)
     row = await conn.fetchrow(
         f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
     )
@@ -46,7 +47,7 @@ def parse_time(value: Any) -> datetime:
         ) from exc
 
 
-class RoomsMixin(PostgresCore):
+class PostgresRooms(PostgresCore):
     """Rooms: create, read, list, metadata, close, conversation state."""
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
@@ -72,12 +73,12 @@ class RoomsMixin(PostgresCore):
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
             await self._notify(conn, "room", room_id, room_id)
-        return room_from_row(row)
+        return ROWS.room(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
         """Return a room readable in ``scope``. Raises: NotFoundError."""
         async with self._connection() as conn:
-            return room_from_row(await fetch_room_row(conn, room_id, scope=scope))
+            return ROWS.room(await fetch_room_row(conn, room_id, scope=scope))
 
     async def list_rooms(
         self,
@@ -89,8 +90,8 @@ class RoomsMixin(PostgresCore):
     ) -> Page[Room]:
         """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
-        conds: list[str] = [readable_sql("namespace", scope, p)]
+        p = PostgresParams()
+        conds: list[str] = [p.readable("namespace", scope)]
         params: list[Any] = p.values
         if status is not None:
             params.append(str(status))
@@ -106,7 +107,7 @@ class RoomsMixin(PostgresCore):
                 f"SELECT * FROM rooms {where} ORDER BY created_at DESC, room_id DESC LIMIT ${len(params)}",
                 *params,
             )
-        items = [room_from_row(r) for r in rows[:size]]
+        items = [ROWS.room(r) for r in rows[:size]]
         more = len(rows) > size
         next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].room_id) if more else None
         return Page[Room](items=items, next_cursor=next_cursor)
@@ -126,7 +127,7 @@ class RoomsMixin(PostgresCore):
             if row is None:
                 raise NotFoundError("room", room_id)
             await self._notify(conn, "room", room_id, room_id)
-        return room_from_row(row)
+        return ROWS.room(row)
 
     async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
         """Close a room (idempotent). Raises: NotFoundError, PermissionDeniedError (namespace)."""
@@ -140,9 +141,9 @@ class RoomsMixin(PostgresCore):
                 utc_now(),
             )
             if row is None:
-                return room_from_row(await fetch_room_row(conn, room_id))
+                return ROWS.room(await fetch_room_row(conn, room_id))
             await self._notify(conn, "room", room_id, room_id)
-        return room_from_row(row)
+        return ROWS.room(row)
 
     async def update_conversation_state(
         self,
@@ -163,7 +164,7 @@ class RoomsMixin(PostgresCore):
         async with self._transaction() as conn:
             current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
             check_writable(room_id, current_row["namespace"], scope)
-            current = room_from_row(current_row)
+            current = ROWS.room(current_row)
             if expected_version is not None and current.state.version != expected_version:
                 raise ConflictError(
                     f"the conversation state of room {room_id!r} is at version {current.state.version}, "
@@ -180,4 +181,4 @@ class RoomsMixin(PostgresCore):
                 utc_now(),
             )
             await self._notify(conn, "room", room_id, room_id)
-        return room_from_row(row).state
+        return ROWS.room(row).state

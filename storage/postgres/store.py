@@ -22,20 +22,20 @@ from storage.errors import BackendUnavailableError
 from storage.postgres.alerts import AlertsMixin
 from storage.postgres.audit import AuditMixin
 from storage.postgres.errors import map_driver_errors
-from storage.postgres.escalations import EscalationsMixin
-from storage.postgres.events import EventsMixin
+from storage.postgres.escalations import PostgresEscalations
+from storage.postgres.events import PostgresEvents
 from storage.postgres.graph import GraphMixin
-from storage.postgres.identities import IdentitiesMixin
-from storage.postgres.memories import MemoriesMixin
+from storage.postgres.identities import PostgresIdentities
+from storage.postgres.memories import PostgresMemories
 from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
-from storage.postgres.participants import ParticipantsMixin
+from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
-from storage.postgres.reindex import ReindexMixin
-from storage.postgres.retention import RetentionMixin
-from storage.postgres.rooms import RoomsMixin
+from storage.postgres.reindex import PostgresReindex
+from storage.postgres.retention import PostgresRetention
+from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
-from storage.postgres.search import SearchMixin
-from storage.postgres.tasks import TasksMixin
+from storage.postgres.search import PostgresSearch
+from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vector_log import VectorIndexMixin
 from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import VersionsMixin
@@ -46,20 +46,20 @@ logger = logging.getLogger("storage.postgres")
 
 
 class PostgresStore(
-    RetentionMixin,
+    PostgresRetention,
     VersionsMixin,
-    RoomsMixin,
-    ParticipantsMixin,
-    EventsMixin,
-    IdentitiesMixin,
-    MemoriesMixin,
-    SearchMixin,
-    TasksMixin,
-    EscalationsMixin,
+    PostgresRooms,
+    PostgresParticipants,
+    PostgresEvents,
+    PostgresIdentities,
+    PostgresMemories,
+    PostgresSearch,
+    PostgresTasks,
+    PostgresEscalations,
     GraphMixin,
     AlertsMixin,
     AuditMixin,
-    ReindexMixin,
+    PostgresReindex,
     VectorIndexMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).

@@ -9,14 +9,14 @@ from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
-from storage.postgres.rows import task_from_row
+from storage.postgres.rows import ROWS
 
-__all__ = ["TasksMixin"]
+__all__ = ["PostgresTasks"]
 
 
-class TasksMixin(PostgresCore):
+class PostgresTasks(PostgresCore):
     """Tasks: create, read, list, versioned update, atomic claim."""
 
     async def create_task(self, task: NewTask) -> TaskRecord:
@@ -41,7 +41,7 @@ class TasksMixin(PostgresCore):
                 now,
             )
             await self._notify(conn, "task", row["task_id"], task.room_id)
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def get_task(self, task_id: str) -> TaskRecord:
         """Return a task. Raises: NotFoundError."""
@@ -49,7 +49,7 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:
             raise NotFoundError("task", task_id)
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def list_tasks(
         self,
@@ -62,7 +62,7 @@ class TasksMixin(PostgresCore):
     ) -> Page[TaskRecord]:
         """List tasks, highest priority first, then oldest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = []
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -84,7 +84,7 @@ class TasksMixin(PostgresCore):
                 f" ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT {limit_sql}",
                 *p.values,
             )
-        items = [task_from_row(r) for r in rows[:size]]
+        items = [ROWS.task(r) for r in rows[:size]]
         next_cursor = None
         if len(rows) > size:
             last = items[-1]
@@ -102,7 +102,7 @@ class TasksMixin(PostgresCore):
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1 FOR UPDATE", task_id)
             if row is None:
                 raise NotFoundError("task", task_id)
-            current = task_from_row(row)
+            current = ROWS.task(row)
             if current.version != expected_version:
                 raise ConflictError(
                     f"task {task_id!r} is at version {current.version}, you sent {expected_version}: "
@@ -124,14 +124,14 @@ class TasksMixin(PostgresCore):
             }
             if update.clear_assignee:
                 changes["assignee"] = None
-            p = Params(task_id)
+            p = PostgresParams(task_id)
             sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
             sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
             )
             await self._notify(conn, "task", task_id, row["room_id"])
-        return task_from_row(row)
+        return ROWS.task(row)
 
     async def claim_task(
         self, task_id: str, agent: str, *, expected_version: int | None = None
@@ -154,11 +154,11 @@ class TasksMixin(PostgresCore):
             )
             if row is not None:
                 await self._notify(conn, "task", task_id, row["room_id"])
-                return task_from_row(row)
+                return ROWS.task(row)
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:
             raise NotFoundError("task", task_id)
-        current = task_from_row(row)
+        current = ROWS.task(row)
         if current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS):
             return current
         if current.status == TaskStatus.OPEN and current.assignee is None:

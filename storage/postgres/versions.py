@@ -27,7 +27,7 @@ from storage.models import (
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
 from storage.postgres.facts import FactsMixin, current_facts
-from storage.postgres.memories import MemoriesMixin
+from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import memory_from_row
 from storage.scope import Scope
 from storage.versioning import Change, RollbackPlan, merge_plan, rollback_plan
@@ -96,7 +96,7 @@ async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> Roll
     )
 
 
-class VersionsMixin(FactsMixin, MemoriesMixin):
+class VersionsMixin(FactsMixin, PostgresMemories):
     """``VersionStore`` on PostgreSQL."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:

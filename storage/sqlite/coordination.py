@@ -1,12 +1,11 @@
-"""Dispatch of the coordination areas of ``SQLiteStore``: knowledge graph, alerts, retention.
+"""Dispatch of the coordination areas of ``SQLiteStore``: knowledge graph, alerts.
 
-Each method runs one function of ``storage.sqlite.graph`` / ``alerts`` / ``retention`` in one transaction.
+Each method runs one function of ``storage.sqlite.graph`` / ``alerts`` in one transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from storage.contracts.store import MemoryStore
 from storage.models import (
@@ -15,20 +14,18 @@ from storage.models import (
     Entity,
     GraphTraversal,
     InboxItem,
-    NamespaceCount,
     NewAlert,
     NewEntity,
     NewRelation,
     Page,
-    PrunedMemory,
     Relation,
 )
 from storage.paging import clamp_limit
 from storage.scope import Scope
-from storage.sqlite import alerts, graph, retention
+from storage.sqlite import alerts, graph
 from storage.sqlite.connection import Database
 
-__all__ = ["AlertsMixin", "GraphMixin", "RetentionMixin"]
+__all__ = ["AlertsMixin", "GraphMixin"]
 
 
 class GraphMixin(MemoryStore):
@@ -85,23 +82,3 @@ class AlertsMixin(MemoryStore):
 
     async def ack_alert(self, alert_id: str, agent: str) -> InboxItem:
         return await self._db.write(alerts.ack_alert, alert_id, agent)
-
-
-class RetentionMixin(MemoryStore):
-    """``RetentionStore`` methods of the SQLite backend."""
-
-    _db: Database
-
-    async def namespace_counts(self) -> list[NamespaceCount]:
-        return await self._db.read(retention.namespace_counts)
-
-    async def prune_namespace(
-        self,
-        namespace: str,
-        *,
-        max_memories: int | None = None,
-        expires_before: datetime | None = None,
-        dry_run: bool = False,
-    ) -> list[PrunedMemory]:
-        run = self._db.read if dry_run else self._db.write
-        return await run(retention.prune_namespace, namespace, max_memories, expires_before, dry_run)

@@ -8,13 +8,21 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
+from storage.handoff import (
+    CUSTOMER_ROLE,
+    HANDOFF_MEMORY_KINDS,
+    assemble_handoff,
+    choose_customer,
+    customer_candidates,
+    listed_namespaces,
+)
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
-    Fact,
     GraphTraversal,
     HandoffPackage,
     Identity,
@@ -23,60 +31,44 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.paging import decode_cursor
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
+from storage.sqlite.connection import Database
 from storage.sqlite.events import room_row
 from storage.sqlite.facts import fact_from_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
-from storage.sqlite.rows import (
-    escalation_from_row,
-    event_from_row,
-    fetch_all,
-    fetch_one,
-    make_page,
-    memory_from_row,
-    room_from_row,
-    ts,
-)
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
 from storage.sqlite.tasks import open_tasks_of_room
 
-__all__ = [
-    "acknowledge_escalation",
-    "create_escalation",
-    "get_escalation",
-    "list_escalations",
-    "resolve_escalation",
-]
+__all__ = ["SQLiteEscalations"]
 
 
 def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
-    """The room's customer, or ``None``.
-
-    First the ``identity`` participant with role ``customer`` (present ones first, then earliest joined),
-    else the sender identity of the newest event that has one; a candidate whose identity no longer
-    exists is skipped.
-    """
-    candidates = fetch_all(
+    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
+    participants = fetch_all(
         conn,
-        "SELECT participant_id AS identity_id FROM participants"
-        " WHERE room_id = ? AND kind = 'identity' AND role = 'customer'"
-        " ORDER BY left_at IS NOT NULL, seq",
+        "SELECT * FROM participants WHERE room_id = ? AND kind = 'identity' AND role = ?"
+        " ORDER BY joined_at, join_seq",
+        (room_id, CUSTOMER_ROLE),
+    )
+    newest = fetch_one(
+        conn,
+        "SELECT sender_identity_id FROM events WHERE room_id = ? AND sender_identity_id IS NOT NULL"
+        " ORDER BY idx DESC LIMIT 1",
         (room_id,),
     )
-    candidates += fetch_all(
-        conn,
-        "SELECT sender_identity_id AS identity_id FROM events"
-        " WHERE room_id = ? AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
-        (room_id,),
+    candidates = customer_candidates(
+        [ROWS.participant(r) for r in participants], None if newest is None else newest["sender_identity_id"]
     )
-    for row in candidates:
+    existing: dict[str, Identity] = {}
+    for identity_id in candidates:
         try:
-            return get_identity(conn, row["identity_id"])
+            existing[identity_id] = get_identity(conn, identity_id)
         except NotFoundError:
             continue
-    return None
+    return choose_customer(candidates, existing)
 
 
 def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTraversal | None:
@@ -95,59 +87,43 @@ def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTra
 
 
 def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPackage:
-    room = room_from_row(room_row(conn, room_id))
-    events = [
-        event_from_row(r)
-        for r in fetch_all(
-            conn,
-            "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
-            (room_id, max(0, event_limit)),
-        )
-    ]
-    events.reverse()
-    memories = [
-        memory_from_row(r)
-        for r in fetch_all(
-            conn,
-            "SELECT * FROM memories WHERE room_id = ? AND kind IN ('observation', 'decision')"
-            " ORDER BY created_at, memory_id",
-            (room_id,),
-        )
-    ]
-    identity = _customer(conn, room_id)
-    return HandoffPackage(
-        room=room,
-        events=events,
-        observations=[m for m in memories if m.kind == "observation"],
-        decisions=[m for m in memories if m.kind == "decision"],
-        open_tasks=open_tasks_of_room(conn, room_id),
-        identity=identity,
-        frozen_at=utc_now(),
-        facts=_room_facts(conn, room_id, room.metadata),
-        customer_graph=customer_graph(conn, identity),
+    room = ROWS.room(room_row(conn, room_id))
+    events = fetch_all(
+        conn,
+        "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
+        (room_id, max(0, event_limit)),
     )
-
-
-def _room_facts(conn: apsw.Connection, room_id: str, metadata: dict[str, Any]) -> list[Fact]:
-    """The live facts of the room's namespaces (see ``HandoffPackage.facts``)."""
-    listed = metadata.get("namespaces")
-    names = sorted({n for n in listed if isinstance(n, str)}) if isinstance(listed, list) else []
-    rows = fetch_all(
+    kinds = ", ".join("?" * len(HANDOFF_MEMORY_KINDS))
+    memories = fetch_all(
+        conn,
+        f"SELECT * FROM memories WHERE room_id = ? AND kind IN ({kinds}) ORDER BY created_at, memory_id",
+        (room_id, *HANDOFF_MEMORY_KINDS),
+    )
+    facts = fetch_all(
         conn,
         "SELECT * FROM facts WHERE namespace IN ("
         " SELECT namespace FROM memories WHERE room_id = ?"
         " UNION SELECT value FROM json_each(?)) AND namespace NOT IN (SELECT namespace FROM branches)"
         " ORDER BY namespace, key LIMIT ?",
-        (room_id, json.dumps(names), HANDOFF_FACT_LIMIT),
+        (room_id, json.dumps(listed_namespaces(room.metadata)), HANDOFF_FACT_LIMIT),
     )
-    return [fact_from_row(r) for r in rows]
+    identity = _customer(conn, room_id)
+    return assemble_handoff(
+        room=room,
+        newest_events=[ROWS.event(r) for r in events],
+        memories=[ROWS.memory(r) for r in memories],
+        open_tasks=open_tasks_of_room(conn, room_id),
+        identity=identity,
+        facts=[fact_from_row(r) for r in facts],
+        customer_graph=customer_graph(conn, identity),
+    )
 
 
 def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
     """The escalation's room is readable in ``scope`` (SQL on ``escalations.room_id``)."""
     if scope is None:
         return "1", []
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})", params
 
 
@@ -180,12 +156,12 @@ def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_li
             package.model_dump_json(),
         ),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
 def get_escalation(conn: apsw.Connection, escalation_id: str, scope: Scope | None = None) -> Escalation:
     """Return an escalation of a room readable in ``scope``. Raises: NotFoundError."""
-    return escalation_from_row(_escalation_row(conn, escalation_id, scope))
+    return ROWS.escalation(_escalation_row(conn, escalation_id, scope))
 
 
 def list_escalations(
@@ -222,7 +198,7 @@ def list_escalations(
         " ORDER BY created_at DESC, escalation_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    return make_page(rows, limit, escalation_from_row, "created_at", "escalation_id")
+    return make_page(rows, limit, ROWS.escalation, "created_at", "escalation_id")
 
 
 def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
@@ -237,7 +213,7 @@ def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -
         " WHERE escalation_id = ?",
         (by, ts(utc_now()), escalation_id),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
 def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resolution: str) -> Escalation:
@@ -250,4 +226,36 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
         " WHERE escalation_id = ?",
         (by, ts(utc_now()), resolution, escalation_id),
     )
-    return escalation_from_row(_escalation_row(conn, escalation_id))
+    return ROWS.escalation(_escalation_row(conn, escalation_id))
+
+
+class SQLiteEscalations(MemoryStore):
+    """``EscalationStore`` on SQLite: the handoff package is frozen in the creating write transaction."""
+
+    _db: Database
+
+    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
+        return await self._db.write(create_escalation, escalation, event_limit)
+
+    async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
+        return await self._db.read(get_escalation, escalation_id, scope)
+
+    async def list_escalations(
+        self,
+        *,
+        status: Sequence[EscalationStatus] | None = None,
+        room_id: str | None = None,
+        queue: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
+    ) -> Page[Escalation]:
+        return await self._db.read(
+            list_escalations, status, room_id, queue, clamp_limit(limit), cursor, scope
+        )
+
+    async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
+        return await self._db.write(acknowledge_escalation, escalation_id, by)
+
+    async def resolve_escalation(self, escalation_id: str, by: str, resolution: str) -> Escalation:
+        return await self._db.write(resolve_escalation, escalation_id, by, resolution)

@@ -12,6 +12,7 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -22,14 +23,15 @@ from storage.indexing import (
     window_documents,
 )
 from storage.models import AppendResult, Event, NewEvent, Visibility, new_id, utc_now
-from storage.paging import clamp_limit
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.connection import Database
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import event_from_row, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 from storage.text import lexical_text
 
-__all__ = ["append_event", "get_event", "list_events", "room_row"]
+__all__ = ["SQLiteEvents", "append_event", "check_room_writable", "room_row"]
 
 #: Importance given to events in search (they carry none of their own); see ``storage.ranking.Candidate``.
 EVENT_IMPORTANCE = 0.5
@@ -37,7 +39,7 @@ EVENT_IMPORTANCE = 0.5
 
 def room_row(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> dict[str, Any]:
     """Return a room's row, if its namespace is readable in ``scope``. Raises: NotFoundError."""
-    readable, params = readable_clause("namespace", scope)
+    readable, params = SQLiteParams.readable_clause("namespace", scope)
     row = fetch_one(conn, f"SELECT * FROM rooms WHERE room_id = ? AND {readable}", (room_id, *params))
     if row is None:
         raise NotFoundError("room", room_id)
@@ -84,7 +86,7 @@ def append_event(
             (event.room_id, event.idempotency_key),
         )
         if first is not None:
-            return AppendResult(event=event_from_row(first), created=False)
+            return AppendResult(event=ROWS.event(first), created=False)
     if room["status"] != "open":
         raise ConflictError(f"room {event.room_id!r} is closed: it accepts no new events")
     blob = None
@@ -98,9 +100,8 @@ def append_event(
     metadata = to_json(event.metadata)
     conn.execute(
         "INSERT INTO events (event_id, room_id, idx, type, content, visibility, sensitivity,"
-        " sensitivity_level, source_channel_type, source_channel_id, sender_identity_id, source_agent,"
-        " metadata, idempotency_key, occurred_at, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " channel_type, channel_id, sender_identity_id, agent, metadata, idempotency_key, occurred_at,"
+        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             event_id,
             event.room_id,
@@ -108,7 +109,6 @@ def append_event(
             event.type,
             event.content,
             event.visibility.value,
-            event.sensitivity.value,
             event.sensitivity.level,
             event.source.channel_type,
             event.source.channel_id,
@@ -124,7 +124,7 @@ def append_event(
     documents, event_ids = _window(conn, event.room_id, index)
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
-        " sensitivity_level, importance, item_at, text, embedding)"
+        " sensitivity, importance, item_at, text, embedding)"
         " VALUES ('event', ?, ?, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
         (
             event_id,
@@ -146,7 +146,7 @@ def append_event(
         )
     row = fetch_one(conn, "SELECT * FROM events WHERE event_id = ?", (event_id,))
     assert row is not None  # inserted above, in this transaction
-    return AppendResult(event=event_from_row(row), created=True)
+    return AppendResult(event=ROWS.event(row), created=True)
 
 
 def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, str], dict[int, str]]:
@@ -154,9 +154,9 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
     the event ids by index."""
     rows = fetch_all(
         conn,
-        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity_level, e.source_agent,"
+        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity, e.agent,"
         " i.display_name, (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.seq LIMIT 1) AS address"
+        " ORDER BY a.addr_seq LIMIT 1) AS address"
         " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
         " WHERE e.room_id = ? AND e.idx BETWEEN ? AND ?",
         (room_id, index - CONTEXT_AFTER - CONTEXT_BEFORE, index),
@@ -164,32 +164,31 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
     texts = []
     for r in rows:
         at = from_ts(r["occurred_at"])
-        sender = sender_label(r["display_name"], r["address"], r["source_agent"])
+        sender = sender_label(r["display_name"], r["address"], r["agent"])
         # Sealed confidential text stays out of the lexical index (storage.text.lexical_text).
         head = event_head(lexical_text(r["content"]), sender=sender, occurred_at=at)
-        texts.append(EventText(r["idx"], at, r["sensitivity_level"], head))
+        texts.append(EventText(r["idx"], at, r["sensitivity"], head))
     return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
 def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
     """Return one event within the scope's clearance, in a room it may read. Raises: NotFoundError."""
     ceiling = 2 if scope is None else scope.max_sensitivity.level
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     row = fetch_one(
         conn,
         "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
-        f" WHERE e.event_id = ? AND e.sensitivity_level <= ? AND {readable}",
+        f" WHERE e.event_id = ? AND e.sensitivity <= ? AND {readable}",
         (event_id, ceiling, *params),
     )
     if row is None:
         raise NotFoundError("event", event_id)
-    return event_from_row(row)
+    return ROWS.event(row)
 
 
 def list_events(
     conn: apsw.Connection,
     room_id: str,
-    *,
     limit: int,
     after_index: int | None,
     before_index: int | None,
@@ -214,7 +213,7 @@ def list_events(
         where.append(f"type IN ({', '.join('?' * len(types))})")
         params.extend(types)
     if scope is not None:
-        where.append("sensitivity_level <= ?")
+        where.append("sensitivity <= ?")
         params.append(scope.max_sensitivity.level)
     # before_index alone: the events just before it, so scan downwards and reverse.
     descending = before_index is not None and after_index is None
@@ -223,7 +222,37 @@ def list_events(
     rows = fetch_all(
         conn, f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY idx {order} LIMIT ?", params
     )
-    events = [event_from_row(r) for r in rows]
+    events = [ROWS.event(r) for r in rows]
     if descending:
         events.reverse()
     return events
+
+
+class SQLiteEvents(MemoryStore):
+    """``EventStore`` on SQLite: a room's timeline, indexed for search in the appending transaction."""
+
+    _db: Database
+    _dims: int | None
+
+    async def append_event(
+        self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> AppendResult:
+        return await self._db.write(append_event, event, embedding, self._dims, scope)
+
+    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
+        return await self._db.read(get_event, event_id, scope)
+
+    async def list_events(
+        self,
+        room_id: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        after_index: int | None = None,
+        before_index: int | None = None,
+        visibility: Sequence[Visibility] | None = None,
+        types: Sequence[str] | None = None,
+        scope: Scope | None = None,
+    ) -> list[Event]:
+        return await self._db.read(
+            list_events, room_id, limit, after_index, before_index, visibility, types, scope
+        )

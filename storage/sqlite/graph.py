@@ -29,7 +29,7 @@ from storage.models import (
     utc_now,
 )
 from storage.scope import Scope
-from storage.sqlite.filters import Where, namespace_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
 
 __all__ = [
@@ -75,12 +75,9 @@ def relation_from_row(row: dict[str, Any]) -> Relation:
     )
 
 
-def _visible(scope: Scope | None, alias: str = "e") -> Where:
-    where = Where()
-    if scope is not None:
-        clause, params = namespace_clause(f"{alias}.namespace", scope.read_namespaces)
-        where.add(clause, *params)
-        where.add(f"{alias}.sensitivity_level <= ?", scope.max_sensitivity.level)
+def _visible(scope: Scope | None, alias: str = "e") -> SQLiteParams:
+    where = SQLiteParams()
+    where.require(*where.visible(f"{alias}.namespace", f"{alias}.sensitivity_level", scope))
     return where
 
 
@@ -105,7 +102,7 @@ def get_entity(conn: apsw.Connection, entity_id: str, scope: Scope | None) -> En
     row = fetch_one(
         conn,
         f"SELECT * FROM entities AS e WHERE e.entity_id = ? AND {where.sql()}",
-        (entity_id, *where.params),
+        (entity_id, *where.values),
     )
     if row is None:
         raise NotFoundError("entity", entity_id)
@@ -117,14 +114,13 @@ def find_entity(
 ) -> Entity:
     """Return the visible entity named ``name`` in ``namespace`` (oldest first). Raises: NotFoundError."""
     where = _visible(scope)
-    where.add("e.namespace = ?", namespace)
-    where.add("e.name = ?", name)
+    where.require(f"e.namespace = {where.add(namespace)}", f"e.name = {where.add(name)}")
     if type_ is not None:
-        where.add("e.type = ?", type_)
+        where.require(f"e.type = {where.add(type_)}")
     row = fetch_one(
         conn,
         f"SELECT * FROM entities AS e WHERE {where.sql()} ORDER BY e.created_at, e.entity_id LIMIT 1",
-        where.params,
+        where.values,
     )
     if row is None:
         raise NotFoundError("entity", f"{namespace}/{type_ + '/' if type_ else ''}{name}")
@@ -230,14 +226,13 @@ def add_relation(conn: apsw.Connection, relation: NewRelation, scope: Scope | No
     return AddedRelation(relation=relation_from_row(row), created_entity_ids=created)
 
 
-def _visible_relations_sql(scope: Scope | None) -> Where:
+def _visible_relations_sql(scope: Scope | None) -> SQLiteParams:
     """Conditions on ``relations AS r`` joined with ``entities AS s`` (source) and ``t`` (target)."""
-    where = Where()
+    where = SQLiteParams()
     if scope is not None:
-        clause, params = namespace_clause("r.namespace", scope.read_namespaces)
-        where.add(clause, *params)
-        where.add("s.sensitivity_level <= ?", scope.max_sensitivity.level)
-        where.add("t.sensitivity_level <= ?", scope.max_sensitivity.level)
+        where.require(where.readable("r.namespace", scope))
+        where.require(f"s.sensitivity_level <= {where.add(scope.max_sensitivity.level)}")
+        where.require(f"t.sensitivity_level <= {where.add(scope.max_sensitivity.level)}")
     return where
 
 
@@ -251,11 +246,11 @@ def list_relations(conn: apsw.Connection, entity_id: str, limit: int, scope: Sco
     """Visible relations from or to a visible entity, newest first. Raises: NotFoundError."""
     get_entity(conn, entity_id, scope)
     where = _visible_relations_sql(scope)
-    where.add("(r.from_id = ? OR r.to_id = ?)", entity_id, entity_id)
+    where.require(f"(r.from_id = {where.add(entity_id)} OR r.to_id = {where.add(entity_id)})")
     rows = fetch_all(
         conn,
         f"{_RELATIONS_JOIN} WHERE {where.sql()} ORDER BY r.created_at DESC, r.relation_id DESC LIMIT ?",
-        (*where.params, max(1, min(limit, MAX_EDGES))),
+        (*where.values, max(1, min(limit, MAX_EDGES))),
     )
     return [relation_from_row(r) for r in rows]
 

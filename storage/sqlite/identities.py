@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Identity, new_id, utc_now
-from storage.sqlite.rows import fetch_all, fetch_one, identity_from_rows, ts
+from storage.sqlite.connection import Database
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
-__all__ = ["find_identity", "get_identity", "link_address", "resolve_identity", "unlink_address"]
+__all__ = ["SQLiteIdentities", "get_identity"]
 
 
 def _address_owner(conn: apsw.Connection, channel_type: str, address: str) -> str | None:
@@ -29,8 +31,10 @@ def get_identity(conn: apsw.Connection, identity_id: str) -> Identity:
     row = fetch_one(conn, "SELECT * FROM identities WHERE identity_id = ?", (identity_id,))
     if row is None:
         raise NotFoundError("identity", identity_id)
-    addresses = fetch_all(conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY seq", (identity_id,))
-    return identity_from_rows(row, addresses)
+    addresses = fetch_all(
+        conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY addr_seq", (identity_id,)
+    )
+    return ROWS.identity(row, addresses)
 
 
 def find_identity(conn: apsw.Connection, channel_type: str, address: str) -> Identity:
@@ -85,3 +89,26 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
         raise NotFoundError("address", f"{channel_type}:{address}")
     conn.execute("DELETE FROM addresses WHERE channel_type = ? AND address = ?", (channel_type, address))
     return get_identity(conn, owner)
+
+
+class SQLiteIdentities(MemoryStore):
+    """``IdentityStore`` on SQLite: people and their channel addresses."""
+
+    _db: Database
+
+    async def resolve_identity(
+        self, channel_type: str, address: str, *, display_name: str | None = None
+    ) -> tuple[Identity, bool]:
+        return await self._db.write(resolve_identity, channel_type, address, display_name)
+
+    async def link_address(self, identity_id: str, channel_type: str, address: str) -> Identity:
+        return await self._db.write(link_address, identity_id, channel_type, address)
+
+    async def unlink_address(self, channel_type: str, address: str) -> Identity:
+        return await self._db.write(unlink_address, channel_type, address)
+
+    async def get_identity(self, identity_id: str) -> Identity:
+        return await self._db.read(get_identity, identity_id)
+
+    async def find_identity(self, channel_type: str, address: str) -> Identity:
+        return await self._db.read(find_identity, channel_type, address)

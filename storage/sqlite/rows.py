@@ -1,4 +1,4 @@
-"""Conversions between SQLite values and the records of ``storage.models``.
+"""SQLite's dialect of stored values: ``ROWS`` (the neutral mappers of ``storage.rows``) and the writers.
 
 Timestamps are stored as fixed-width ISO-8601 UTC text (``storage.paging.isoformat``), which sorts in time
 order; JSON columns hold compact JSON text; embeddings are float32 little-endian blobs.
@@ -15,37 +15,19 @@ import apsw
 import numpy as np
 
 from storage.errors import InvalidInputError
-from storage.models import (
-    Address,
-    ChannelBinding,
-    ConversationState,
-    Escalation,
-    Event,
-    EventSource,
-    HandoffPackage,
-    Identity,
-    Memory,
-    Page,
-    Participant,
-    Room,
-    TaskRecord,
-)
+from storage.models import Page
 from storage.paging import encode_cursor, isoformat
+from storage.rows import Rows
 
 __all__ = [
-    "escalation_from_row",
+    "ROWS",
     "event_from_row",
     "fetch_all",
     "fetch_one",
     "from_ts",
-    "identity_from_rows",
     "make_page",
     "memory_from_row",
     "pack_embedding",
-    "participant_from_row",
-    "room_from_row",
-    "binding_from_row",
-    "task_from_row",
     "to_json",
     "ts",
 ]
@@ -64,8 +46,12 @@ def from_ts(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def _opt_ts(value: str | None) -> datetime | None:
-    return None if value is None else from_ts(value)
+#: The row -> record mappers reading SQLite's stored values.
+ROWS = Rows(load_time=from_ts, load_json=json.loads)
+
+# Names kept for the callers in other areas until they use ``ROWS`` (issue 16 lands in parallel parts).
+memory_from_row = ROWS.memory
+event_from_row = ROWS.event
 
 
 def to_json(value: Any, what: str = "metadata") -> str:
@@ -94,153 +80,6 @@ def pack_embedding(embedding: Sequence[float]) -> bytes:
     if not bool(np.isfinite(array).all()):
         raise InvalidInputError("an embedding must hold finite floats (no NaN or infinity)")
     return array.tobytes()
-
-
-def room_from_row(row: Row) -> Room:
-    """A ``rooms`` row as a ``Room``."""
-    return Room(
-        room_id=row["room_id"],
-        namespace=row["namespace"],
-        name=row["name"],
-        status=row["status"],
-        metadata=json.loads(row["metadata"]),
-        state=ConversationState(
-            active_agent=row["active_agent"],
-            phase=row["phase"],
-            handoff_count=row["handoff_count"],
-            version=row["state_version"],
-            updated_at=from_ts(row["state_updated_at"]),
-        ),
-        last_event_index=row["last_event_index"],
-        created_by=row["created_by"],
-        created_at=from_ts(row["created_at"]),
-        closed_at=_opt_ts(row["closed_at"]),
-    )
-
-
-def participant_from_row(row: Row) -> Participant:
-    """A ``participants`` row as a ``Participant``."""
-    return Participant(
-        room_id=row["room_id"],
-        participant_id=row["participant_id"],
-        kind=row["kind"],
-        role=row["role"],
-        joined_at=from_ts(row["joined_at"]),
-        left_at=_opt_ts(row["left_at"]),
-    )
-
-
-def binding_from_row(row: Row) -> ChannelBinding:
-    """A ``channel_bindings`` row as a ``ChannelBinding``."""
-    return ChannelBinding(
-        room_id=row["room_id"],
-        channel_id=row["channel_id"],
-        channel_type=row["channel_type"],
-        config=json.loads(row["config"]),
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
-
-
-def event_from_row(row: Row) -> Event:
-    """An ``events`` row as an ``Event``."""
-    return Event(
-        event_id=row["event_id"],
-        room_id=row["room_id"],
-        index=row["idx"],
-        type=row["type"],
-        content=row["content"],
-        visibility=row["visibility"],
-        sensitivity=row["sensitivity"],
-        source=EventSource(
-            channel_type=row["source_channel_type"],
-            channel_id=row["source_channel_id"],
-            sender_identity_id=row["sender_identity_id"],
-            agent=row["source_agent"],
-        ),
-        metadata=json.loads(row["metadata"]),
-        idempotency_key=row["idempotency_key"],
-        occurred_at=from_ts(row["occurred_at"]),
-        created_at=from_ts(row["created_at"]),
-    )
-
-
-def identity_from_rows(row: Row, addresses: list[Row]) -> Identity:
-    """An ``identities`` row and its ``addresses`` rows (oldest first) as an ``Identity``."""
-    return Identity(
-        identity_id=row["identity_id"],
-        display_name=row["display_name"],
-        metadata=json.loads(row["metadata"]),
-        addresses=[
-            Address(
-                channel_type=a["channel_type"],
-                address=a["address"],
-                identity_id=a["identity_id"],
-                created_at=from_ts(a["created_at"]),
-            )
-            for a in addresses
-        ],
-        created_at=from_ts(row["created_at"]),
-    )
-
-
-def memory_from_row(row: Row) -> Memory:
-    """A ``memories`` row as a ``Memory``."""
-    return Memory(
-        memory_id=row["memory_id"],
-        namespace=row["namespace"],
-        content=row["content"],
-        kind=row["kind"],
-        session_id=row["session_id"],
-        tags=json.loads(row["tags"]),
-        metadata=json.loads(row["metadata"]),
-        sensitivity=row["sensitivity"],
-        importance=row["importance"],
-        author=row["author"],
-        room_id=row["room_id"],
-        task_id=row["task_id"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
-
-
-def task_from_row(row: Row) -> TaskRecord:
-    """A ``tasks`` row as a ``TaskRecord``."""
-    return TaskRecord(
-        task_id=row["task_id"],
-        title=row["title"],
-        description=row["description"],
-        status=row["status"],
-        priority=row["priority"],
-        assignee=row["assignee"],
-        room_id=row["room_id"],
-        metadata=json.loads(row["metadata"]),
-        created_by=row["created_by"],
-        version=row["version"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
-
-
-def escalation_from_row(row: Row) -> Escalation:
-    """An ``escalations`` row (with its handoff package JSON) as an ``Escalation``."""
-    return Escalation(
-        escalation_id=row["escalation_id"],
-        room_id=row["room_id"],
-        reason=row["reason"],
-        queue=row["queue"],
-        assignee=row["assignee"],
-        priority=row["priority"],
-        status=row["status"],
-        created_by=row["created_by"],
-        created_at=from_ts(row["created_at"]),
-        acknowledged_by=row["acknowledged_by"],
-        acknowledged_at=_opt_ts(row["acknowledged_at"]),
-        resolved_by=row["resolved_by"],
-        resolved_at=_opt_ts(row["resolved_at"]),
-        resolution=row["resolution"],
-        handoff=HandoffPackage.model_validate_json(row["handoff"]),
-    )
 
 
 def make_page(rows: list[Row], limit: int, convert: Callable[[Row], T], *key_columns: str) -> Page[T]:

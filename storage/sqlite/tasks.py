@@ -11,12 +11,14 @@ from typing import Any
 
 import apsw
 
+from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
-from storage.paging import decode_cursor
-from storage.sqlite.rows import fetch_all, fetch_one, make_page, task_from_row, to_json, ts
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.sqlite.connection import Database
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
-__all__ = ["claim_task", "create_task", "get_task", "list_tasks", "update_task"]
+__all__ = ["SQLiteTasks", "open_tasks_of_room"]
 
 
 def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
@@ -48,12 +50,12 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
             now,
         ),
     )
-    return task_from_row(_task_row(conn, task_id))
+    return ROWS.task(_task_row(conn, task_id))
 
 
 def get_task(conn: apsw.Connection, task_id: str) -> TaskRecord:
     """Return a task. Raises: NotFoundError."""
-    return task_from_row(_task_row(conn, task_id))
+    return ROWS.task(_task_row(conn, task_id))
 
 
 def list_tasks(
@@ -86,7 +88,7 @@ def list_tasks(
         " ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT ?",
         (*params, limit + 1),
     )
-    return make_page(rows, limit, task_from_row, "priority", "created_at", "task_id")
+    return make_page(rows, limit, ROWS.task, "priority", "created_at", "task_id")
 
 
 def _stale(task: TaskRecord, expected_version: int) -> ConflictError:
@@ -108,14 +110,14 @@ def _compare_and_set(
         (*changes.values(), ts(utc_now()), task_id, version),
     )
     if conn.changes() != 1:
-        current = task_from_row(_task_row(conn, task_id))
+        current = ROWS.task(_task_row(conn, task_id))
         raise _stale(current, version)
-    return task_from_row(_task_row(conn, task_id))
+    return ROWS.task(_task_row(conn, task_id))
 
 
 def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
     """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
-    current = task_from_row(_task_row(conn, task_id))
+    current = ROWS.task(_task_row(conn, task_id))
     if current.version != expected_version:
         raise _stale(current, expected_version)
     changes: dict[str, Any] = {}
@@ -139,7 +141,7 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
 
 def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
     """Assign an open, unassigned task to ``agent``. Raises: NotFoundError, ConflictError."""
-    current = task_from_row(_task_row(conn, task_id))
+    current = ROWS.task(_task_row(conn, task_id))
     if expected_version is not None and current.version != expected_version:
         raise _stale(current, expected_version)
     held = current.assignee == agent and current.status in (TaskStatus.CLAIMED, TaskStatus.IN_PROGRESS)
@@ -165,4 +167,35 @@ def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
         " ORDER BY priority DESC, created_at ASC, task_id ASC",
         (room_id,),
     )
-    return [task_from_row(r) for r in rows]
+    return [ROWS.task(r) for r in rows]
+
+
+class SQLiteTasks(MemoryStore):
+    """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
+
+    _db: Database
+
+    async def create_task(self, task: NewTask) -> TaskRecord:
+        return await self._db.write(create_task, task)
+
+    async def get_task(self, task_id: str) -> TaskRecord:
+        return await self._db.read(get_task, task_id)
+
+    async def list_tasks(
+        self,
+        *,
+        status: Sequence[TaskStatus] | None = None,
+        assignee: str | None = None,
+        room_id: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+    ) -> Page[TaskRecord]:
+        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor)
+
+    async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
+        return await self._db.write(update_task, task_id, update, expected_version)
+
+    async def claim_task(
+        self, task_id: str, agent: str, *, expected_version: int | None = None
+    ) -> TaskRecord:
+        return await self._db.write(claim_task, task_id, agent, expected_version)

@@ -114,6 +114,58 @@ async def test_handoff_identity_falls_back_to_the_newest_events_sender(store: Me
     assert escalation.handoff.identity == newest
 
 
+async def test_handoff_customer_of_a_room_with_two_customers_is_the_present_one_who_joined_last(
+    store: MemoryStore,
+) -> None:
+    room = await store.create_room(NewRoom())
+    first, _ = await store.resolve_identity("sms", "+15550001", display_name="First")
+    second, _ = await store.resolve_identity("sms", "+15550002", display_name="Second")
+    await store.add_participant(room.room_id, first.identity_id, kind="identity", role="customer")
+    await store.add_participant(room.room_id, second.identity_id, kind="identity", role="customer")
+    # A customer participant outranks the newest event's sender.
+    await store.append_event(
+        NewEvent(room_id=room.room_id, content="hi", source=EventSource(sender_identity_id=first.identity_id))
+    )
+
+    async def customer() -> object:
+        escalation = await store.create_escalation(NewEscalation(room_id=room.room_id, reason="r"))
+        return escalation.handoff.identity
+
+    assert await customer() == second
+    await store.remove_participant(room.room_id, second.identity_id)
+    assert await customer() == first
+    await store.remove_participant(room.room_id, first.identity_id)
+    assert await customer() == second  # both left: the most recent join first
+    await store.add_participant(room.room_id, first.identity_id, kind="identity", role="customer")
+    assert await customer() == first  # a re-join makes a customer present again
+
+
+async def test_handoff_customer_skips_customers_whose_identity_does_not_exist(store: MemoryStore) -> None:
+    room = await store.create_room(NewRoom())
+    real, _ = await store.resolve_identity("email", "real@example.com")
+    sender, _ = await store.resolve_identity("email", "sender@example.com")
+    await store.add_participant(room.room_id, real.identity_id, kind="identity", role="customer")
+    await store.add_participant(room.room_id, "idn_never_created", kind="identity", role="customer")
+    await store.append_event(
+        NewEvent(
+            room_id=room.room_id, content="hi", source=EventSource(sender_identity_id=sender.identity_id)
+        )
+    )
+
+    first = await store.create_escalation(NewEscalation(room_id=room.room_id, reason="r"))
+    other = await store.create_room(NewRoom())
+    await store.add_participant(other.room_id, "idn_never_created", kind="identity", role="customer")
+    await store.append_event(
+        NewEvent(
+            room_id=other.room_id, content="hi", source=EventSource(sender_identity_id=sender.identity_id)
+        )
+    )
+    second = await store.create_escalation(NewEscalation(room_id=other.room_id, reason="r"))
+
+    assert first.handoff.identity == real
+    assert second.handoff.identity == sender  # no customer exists: the newest event's sender
+
+
 async def test_handoff_package_of_an_empty_room_is_empty(store: MemoryStore) -> None:
     room = await store.create_room(NewRoom())
 
