@@ -275,7 +275,7 @@ async def run_size(
     if args.seed_only:
         return f"SEEDED backend={args.label} memories={size}"
     opened = time.perf_counter()
-    store = await open_store(url)
+    store = await open_store(url, vector_index=not args.no_index)
     open_s = time.perf_counter() - opened
     embedder = LocalOnnxEmbedder(batch_size=32, threads=1)
     try:
@@ -354,7 +354,8 @@ async def run_size(
         f"hybrid_cpu_p50_ms={pct(figures['hybrid'][1], 50):.1f} write_p50_ms={p('write', 50)} "
         f"write_p95_ms={p('write', 95)} rss_mb={rss_mb():.0f} "
         f"index_ready_s={ready_s:.1f} index_mb={(index.get('memory_bytes') or 0) / 2**20:.0f} "
-        f"recall_at_10={recall['vector']:.3f} recall_at_10_filtered={recall['vector 1/8']:.3f} load1={load:.1f}"
+        f"recall_at_10={recall['vector']:.3f} recall_at_10_filtered={recall['vector 1/8']:.3f} load1={load:.1f} "
+        f"vector_path={'exact' if args.no_index else 'index'}"
     )
 
 
@@ -397,6 +398,7 @@ if __name__ == "__main__":
     parser.add_argument("--writes", type=int, default=100)
     parser.add_argument("--db-dir", default="/tmp/mcpmem-scale", help="seeded databases are kept here")
     parser.add_argument("--seed-concurrency", type=int, default=1, help="add_memory calls at a time")
+    parser.add_argument("--no-index", action="store_true", help="no in-process vector index (exact path)")
     parser.add_argument("--seed-only", action="store_true", help="build the databases, measure nothing")
     parser.add_argument("--fresh", action="store_true", help="delete the kept SQLite databases first")
     parser.add_argument("--index-timeout", type=float, default=900.0, help="seconds to wait for the index")

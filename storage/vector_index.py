@@ -98,13 +98,18 @@ class HnswIndex:
     slot; adding the key again revives and updates it). Capacity doubles as needed.
     """
 
-    def __init__(self, dimensions: int, capacity: int = INITIAL_CAPACITY) -> None:
+    def __init__(
+        self, dimensions: int, capacity: int = INITIAL_CAPACITY, *, saved: Path | None = None
+    ) -> None:
         import hnswlib
 
         self._dimensions = dimensions
         self._lock = threading.Lock()
         self._index = hnswlib.Index(space="cosine", dim=dimensions)
-        self._index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION)
+        if saved is None:
+            self._index.init_index(max_elements=capacity, M=M, ef_construction=EF_CONSTRUCTION)
+        else:
+            self._index.load_index(str(saved))
         self._index.set_num_threads(1)
         self._known = np.zeros(0, dtype=bool)  # the key has a slot in the index (live or deleted)
         self._live = np.zeros(0, dtype=bool)
@@ -174,9 +179,7 @@ class HnswIndex:
 
     @classmethod
     def load(cls, path: Path, dimensions: int) -> HnswIndex:
-        index = cls(dimensions, capacity=1)
-        index._index.load_index(str(path))
-        index._index.set_num_threads(1)
+        index = cls(dimensions, saved=path)
         with np.load(path.with_name(path.name + ".npz")) as maps:
             index._known = maps["known"].astype(bool)
             index._live = maps["live"].astype(bool)
