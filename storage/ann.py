@@ -185,12 +185,14 @@ def plan_search(
     )
 
 
-def lexical_fetches(pool: int) -> list[int | None]:
+def lexical_fetches(pool: int, fraction: float = 1.0) -> list[int | None]:
     """How many best-ranked full-text matches to filter, in turn, until ``pool`` pass (``None``: all).
 
     A ranker that orders matches itself (FTS5 ``ORDER BY rank LIMIT n``) hands over its best ``n``; the
     caller filters them and stops once ``pool`` pass. The result is the same top list as filtering every
-    match first: a match outside the best ``n`` ranks below all of them. Only when fewer pass (a
-    selective filter) is a larger ``n`` tried, then every match.
+    match first: a match outside the best ``n`` ranks below all of them. The first ``n`` is 8 x pool, or
+    more when the allowed namespaces hold only ``fraction`` of the documents (``namespace_fraction``);
+    only when fewer pass is 8 times as many tried, then every match.
     """
-    return [pool * 8, pool * 64, None]
+    first = max(pool * 8, math.ceil(pool * OVERFETCH / fraction)) if fraction > 0 else pool * 8
+    return [first, first * 8, None]

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import apsw
 
 from storage import search as hybrid
-from storage.ann import lexical_fetches
+from storage.ann import lexical_fetches, namespace_fraction
 from storage.contracts.store import MemoryStore
 from storage.models import SearchHit, SearchRequest
 from storage.ranking import Candidate, FusedCandidate
@@ -46,13 +46,19 @@ def fts_query(text: str) -> str | None:
 
 
 def _lexical(
-    conn: apsw.Connection, request: SearchRequest, scope: Scope | None, pool: int
+    conn: apsw.Connection,
+    request: SearchRequest,
+    scope: Scope | None,
+    pool: int,
+    keeper: VectorIndexKeeper | None,
 ) -> list[Candidate]:
     match = fts_query(request.query)
     if match is None:
         return []
     rows: list[Row] = []
-    for fetch in lexical_fetches(pool):
+    counts = keeper.namespace_counts if keeper is not None else {}
+    fraction = namespace_fraction(counts, request, scope)[1] if counts else 1.0
+    for fetch in lexical_fetches(pool, fraction):
         p = SQLiteParams(match)
         if fetch is None:  # every match, as a last resort
             source = (
@@ -115,7 +121,7 @@ def _search(
     exact_below: int,
 ) -> list[SearchHit]:
     pool = hybrid.candidate_pool(request.limit)
-    lexical = _lexical(conn, request, scope, pool)
+    lexical = _lexical(conn, request, scope, pool, keeper)
     vector: list[Candidate] = []
     if query_embedding is not None:
         blob = pack_embedding(query_embedding)
