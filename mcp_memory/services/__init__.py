@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
 from mcp_memory.embeddings import make_embedder
@@ -111,7 +113,8 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
     """
     store = await open_configured_store(settings)
     embeddings = EmbeddingGate(
-        make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
+        make_embedder(settings.embedder.provider, **settings.embedder.provider_options()),
+        deferred=settings.embedder.deferred,
     )
     try:
         await embeddings.bind(store)
@@ -119,8 +122,11 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         service = Service(store, embeddings, settings, changes)
         await service.context.sealer.bind(store)
         embeddings.start_warmup()
-        async with changes.following():
+        async with changes.following(), anyio.create_task_group() as background:
+            if embeddings.deferred:
+                background.start_soon(embeddings.drain, service.context.sealer.reveal)
             yield service
+            background.cancel_scope.cancel()
     finally:
         await embeddings.aclose()
         await store.close()
