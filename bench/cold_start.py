@@ -31,8 +31,9 @@ def wall(args: list[str], cwd: Path) -> float:
     return time.perf_counter() - t0
 
 
-async def session(config: Path) -> tuple[float, float, float]:
-    """Seconds: spawn -> initialized, then the first ``remember``, then the first ``search_memory``."""
+async def session(config: Path, writes: int = 0) -> tuple[float, float, float, list[float]]:
+    """Seconds: spawn -> initialized, the first ``remember``, the first ``search_memory``; then the
+    wall seconds of ``writes`` more ``remember`` calls."""
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "mcp_memory", "serve", "--config", str(config), "--agent", "bench"],
@@ -46,12 +47,20 @@ async def session(config: Path) -> tuple[float, float, float]:
         t2 = time.perf_counter()
         await client.call_tool("search_memory", {"query": "first memory"})
         t3 = time.perf_counter()
-    return t1 - t0, t2 - t1, t3 - t2
+        samples = []
+        for n in range(writes):
+            w0 = time.perf_counter()
+            await client.call_tool(
+                "remember", {"content": f"customer follow-up number {n} about the invoice"}
+            )
+            samples.append(time.perf_counter() - w0)
+    return t1 - t0, t2 - t1, t3 - t2, samples
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--writes", type=int, default=50, help="remember calls per write figure")
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())
     work = Path(tempfile.mkdtemp(prefix="mcpmem-cold-"))
@@ -65,12 +74,25 @@ def main() -> None:
         figures["--help"].append(wall([py, "-m", "mcp_memory", "--help"], run_dir))
         figures["init"].append(wall([py, "-m", "mcp_memory", "init"], run_dir))
         figures["SDK import"].append(wall([py, "-c", "from mcp.server.mcpserver import MCPServer"], run_dir))
-        init, remember, search = anyio.run(session, run_dir / "mcp-memory.toml")
+        init, remember, search, _ = anyio.run(session, run_dir / "mcp-memory.toml")
         figures["initialize"].append(init)
         figures["first remember"].append(remember)
         figures["first search"].append(search)
     for label, values in figures.items():
         print(f"{label:16} median {statistics.median(values) * 1000:7.0f} ms  (min {min(values) * 1000:.0f})")
+    for deferred in ("false", "true"):
+        config = work / f"deferred-{deferred}" / "mcp-memory.toml"
+        config.parent.mkdir()
+        subprocess.run(
+            [py, "-m", "mcp_memory", "init", str(config)], env=ENV, check=True, capture_output=True
+        )
+        text = config.read_text().replace("threads = 1\n", f"threads = 1\ndeferred = {deferred}\n", 1)
+        config.write_text(text)
+        samples = anyio.run(session, config, args.writes)[3]
+        cuts = statistics.quantiles(samples, n=20)
+        print(
+            f"remember x{len(samples)}, deferred = {deferred}: p50 {statistics.median(samples) * 1000:.1f} ms, p95 {cuts[18] * 1000:.1f} ms (wall, MCP stdio)"
+        )
     gap = statistics.median(figures["initialize"]) - statistics.median(figures["SDK import"])
     print(f"spawn -> initialize minus the SDK import: {gap * 1000:.0f} ms")
     print(subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip())

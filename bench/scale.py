@@ -144,6 +144,16 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database after moving its WAL into the main file (a bare copy would lose it)."""
+    import apsw
+
+    conn = apsw.Connection(str(source))
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    conn.close()
+    shutil.copy(source, target)
+
+
 async def database_url(args: argparse.Namespace, size: int, previous: int | None) -> tuple[str, int]:
     """The URL of the kept database for ``size`` and how many memories it already holds."""
     base = Path(args.db_dir)
@@ -152,7 +162,7 @@ async def database_url(args: argparse.Namespace, size: int, previous: int | None
     if args.backend == "sqlite":
         path = base / f"{args.label}-{size}.db"
         if not path.exists() and previous is not None and (base / f"{args.label}-{previous}.db").exists():
-            shutil.copy(base / f"{args.label}-{previous}.db", path)
+            copy_sqlite(base / f"{args.label}-{previous}.db", path)
             seeded = json.loads((base / f"{args.label}-{previous}.json").read_text())["seeded"]
         return f"sqlite:///{path}", seeded
     import asyncpg
