@@ -16,12 +16,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import anyio.to_thread
 import numpy as np
 import numpy.typing as npt
 
+from storage.ann import EXACT_BELOW_ROWS
 from storage.vector_index import ChangeBatch, HnswIndex
 
-__all__ = ["IndexState", "VectorIndexKeeper", "VectorSource"]
+__all__ = ["IndexState", "KeeperHolder", "VectorIndexKeeper", "VectorSource"]
 
 logger = logging.getLogger("storage.vector_index")
 
@@ -291,3 +293,24 @@ class VectorIndexKeeper:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
         self._dirty = False
+
+
+class KeeperHolder:
+    """What a store mixes in to hold its keeper: started by the backend's ``open``, stopped by ``close``."""
+
+    _vector_keeper: VectorIndexKeeper | None = None
+    #: ``storage.ann.EXACT_BELOW_ROWS`` unless a test forces the index path.
+    ann_exact_below_rows: int = EXACT_BELOW_ROWS
+
+    def _hold_keeper(self, keeper: VectorIndexKeeper) -> None:
+        self._vector_keeper = keeper
+        keeper.start()
+
+    async def _stop_vector_index(self) -> None:
+        keeper, self._vector_keeper = self._vector_keeper, None
+        if keeper is not None:
+            await anyio.to_thread.run_sync(keeper.stop)
+
+    def _vector_index_facts(self) -> dict[str, Any]:
+        keeper = self._vector_keeper
+        return keeper.describe() if keeper is not None else {"state": "off"}

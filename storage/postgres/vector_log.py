@@ -15,15 +15,14 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import anyio.to_thread
 import asyncpg
 
-from storage.ann import EXACT_BELOW_ROWS, plan_search
+from storage.ann import plan_search
 from storage.models import SearchRequest
 from storage.postgres.pool import search_path
 from storage.scope import Scope
 from storage.vector_index import ChangeBatch, VectorChange
-from storage.vector_keeper import VectorIndexKeeper
+from storage.vector_keeper import KeeperHolder, VectorIndexKeeper
 
 __all__ = ["INLINE_CHANGES", "PostgresVectorSource", "VectorIndexMixin", "ann_candidates", "recent_keys"]
 
@@ -148,22 +147,8 @@ class PostgresVectorSource:
         self._conn = None
 
 
-class VectorIndexMixin:
+class VectorIndexMixin(KeeperHolder):
     """The store's keeper (exact-fallback mode only): started by ``open``, stopped by ``close``."""
 
-    _vector_keeper: VectorIndexKeeper | None = None
-    #: ``storage.ann.EXACT_BELOW_ROWS`` unless a test forces the index path.
-    ann_exact_below_rows: int = EXACT_BELOW_ROWS
-
     def _start_vector_index(self, dsn: str, schema: str | None) -> None:
-        self._vector_keeper = VectorIndexKeeper(PostgresVectorSource(dsn, schema))
-        self._vector_keeper.start()
-
-    async def _stop_vector_index(self) -> None:
-        keeper, self._vector_keeper = self._vector_keeper, None
-        if keeper is not None:
-            await anyio.to_thread.run_sync(keeper.stop)
-
-    def _vector_index_facts(self) -> dict[str, Any]:
-        keeper = self._vector_keeper
-        return keeper.describe() if keeper is not None else {"state": "off"}
+        self._hold_keeper(VectorIndexKeeper(PostgresVectorSource(dsn, schema)))

@@ -14,15 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 import apsw
 
-from storage.ann import EXACT_BELOW_ROWS, plan_search
+from storage.ann import plan_search
 from storage.models import SearchRequest
 from storage.scope import Scope
 from storage.sqlite.rows import fetch_all, fetch_one
 from storage.vector_index import ChangeBatch, VectorChange
-from storage.vector_keeper import VectorIndexKeeper
+from storage.vector_keeper import KeeperHolder, VectorIndexKeeper
 
 __all__ = [
     "INLINE_CHANGES",
@@ -167,29 +166,13 @@ class SQLiteVectorSource:
             self._conn = None
 
 
-class VectorIndexMixin:
+class VectorIndexMixin(KeeperHolder):
     """The store's keeper: started by ``open`` in the background, stopped by ``close``.
 
     The index is saved beside the database (``<file>.vectors.json`` and the file it names) at close, so
     the next start loads it and replays only the log since.
     """
 
-    _vector_keeper: VectorIndexKeeper | None = None
-    #: ``storage.ann.EXACT_BELOW_ROWS`` unless a test forces the index path (an attribute, like PG's).
-    ann_exact_below_rows: int = EXACT_BELOW_ROWS
-
     def _start_vector_index(self, path: Path, busy_timeout_seconds: float) -> None:
         save = path.with_name(path.name + ".vectors.json")
-        self._vector_keeper = VectorIndexKeeper(
-            SQLiteVectorSource(path, busy_timeout_seconds), save_path=save
-        )
-        self._vector_keeper.start()
-
-    async def _stop_vector_index(self) -> None:
-        keeper, self._vector_keeper = self._vector_keeper, None
-        if keeper is not None:
-            await anyio.to_thread.run_sync(keeper.stop)
-
-    def _vector_index_facts(self) -> dict[str, Any]:
-        keeper = self._vector_keeper
-        return keeper.describe() if keeper is not None else {"state": "off"}
+        self._hold_keeper(VectorIndexKeeper(SQLiteVectorSource(path, busy_timeout_seconds), save_path=save))
