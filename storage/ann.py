@@ -117,7 +117,12 @@ class AnnPlan:
         self._unit = self._query / norm if norm > 0 else self._query
         self._pool = pool
         self._order_key = order_key
-        self.exact = index is None or passing < exact_below or fraction <= 0
+        self.exact = (
+            index is None
+            or index.dimensions != self._query.shape[0]  # a reindex changed the size; the keeper rebuilds
+            or passing < exact_below
+            or fraction <= 0
+        )
         self._fetch = 0 if self.exact else min(MAX_FETCH, math.ceil(pool * OVERFETCH / fraction) + 16)
         self._recent = list(recent)
         self._asked: list[int] = []

@@ -123,6 +123,7 @@ class VectorIndexKeeper:
             "library": "hnswlib HNSW (cosine, f32)",
             "state": self.state,
             "items": len(index) if index is not None else 0,
+            "dimensions": index.dimensions if index is not None else None,
             "cursor": self.cursor,
             "memory_bytes": index.memory_bytes if index is not None else 0,
             "build_seconds": self.build_seconds,

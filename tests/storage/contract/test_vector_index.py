@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from storage import MemoryStore
-from storage.models import NewMemory, SearchRequest, Sensitivity
+from storage.models import NewMemory, SearchRequest, Sensitivity, StagedEmbedding
 from storage.scope import Scope
 from tests.storage.contract.conftest import EMBEDDING_DIMENSIONS, StoreFactory
 
@@ -125,3 +125,38 @@ async def test_search_through_the_index_sees_writes_and_deletes_at_once(store_fa
     await writer.delete_memory(fresh.memory_id)
     hits = await fast.search(SearchRequest(query="?", limit=3), new_vector.tolist())
     assert fresh.memory_id not in {h.item_id for h in hits}
+
+
+async def test_after_a_reindex_to_another_size_search_uses_the_new_vectors(
+    store_factory: StoreFactory,
+) -> None:
+    rng = np.random.default_rng(13)
+    url = await store_factory.new_url()
+    store = await store_factory.open(url)
+    store.ann_exact_below_rows = 0  # type: ignore[attr-defined]
+    await _corpus(store, rng)
+    await wait_ready(store, 305)
+    await store.begin_reindex("other-model", 4)
+    new_vectors: dict[str, list[float]] = {}
+    while batch := await store.reindex_batch(limit=200):
+        staged = []
+        for item in batch:
+            v = rng.standard_normal(4)
+            new_vectors[item.item_id] = (v / np.linalg.norm(v)).tolist()
+            staged.append(
+                StagedEmbedding(
+                    item_type=item.item_type, item_id=item.item_id, embedding=new_vectors[item.item_id]
+                )
+            )
+        await store.stage_embeddings(staged)
+    await store.finish_reindex()
+    target, vector = next(iter(new_vectors.items()))
+    # At once (the index still holds the old size: exact path), and after the keeper rebuilt it.
+    assert (await store.search(SearchRequest(query="?", limit=1), vector))[0].item_id == target
+    info = await wait_ready(store, 305)
+    deadline = time.monotonic() + 60
+    while info["dimensions"] != 4 and time.monotonic() < deadline:  # the keeper rebuilds for the size
+        await anyio.sleep(0.1)
+        info = await wait_ready(store, 305)
+    assert info["dimensions"] == 4
+    assert (await store.search(SearchRequest(query="?", limit=1), vector))[0].item_id == target
