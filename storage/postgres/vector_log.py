@@ -84,6 +84,8 @@ class PostgresVectorSource:
         self._schema = schema
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: asyncpg.Connection | None = None
+        #: ``seq`` of applied rows that the next read returns again (their transaction was running).
+        self._seen: set[int] = set()
 
     def _run(self, query: str, *args: Any) -> list[asyncpg.Record]:
         if self._loop is None:
@@ -102,6 +104,7 @@ class PostgresVectorSource:
         return int(rows[0]["n"]) // 4 if rows else None
 
     def head(self) -> int:
+        self._seen = set()  # a (re)build starts over from this position
         return int(self._run(_SNAPSHOT_XMIN + " AS x")[0]["x"])
 
     def scan(self, after_key: int, limit: int) -> list[tuple[int, bytes]]:
@@ -114,22 +117,35 @@ class PostgresVectorSource:
         return [(int(r["doc_id"]), bytes(r["embedding"])) for r in rows]
 
     def changes(self, cursor: int, limit: int) -> ChangeBatch:
-        rows = self._run(
-            "WITH changed AS (SELECT DISTINCT doc_id FROM vector_changes WHERE xid >= $1::text::xid8 LIMIT $2)"
-            f" SELECT c.doc_id, d.embedding, ({_SNAPSHOT_XMIN}) AS xmin"
-            " FROM (SELECT NULL::bigint AS doc_id UNION ALL SELECT doc_id FROM changed) AS c"
-            " LEFT JOIN search_docs AS d ON d.doc_id = c.doc_id",
-            str(cursor),
-            REBUILD_ABOVE + 1,
-        )
-        xmin = int(rows[0]["xmin"])
-        found = [r for r in rows if r["doc_id"] is not None]
-        if len(found) > REBUILD_ABOVE:
-            return ChangeBatch((), cursor, restart=True)
-        changes = tuple(
-            VectorChange(int(r["doc_id"]), None if r["embedding"] is None else bytes(r["embedding"]))
-            for r in found
-        )
+        """Rows with ``xid >= cursor`` not applied before (``_seen``), with their state, in one snapshot.
+
+        Rows of transactions still running at the last read are read again; their ``seq`` is remembered so
+        a long transaction holding ``xmin`` back does not make every round re-apply everything since.
+        """
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(self._changes(cursor))
+
+    async def _changes(self, cursor: int) -> ChangeBatch:
+        await self._fetch("SELECT 1")  # connect
+        assert self._conn is not None
+        async with self._conn.transaction(isolation="repeatable_read", readonly=True):
+            xmin = int(await self._conn.fetchval(_SNAPSHOT_XMIN))
+            logged = await self._conn.fetch(
+                "SELECT seq, xid::text::bigint AS xid, doc_id FROM vector_changes WHERE xid >= $1::text::xid8",
+                str(cursor),
+            )
+            doc_ids = sorted({int(r["doc_id"]) for r in logged if r["seq"] not in self._seen})
+            if len(doc_ids) > REBUILD_ABOVE:
+                return ChangeBatch((), cursor, restart=True)
+            states = {
+                int(r["doc_id"]): r["embedding"]
+                for r in await self._conn.fetch(
+                    "SELECT doc_id, embedding FROM search_docs WHERE doc_id = ANY($1::bigint[])", doc_ids
+                )
+            }
+        self._seen = {int(r["seq"]) for r in logged if int(r["xid"]) >= xmin}
+        changes = tuple(VectorChange(d, None if states.get(d) is None else bytes(states[d])) for d in doc_ids)
         return ChangeBatch(changes, xmin)
 
     def namespace_counts(self) -> dict[str | None, int]:
