@@ -12,10 +12,9 @@ first. ``changes`` is the change bus: writes publish the resource URIs they chan
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-import anyio
 
 from mcp_memory.auth import Principal
 from mcp_memory.config import Settings
@@ -39,6 +38,9 @@ from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, open_store
 
 __all__ = ["Service", "open_configured_store", "open_service"]
+
+#: Seconds ``open_service`` waits for the embedding drain to stop at exit.
+DRAIN_STOP_SECONDS = 5.0
 
 
 class Service:
@@ -112,6 +114,7 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         ConfigError: ``encryption_key`` is not the key the store's confidential content was sealed with.
     """
     store = await open_configured_store(settings)
+    drain: asyncio.Future[None] | None = None
     embeddings = EmbeddingGate(
         make_embedder(settings.embedder.provider, **settings.embedder.provider_options()),
         deferred=settings.embedder.deferred,
@@ -122,11 +125,15 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         service = Service(store, embeddings, settings, changes)
         await service.context.sealer.bind(store)
         embeddings.start_warmup()
-        async with changes.following(), anyio.create_task_group() as background:
-            if embeddings.deferred:
-                background.start_soon(embeddings.drain, service.context.sealer.reveal)
+        if embeddings.deferred:
+            # A plain asyncio task, not a task group: the service may be entered and left by different
+            # tasks (the MCP server's lifespan, test fixtures), which a cancel scope does not allow.
+            drain = asyncio.ensure_future(embeddings.drain(service.context.sealer.reveal))
+        async with changes.following():
             yield service
-            background.cancel_scope.cancel()
     finally:
+        if drain is not None:
+            drain.cancel()
+            await asyncio.wait({drain}, timeout=DRAIN_STOP_SECONDS)
         await embeddings.aclose()
         await store.close()
