@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import Corpus, load_pool  # noqa: E402
+from scale_corpus import Corpus, load_pool  # noqa: E402
 
 
 def rss_mb() -> float:
