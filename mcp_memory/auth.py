@@ -11,13 +11,15 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from mcp.server.auth.provider import AccessToken
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storage import Scope
 from storage.models import NAMESPACE_PATTERN, Sensitivity
+
+if TYPE_CHECKING:
+    from mcp.server.auth.provider import AccessToken
 
 __all__ = [
     "ACCESS_SCOPE",
@@ -218,4 +220,6 @@ class StaticTokenVerifier:
                 agent = name
         if agent is None:
             return None
+        from mcp.server.auth.provider import AccessToken  # the SDK is imported by serving, not by the CLI
+
         return AccessToken(token=token, client_id=agent, scopes=[ACCESS_SCOPE])

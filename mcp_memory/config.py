@@ -91,7 +91,9 @@ class EmbedderSettings(_Section):
     ``provider``: ``local`` (offline ONNX MiniLM, the default), ``fastembed`` or ``sentence-transformers``
     (a local model folder), ``openai`` (an OpenAI-compatible HTTP endpoint) or ``none`` (lexical only).
     Keys a provider does not use are ignored. The API key of ``openai`` is read from the environment
-    variable named by ``api_key_env``, or from ``MCP_MEMORY_EMBEDDER__API_KEY``.
+    variable named by ``api_key_env``, or from ``MCP_MEMORY_EMBEDDER__API_KEY``. ``deferred = true``:
+    writes commit without waiting for their vector, which the server adds in the background from a
+    durable queue (``mcp_memory.services.embedding``); the default embeds inside each write.
     """
 
     provider: EmbedderProvider = "local"
@@ -109,6 +111,7 @@ class EmbedderSettings(_Section):
     send_dimensions: bool = False
     query_prefix: str = Field(default="", max_length=200)
     document_prefix: str = Field(default="", max_length=200)
+    deferred: bool = False
 
     @model_validator(mode="after")
     def _check_provider_keys(self) -> EmbedderSettings:

@@ -37,6 +37,7 @@ from mcp_types import INVALID_PARAMS
 
 from mcp_memory.sdk_adapter import add_request_handler, connection_of
 from mcp_memory.services.changes import ChangeBus
+from storage.contracts import RESYNC_TOPIC
 
 __all__ = ["ResourceChangeBridge", "install_legacy_handlers", "install_listen_handler"]
 
@@ -55,6 +56,8 @@ class ResourceChangeBridge:
         # Keyed weakly by connection: a closed client's subscriptions go with it.
         self._legacy: weakref.WeakKeyDictionary[Connection, set[str]] = weakref.WeakKeyDictionary()
         self._sending: set[asyncio.Task[None]] = set()
+        #: Set by ``install_listen_handler``: ending its streams tells listen clients to re-read.
+        self.listen_handler: ListenHandler | None = None
 
     # --- SubscriptionBus (the SDK's listen handler and ctx.notify_resource_updated) ---------------------
 
@@ -116,10 +119,26 @@ class ResourceChangeBridge:
     # --- delivery --------------------------------------------------------------------------------------
 
     def _on_change(self, uri: str) -> None:
+        if uri == RESYNC_TOPIC:
+            self._resync()
+            return
         self._fan_out(ResourceUpdated(uri=uri))
         for connection, uris in list(self._legacy.items()):
             if uri in uris:
                 self._send_later(connection, uri)
+
+    def _resync(self) -> None:
+        """Changes from other processes were lost (``RESYNC_TOPIC``): every subscriber must re-read.
+
+        Legacy subscribers get an update for each URI they follow; ``subscriptions/listen`` streams are
+        ended gracefully, which the protocol defines as "re-listen and refetch" (the SDK's ListenHandler).
+        """
+        logger.warning("change notifications from other processes were lost: telling subscribers to re-read")
+        for connection, uris in list(self._legacy.items()):
+            for followed in list(uris):
+                self._send_later(connection, followed)
+        if self.listen_handler is not None:
+            self.listen_handler.close()
 
     def _fan_out(self, event: ServerEvent) -> None:
         for listener in list(self._listeners.values()):
@@ -151,6 +170,7 @@ def install_listen_handler(server: MCPServer[Any], bridge: ResourceChangeBridge)
     instead of cutting it after the grace period.
     """
     handler = ListenHandler(bridge)
+    bridge.listen_handler = handler
     add_request_handler(server, "subscriptions/listen", types.SubscriptionsListenRequestParams, handler)
     return handler
 

@@ -8,8 +8,9 @@ what they froze.
 
 A merge is refused unless the caller sees everything it changes: every room where the merged identity
 took part or sent an event must be readable in the scope, and its events within the scope's clearance.
-The tables have the same columns in both schemas, so the statements are built here once with the
-dialect's ``Params``; a backend runs them in order inside one transaction.
+The tables have the same columns in both schemas, so the whole merge is one plan (``merge_plan``,
+``storage.queries.plan``) built here with the dialect's ``Params``; a backend runs it inside one write
+transaction.
 """
 
 from __future__ import annotations
@@ -17,11 +18,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from storage.errors import InvalidInputError, PermissionDeniedError
+from storage.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from storage.filters import Params
+from storage.models import Identity
+from storage.queries.identities import identity_plan
+from storage.queries.plan import Plan, Query
+from storage.queries.reader import Dialect
 from storage.scope import Scope
 
-__all__ = ["check_merge", "merge_statements", "touched_rooms_sql"]
+__all__ = ["check_merge", "merge_plan", "merge_statements", "touched_rooms_sql"]
 
 Statement = tuple[str, list[Any]]
 
@@ -96,3 +101,24 @@ def merge_statements(new_params: Callable[[], Params], source: str, into: str) -
     )
     add(lambda p: f"DELETE FROM identities WHERE identity_id = {p.add(source)}")
     return statements
+
+
+def merge_plan(d: Dialect, source: str, into: str, scope: Scope | None) -> Plan[Identity]:
+    """Merge ``source`` into ``into`` (run it in one write transaction); the survivor as it is after.
+
+    Raises:
+        InvalidInputError, PermissionDeniedError: see ``check_merge``.
+        NotFoundError: either identity does not exist.
+    """
+    check_merge(source, into, [], None)
+    for identity_id in (source, into):
+        if (yield from identity_plan(d, identity_id)) is None:
+            raise NotFoundError("identity", identity_id)
+    p = d.params()
+    touched = yield Query(touched_rooms_sql(p, source), p.values)
+    check_merge(source, into, touched, scope)
+    for sql, values in merge_statements(d.params, source, into):
+        yield Query(sql, values)
+    survivor = yield from identity_plan(d, into)
+    assert survivor is not None  # it existed at the start of this transaction
+    return survivor

@@ -14,6 +14,7 @@ resource read that made it. Use it in-process::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -40,6 +41,9 @@ from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, backend_of, open_store
 
 __all__ = ["Service", "open_configured_store", "open_service"]
+
+#: Seconds ``open_service`` waits for the embedding drain to stop at exit.
+DRAIN_STOP_SECONDS = 5.0
 
 
 class Service:
@@ -114,8 +118,10 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         ConfigError: ``encryption_key`` is not the key the store's confidential content was sealed with.
     """
     store = await open_configured_store(settings)
+    drain: asyncio.Future[None] | None = None
     embeddings = EmbeddingGate(
-        make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
+        make_embedder(settings.embedder.provider, **settings.embedder.provider_options()),
+        deferred=settings.embedder.deferred,
     )
     try:
         await embeddings.bind(store)
@@ -123,8 +129,15 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         service = Service(store, embeddings, settings, changes)
         await service.context.sealer.bind(store)
         embeddings.start_warmup()
+        if embeddings.deferred:
+            # A plain asyncio task, not a task group: the service may be entered and left by different
+            # tasks (the MCP server's lifespan, test fixtures), which a cancel scope does not allow.
+            drain = asyncio.ensure_future(embeddings.drain(service.context.sealer.reveal))
         async with changes.following():
             yield service
     finally:
+        if drain is not None:
+            drain.cancel()
+            await asyncio.wait({drain}, timeout=DRAIN_STOP_SECONDS)
         await embeddings.aclose()
         await store.close()

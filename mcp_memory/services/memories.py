@@ -104,10 +104,12 @@ class MemoryService(AuditedArea, area="memories"):
             author=principal.agent,
         )
         # The vector is of the plain text (what ``document_text`` makes of it), never of the sealed content.
-        embedding = await self._ctx.embeddings.embed_document(
+        embedding = await self._ctx.embeddings.embed_for_write(
             document_text(new.model_copy(update={"content": content}))
         )
         memory = await self._ctx.store.add_memory(new, embedding, scope=scope)
+        if embedding is None:
+            self._ctx.embeddings.queued()
         await self._ctx.changes.publish(
             memory_uri(memory.memory_id), namespace_memories_uri(memory.namespace)
         )

@@ -19,10 +19,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from storage.errors import InvalidInputError
 
-__all__ = ["MAX_TOPIC_CHARS", "ChangeFeedStore", "TopicListener", "check_topics"]
+__all__ = ["MAX_TOPIC_CHARS", "RESYNC_TOPIC", "ChangeFeedStore", "TopicListener", "check_topics"]
 
 #: Longest topic accepted (PostgreSQL ``NOTIFY`` payloads must stay under 8000 bytes).
 MAX_TOPIC_CHARS = 1000
+
+#: Delivered by a feed that lost topics on their way to this follower (e.g. a full socket queue): "some
+#: change you follow may have been missed: re-read everything you follow". Publishing it means the same.
+RESYNC_TOPIC = "*"
 
 #: Called once per topic received from another process; MUST NOT block or raise.
 TopicListener = Callable[[str], None]

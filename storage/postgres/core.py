@@ -13,7 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 
@@ -23,15 +23,31 @@ from storage.postgres.errors import map_driver_errors
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS as POSTGRES_ROWS
 from storage.postgres.vectors import VectorSupport, encode_embedding, ensure_hnsw_index, vector_literal
-from storage.queries.reader import Reader
+from storage.queries.plan import Plan, run_plan_async
+from storage.queries.reader import Dialect, Reader
 from storage.rows import Row
 
-__all__ = ["DIMENSIONS_KEY", "PostgresCore", "parse_dimensions"]
+__all__ = ["DIMENSIONS_KEY", "POSTGRES", "PostgresCore", "parse_dimensions", "run_postgres_plan"]
+
+T = TypeVar("T")
+
+#: The dialect plans of ``storage.queries`` are given here.
+POSTGRES = Dialect(PostgresParams, POSTGRES_ROWS)
 
 #: ``meta`` key recording the embedding size of the store (float32 values per vector).
 DIMENSIONS_KEY = "embedding_dimensions"
 
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
+
+
+async def run_postgres_plan(conn: asyncpg.Connection, plan: Plan[T]) -> T:
+    """Run a read plan (``storage.queries.plan``) on ``conn``, inside the caller's transaction if any."""
+
+    async def fetch(sql: str, values: Sequence[Any]) -> Sequence[Row]:
+        rows: list[Row] = await conn.fetch(sql, *values)
+        return rows
+
+    return await run_plan_async(plan, fetch)
 
 
 class PostgresCore(Reader, MemoryStore):
@@ -90,6 +106,11 @@ class PostgresCore(Reader, MemoryStore):
         with map_driver_errors():
             async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
                 yield conn
+
+    async def _read(self, plan: Plan[T]) -> T:
+        """Run a read plan in one REPEATABLE READ transaction (one snapshot for all its statements)."""
+        async with self._transaction("repeatable_read") as conn:
+            return await run_postgres_plan(conn, plan)
 
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run one read statement on a pooled connection; every row (``asyncpg.Record`` mappings)."""

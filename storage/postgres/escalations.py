@@ -2,143 +2,20 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from storage.errors import NotFoundError
-from storage.handoff import (
-    CUSTOMER_ROLE,
-    HANDOFF_MEMORY_KINDS,
-    assemble_handoff,
-    check_task_room,
-    choose_customer,
-    customer_candidates,
-    listed_namespaces,
-    task_memories_sql,
-)
 from storage.models import (
-    CUSTOMER_GRAPH_MAX_NODES,
-    HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
-    GraphTraversal,
-    HandoffPackage,
-    Identity,
     NewEscalation,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.postgres.core import PostgresCore
-from storage.postgres.events import fetch_room_row
-from storage.postgres.filters import PostgresParams
-from storage.postgres.graph import traverse
-from storage.postgres.identities import fetch_identity
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.rows import ROWS
-from storage.queries.escalations import EscalationQueries
-from storage.queries.tasks import TASK_ORDER
+from storage.queries.escalations import EscalationQueries, handoff_plan
 
 __all__ = ["PostgresEscalations"]
-
-
-async def build_handoff(
-    conn: asyncpg.Connection, room_id: str, event_limit: int, task_id: str | None = None
-) -> HandoffPackage:
-    """Read a room's handoff package (see ``storage.handoff``) on ``conn``'s snapshot, with ``task_id``'s
-    task and the memories recorded for it.
-
-    Raises:
-        NotFoundError: no such room or task.
-        InvalidInputError: the task belongs to another room.
-    """
-    room = ROWS.room(await fetch_room_row(conn, room_id))
-    task, task_memories = None, []
-    if task_id is not None:
-        row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
-        if row is None:
-            raise NotFoundError("task", task_id)
-        task = ROWS.task(row)
-        check_task_room(task, room_id)
-        p = PostgresParams()
-        task_memories = [ROWS.memory(r) for r in await conn.fetch(task_memories_sql(p, task_id), *p.values)]
-    events = await conn.fetch(
-        "SELECT * FROM events WHERE room_id = $1 ORDER BY idx DESC LIMIT $2", room_id, max(0, event_limit)
-    )
-    memories = await conn.fetch(
-        "SELECT * FROM memories WHERE room_id = $1 AND kind = ANY($2::text[]) ORDER BY created_at, memory_id",
-        room_id,
-        list(HANDOFF_MEMORY_KINDS),
-    )
-    tasks = await conn.fetch(
-        "SELECT * FROM tasks WHERE room_id = $1 AND status NOT IN ('done', 'cancelled')"
-        f" ORDER BY {TASK_ORDER}",
-        room_id,
-    )
-    facts = await conn.fetch(
-        "SELECT * FROM facts WHERE namespace IN ("
-        " SELECT namespace FROM memories WHERE room_id = $1 UNION SELECT unnest($2::text[]))"
-        " AND namespace NOT IN (SELECT namespace FROM branches)"
-        ' ORDER BY namespace COLLATE "C", key COLLATE "C" LIMIT $3',
-        room_id,
-        listed_namespaces(room.metadata),
-        HANDOFF_FACT_LIMIT,
-    )
-    identity = await _customer(conn, room_id)
-    return assemble_handoff(
-        room=room,
-        newest_events=[ROWS.event(r) for r in events],
-        memories=[ROWS.memory(r) for r in memories],
-        open_tasks=[ROWS.task(r) for r in tasks],
-        identity=identity,
-        facts=[ROWS.fact(r) for r in facts],
-        customer_graph=await customer_graph(conn, identity),
-        task=task,
-        task_memories=task_memories,
-    )
-
-
-async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) -> GraphTraversal | None:
-    """The customer's entity and its direct neighbours (see ``HandoffPackage.customer_graph``), or ``None``."""
-    if identity is None:
-        return None
-    row = await conn.fetchrow(
-        "SELECT * FROM entities WHERE properties ->> 'identity_id' = $1 OR name = $1"
-        " ORDER BY created_at, entity_id LIMIT 1",
-        identity.identity_id,
-    )
-    if row is None:
-        return None
-    return await traverse(
-        conn,
-        ROWS.entity(row),
-        max_depth=1,
-        relation_types=(),
-        direction="both",
-        max_nodes=CUSTOMER_GRAPH_MAX_NODES,
-        ceiling=2,
-    )
-
-
-async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
-    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
-    participants = await conn.fetch(
-        "SELECT * FROM participants WHERE room_id = $1 AND kind = 'identity' AND role = $2"
-        " ORDER BY joined_at, join_seq",
-        room_id,
-        CUSTOMER_ROLE,
-    )
-    newest_sender = await conn.fetchval(
-        "SELECT sender_identity_id FROM events WHERE room_id = $1 AND sender_identity_id IS NOT NULL"
-        " ORDER BY idx DESC LIMIT 1",
-        room_id,
-    )
-    candidates = customer_candidates([ROWS.participant(r) for r in participants], newest_sender)
-    existing: dict[str, Identity] = {}
-    for identity_id in candidates:
-        try:
-            existing[identity_id] = await fetch_identity(conn, identity_id)
-        except NotFoundError:
-            continue
-    return choose_customer(candidates, existing)
 
 
 class PostgresEscalations(EscalationQueries, PostgresCore):
@@ -152,7 +29,9 @@ class PostgresEscalations(EscalationQueries, PostgresCore):
             NotFoundError: no such room.
         """
         async with self._transaction("repeatable_read") as conn:
-            package = await build_handoff(conn, escalation.room_id, event_limit, escalation.task_id)
+            package = await run_postgres_plan(
+                conn, handoff_plan(POSTGRES, escalation.room_id, event_limit, escalation.task_id)
+            )
             row = await conn.fetchrow(
                 "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
                 " created_by, created_at, handoff)"

@@ -5,34 +5,30 @@ from __future__ import annotations
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError
-from storage.identities import check_merge, merge_statements, touched_rooms_sql
+from storage.identities import merge_plan
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
-from storage.postgres.core import PostgresCore
-from storage.postgres.filters import PostgresParams
-from storage.postgres.rows import ROWS
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
+from storage.queries.identities import IdentityQueries, identity_plan
 from storage.scope import Scope
 
 __all__ = ["PostgresIdentities", "fetch_identity"]
 
 
 async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity:
-    """An identity with its addresses, oldest first. Raises: NotFoundError."""
-    row = await conn.fetchrow("SELECT * FROM identities WHERE identity_id = $1", identity_id)
-    if row is None:
+    """An identity with its addresses, oldest first, on ``conn``. Raises: NotFoundError."""
+    identity = await run_postgres_plan(conn, identity_plan(POSTGRES, identity_id))
+    if identity is None:
         raise NotFoundError("identity", identity_id)
-    addresses = await conn.fetch(
-        "SELECT * FROM addresses WHERE identity_id = $1 ORDER BY created_at, addr_seq", identity_id
-    )
-    return ROWS.identity(row, list(addresses))
+    return identity
 
 
 class _Taken(Exception):
     """Internal: another transaction created the address first; roll back and read theirs."""
 
 
-class PostgresIdentities(PostgresCore):
-    """Identities: resolve (get or create by address), link, unlink, read, find."""
+class PostgresIdentities(IdentityQueries, PostgresCore):
+    """Identities' writes: resolve (get or create by address), link, unlink (reads: ``IdentityQueries``)."""
 
     async def resolve_identity(
         self, channel_type: str, address: str, *, display_name: str | None = None
@@ -101,40 +97,16 @@ class PostgresIdentities(PostgresCore):
             return await fetch_identity(conn, owner)
 
     async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
-        """Merge ``source_id`` into ``into_id`` (``storage.identities``). Raises: NotFoundError,
-        InvalidInputError, PermissionDeniedError."""
-        check_merge(source_id, into_id, [], None)
+        """Merge ``source_id`` into ``into_id`` (``storage.identities.merge_plan``) in one transaction.
+
+        Both identity rows are locked first (in id order, so two merges cannot deadlock), so nothing
+        joins the merged identity while it moves. Raises: NotFoundError, InvalidInputError,
+        PermissionDeniedError.
+        """
         async with self._transaction() as conn:
-            # Lock both identities (in id order: no deadlock between two merges) before reading what they touch.
-            for identity_id in sorted((source_id, into_id)):
-                if (
-                    await conn.fetchval(
-                        "SELECT identity_id FROM identities WHERE identity_id = $1 FOR UPDATE", identity_id
-                    )
-                    is None
-                ):
-                    raise NotFoundError("identity", identity_id)
-            p = PostgresParams()
-            check_merge(
-                source_id, into_id, await conn.fetch(touched_rooms_sql(p, source_id), *p.values), scope
+            await conn.execute(
+                "SELECT identity_id FROM identities WHERE identity_id = ANY($1::text[]) ORDER BY identity_id"
+                " FOR UPDATE",
+                sorted({source_id, into_id}),
             )
-            for sql, values in merge_statements(PostgresParams, source_id, into_id):
-                await conn.execute(sql, *values)
-            return await fetch_identity(conn, into_id)
-
-    async def get_identity(self, identity_id: str) -> Identity:
-        """Return an identity with its addresses. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            return await fetch_identity(conn, identity_id)
-
-    async def find_identity(self, channel_type: str, address: str) -> Identity:
-        """Return the identity owning an address. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            owner = await conn.fetchval(
-                "SELECT identity_id FROM addresses WHERE channel_type = $1 AND address = $2",
-                channel_type,
-                address,
-            )
-            if owner is None:
-                raise NotFoundError("address", f"{channel_type}:{address}")
-            return await fetch_identity(conn, owner)
+            return await run_postgres_plan(conn, merge_plan(POSTGRES, source_id, into_id, scope))

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from storage.errors import ConflictError
-from storage.handoff import handoff_event
 from storage.models import ConversationState, Event, NewRoom, Room, new_id, utc_now
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata
 from storage.postgres.events import PostgresEvents, fetch_room_row
 from storage.postgres.rows import ROWS
-from storage.queries.rooms import RoomQueries
+from storage.queries.rooms import Handoff, RoomQueries, StateChange
 from storage.scope import Scope
 
 __all__ = ["PostgresRooms"]
@@ -66,64 +65,29 @@ class PostgresRooms(RoomQueries, PostgresEvents):
                 return ROWS.room(await fetch_room_row(conn, room_id))
         return ROWS.room(row)
 
-    async def update_conversation_state(
-        self,
-        room_id: str,
-        *,
-        phase: str | None = None,
-        active_agent: str | None = None,
-        expected_version: int | None = None,
-        scope: Scope | None = None,
-    ) -> ConversationState:
-        """Set phase and/or active agent; the state version grows by one.
-
-        Raises:
-            NotFoundError: no such room readable in ``scope``.
-            PermissionDeniedError: its namespace is not writable in ``scope``.
-            ConflictError: ``expected_version`` differs from the current version (carries it).
-        """
+    async def _change_state(self, change: StateChange) -> ConversationState:
         async with self._transaction() as conn:
-            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
-            check_room_writable(room_id, current_row["namespace"], scope)
-            current = ROWS.room(current_row)
-            if expected_version is not None and current.state.version != expected_version:
-                raise stale_state(room_id, current.state, expected_version)
+            change.check(ROWS.room(await fetch_room_row(conn, change.room_id, lock=True, scope=change.scope)))
             row = await conn.fetchrow(
                 "UPDATE rooms SET phase = coalesce($2, phase), active_agent = coalesce($3, active_agent),"
                 " state_version = state_version + 1, state_updated_at = $4 WHERE room_id = $1 RETURNING *",
-                room_id,
-                phase,
-                active_agent,
+                change.room_id,
+                change.phase,
+                change.active_agent,
                 utc_now(),
             )
         return ROWS.room(row).state
 
-    async def record_handoff(
-        self,
-        room_id: str,
-        *,
-        to_agent: str,
-        by_agent: str,
-        reason: str | None = None,
-        scope: Scope | None = None,
-    ) -> tuple[ConversationState, Event]:
-        """Hand the room to ``to_agent``: state change and a ``handoff`` event in one transaction.
-
-        Raises:
-            NotFoundError: no such room readable in ``scope``.
-            PermissionDeniedError: its namespace is not writable in ``scope``.
-            ConflictError: the room is closed.
-        """
+    async def _hand_off(self, handoff: Handoff) -> tuple[ConversationState, Event]:
         async with self._transaction() as conn:
-            current_row = await fetch_room_row(conn, room_id, lock=True, scope=scope)
-            check_room_writable(room_id, current_row["namespace"], scope)
-            event = handoff_event(ROWS.room(current_row), to_agent=to_agent, by_agent=by_agent, reason=reason)
+            current = await fetch_room_row(conn, handoff.room_id, lock=True, scope=handoff.scope)
+            event = handoff.event(ROWS.room(current))
             row = await conn.fetchrow(
                 "UPDATE rooms SET active_agent = $2, handoff_count = handoff_count + 1,"
                 " state_version = state_version + 1, state_updated_at = $3,"
                 " last_event_index = last_event_index + 1 WHERE room_id = $1 RETURNING *",
-                room_id,
-                to_agent,
+                handoff.room_id,
+                handoff.to_agent,
                 utc_now(),
             )
             created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])

@@ -7,7 +7,12 @@ built-in to the BM25 of FTS5), ties by ``(item_type, item_id)``. Measured on LoC
 their neighbours (``storage.indexing``), lexical recall@10: ``ts_rank`` 0.716 with this normalisation,
 0.708 without; cover density ``ts_rank_cd`` 0.547 (it rewards documents holding many query terms close
 together, which an OR of a question's words rarely has); FTS5 BM25 0.726.
-Vector: see ``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
+Lexical is bounded: ``ts_rank`` scores only the ``storage.ann.LEXICAL_RANK_ROWS`` newest matching rows
+(through the GIN index and the WHERE), so its cost stays flat as the store grows; a query matching more
+rows than that ranks the newest of them.
+Vector: without pgvector the in-process index (``storage.ann``, ``storage.postgres.vector_log``) when it
+is ready and the namespaces are not selective, else the exact NumPy ranking; see
+``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
 ``EXACT_BELOW_ROWS`` documents is ranked exactly by pgvector in the server (no index scan). Both lists see the
 same WHERE clause (every filter and the scope, ``Params.search_conditions``), take
 ``storage.search.candidate_pool`` items, and meet in ``storage.search.fuse_request``. Everything is read in one REPEATABLE READ read-only transaction, so the records
@@ -21,15 +26,18 @@ from collections.abc import Sequence
 import asyncpg
 
 from storage import search as hybrid
+from storage.ann import LEXICAL_RANK_ROWS
 from storage.errors import InvalidInputError
 from storage.models import SearchHit, SearchRequest
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.postgres.vector_log import ann_candidates
 from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates, row_candidate
 from storage.ranking import Candidate, FusedCandidate
 from storage.scope import Scope
 from storage.text import query_terms
+from storage.vector_keeper import VectorIndexKeeper
 
 __all__ = ["EXACT_BELOW_ROWS", "PostgresSearch", "tsquery_text"]
 
@@ -58,6 +66,8 @@ class PostgresSearch(PostgresCore):
 
     #: See ``EXACT_BELOW_ROWS`` (an attribute so a test can force either vector path).
     exact_below_rows: int = EXACT_BELOW_ROWS
+    _vector_keeper: VectorIndexKeeper | None
+    ann_exact_below_rows: int
 
     async def search(
         self,
@@ -108,10 +118,12 @@ class PostgresSearch(PostgresCore):
         if text is None:
             return []
         p = PostgresParams(text)
+        columns = ", ".join(hybrid.CANDIDATE_COLUMNS)
         rows = await conn.fetch(
-            f"SELECT {', '.join(hybrid.CANDIDATE_COLUMNS)}, ts_rank(tsv, q, 1) AS rank"
-            " FROM search_docs, to_tsquery('english', $1) AS q"
-            f" WHERE tsv @@ q AND {p.search_conditions(request, scope)}"
+            f"SELECT {columns}, ts_rank(tsv, q, 1) AS rank FROM ("
+            f" SELECT {columns}, tsv FROM search_docs WHERE tsv @@ to_tsquery('english', $1)"
+            f" AND {p.search_conditions(request, scope)} ORDER BY item_at DESC LIMIT {int(LEXICAL_RANK_ROWS)}"
+            ") AS m, to_tsquery('english', $1) AS q"
             f" ORDER BY rank DESC, item_type, item_id LIMIT {int(k)}",
             *p.values,
         )
@@ -123,6 +135,30 @@ class PostgresSearch(PostgresCore):
         p = PostgresParams()
         where = p.search_conditions(request, scope)
         if self._vectors.mode != "pgvector-hnsw":
+
+            async def read_back(doc_ids: list[int]) -> list[asyncpg.Record]:
+                q = PostgresParams(doc_ids)
+                return list(
+                    await conn.fetch(
+                        f"SELECT {', '.join(hybrid.CANDIDATE_COLUMNS)}, embedding FROM search_docs"
+                        " WHERE doc_id = ANY($1::bigint[]) AND embedding IS NOT NULL"
+                        f" AND {q.search_conditions(request, scope)}",
+                        *q.values,
+                    )
+                )
+
+            rows = await ann_candidates(
+                conn,
+                self._vector_keeper,
+                request,
+                scope,
+                blob,
+                k,
+                read_back,
+                exact_below=self.ann_exact_below_rows,
+            )
+            if rows is not None:
+                return [row_candidate(r) for r in rows]
             return await exact_candidates(conn, where, p.values, blob, k)
         assert self._dimensions is not None
         selective = not await _at_least(conn, where, p.values, self.exact_below_rows)

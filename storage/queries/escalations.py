@@ -1,4 +1,5 @@
-"""``EscalationQueries``: reading and listing escalations, written once for both backends."""
+"""``EscalationQueries``: reading and listing escalations, and the plan reading a handoff package, written
+once for both backends."""
 
 from __future__ import annotations
 
@@ -7,12 +8,154 @@ from collections.abc import Sequence
 from storage.contracts.escalations import EscalationStore
 from storage.errors import NotFoundError
 from storage.filters import TRUE, Params
-from storage.models import Escalation, EscalationStatus, Page
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
-from storage.queries.reader import Reader, cursor_time, page_of
+from storage.handoff import (
+    CUSTOMER_ROLE,
+    HANDOFF_MEMORY_KINDS,
+    assemble_handoff,
+    check_task_room,
+    choose_customer,
+    customer_candidates,
+    listed_namespaces,
+    task_memories_sql,
+)
+from storage.models import (
+    CUSTOMER_GRAPH_MAX_NODES,
+    HANDOFF_FACT_LIMIT,
+    Escalation,
+    EscalationStatus,
+    GraphTraversal,
+    HandoffPackage,
+    Identity,
+    Page,
+    Sensitivity,
+)
+from storage.paging import DEFAULT_PAGE_SIZE
+from storage.queries.graph import walk_plan
+from storage.queries.identities import identity_plan
+from storage.queries.plan import Plan, Query
+from storage.queries.reader import Dialect, Reader
+from storage.queries.tasks import TASK_ORDER
 from storage.scope import Scope
 
-__all__ = ["EscalationQueries"]
+__all__ = ["EscalationQueries", "handoff_plan"]
+
+
+def handoff_plan(
+    d: Dialect, room_id: str, event_limit: int, task_id: str | None = None
+) -> Plan[HandoffPackage]:
+    """Read a room's handoff package (``storage.handoff.assemble_handoff``), with ``task_id``'s task and the
+    memories recorded for it, run in the transaction that creates the escalation so the package is one
+    snapshot.
+
+    Raises:
+        NotFoundError: no such room, or no such task.
+        InvalidInputError: the task belongs to another room (``storage.handoff.check_task_room``).
+    """
+    p = d.params()
+    rows = yield Query(f"SELECT * FROM rooms WHERE room_id = {p.add(room_id)}", p.values)
+    if not rows:
+        raise NotFoundError("room", room_id)
+    room = d.rows.room(rows[0])
+    p = d.params()
+    events = yield Query(
+        f"SELECT * FROM events WHERE room_id = {p.add(room_id)} ORDER BY idx DESC LIMIT {p.add(max(0, event_limit))}",
+        p.values,
+    )
+    p = d.params()
+    memories = yield Query(
+        f"SELECT * FROM memories WHERE room_id = {p.add(room_id)}"
+        f" AND {p.equals_any('kind', list(HANDOFF_MEMORY_KINDS))} ORDER BY created_at, memory_id",
+        p.values,
+    )
+    p = d.params()
+    tasks = yield Query(
+        f"SELECT * FROM tasks WHERE room_id = {p.add(room_id)} AND status NOT IN ('done', 'cancelled')"
+        f" ORDER BY {TASK_ORDER}",
+        p.values,
+    )
+    p = d.params()
+    listed = listed_namespaces(room.metadata)
+    namespaces = f"namespace IN (SELECT namespace FROM memories WHERE room_id = {p.add(room_id)})"
+    if listed:
+        namespaces = f"({namespaces} OR {p.equals_any('namespace', listed)})"
+    facts = yield Query(
+        f"SELECT * FROM facts WHERE {namespaces} AND namespace NOT IN (SELECT namespace FROM branches)"
+        f" ORDER BY {p.binary_order('namespace')}, {p.binary_order('key')} LIMIT {p.add(HANDOFF_FACT_LIMIT)}",
+        p.values,
+    )
+    task, task_memories = None, []
+    if task_id is not None:
+        p = d.params()
+        found = yield Query(f"SELECT * FROM tasks WHERE task_id = {p.add(task_id)}", p.values)
+        if not found:
+            raise NotFoundError("task", task_id)
+        task = d.rows.task(found[0])
+        check_task_room(task, room_id)
+        p = d.params()
+        task_memories = [d.rows.memory(r) for r in (yield Query(task_memories_sql(p, task_id), p.values))]
+    identity = yield from _customer_plan(d, room_id)
+    customer_graph = yield from _customer_graph_plan(d, identity)
+    return assemble_handoff(
+        room=room,
+        newest_events=[d.rows.event(r) for r in events],
+        memories=[d.rows.memory(r) for r in memories],
+        open_tasks=[d.rows.task(r) for r in tasks],
+        identity=identity,
+        facts=[d.rows.fact(r) for r in facts],
+        customer_graph=customer_graph,
+        task=task,
+        task_memories=task_memories,
+    )
+
+
+def _customer_plan(d: Dialect, room_id: str) -> Plan[Identity | None]:
+    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
+    p = d.params()
+    participants = yield Query(
+        f"SELECT * FROM participants WHERE room_id = {p.add(room_id)} AND kind = 'identity'"
+        f" AND role = {p.add(CUSTOMER_ROLE)} ORDER BY joined_at, join_seq",
+        p.values,
+    )
+    p = d.params()
+    newest = yield Query(
+        f"SELECT sender_identity_id FROM events WHERE room_id = {p.add(room_id)}"
+        " AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
+        p.values,
+    )
+    candidates = customer_candidates(
+        [d.rows.participant(r) for r in participants], newest[0]["sender_identity_id"] if newest else None
+    )
+    existing: dict[str, Identity] = {}
+    for identity_id in candidates:
+        identity = yield from identity_plan(d, identity_id)
+        if identity is not None:
+            existing[identity_id] = identity
+    return choose_customer(candidates, existing)
+
+
+def _customer_graph_plan(d: Dialect, identity: Identity | None) -> Plan[GraphTraversal | None]:
+    """The customer's entity and its direct neighbours (``HandoffPackage.customer_graph``), or ``None``."""
+    if identity is None:
+        return None
+    p = d.params()
+    rows = yield Query(
+        f"SELECT * FROM entities WHERE {p.json_text('properties', 'identity_id')} = {p.add(identity.identity_id)}"
+        f" OR name = {p.add(identity.identity_id)} ORDER BY created_at, entity_id LIMIT 1",
+        p.values,
+    )
+    if not rows:
+        return None
+    return (
+        yield from walk_plan(
+            d,
+            d.rows.entity(rows[0]),
+            max_depth=1,
+            relation_types=(),
+            direction="both",
+            max_nodes=CUSTOMER_GRAPH_MAX_NODES,
+            ceiling=Sensitivity.CONFIDENTIAL.level,
+        )
+    )
 
 
 def _in_readable_room(p: Params, scope: Scope | None) -> str:
@@ -43,7 +186,6 @@ class EscalationQueries(Reader, EscalationStore):
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Escalation]:
-        size = clamp_limit(limit)
         p = self.PARAMS()
         p.require(_in_readable_room(p, scope))
         if status:
@@ -52,17 +194,6 @@ class EscalationQueries(Reader, EscalationStore):
             p.require(f"room_id = {p.add(room_id)}")
         if queue is not None:
             p.require(f"queue = {p.add(queue)}")
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            after = p.add(p.time_value(cursor_time(at)))
-            p.require(f"(created_at, escalation_id) < ({after}, {p.add(str(last_id))})")
-        rows = await self._fetch(
-            f"SELECT * FROM escalations WHERE {p.sql()}"
-            f" ORDER BY created_at DESC, escalation_id DESC LIMIT {p.add(size + 1)}",
-            p.values,
+        return await self._newest_first(
+            "escalations", "escalation_id", p, cursor, limit, self.ROWS.escalation
         )
-        return page_of(rows, size, self.ROWS.escalation, _escalation_key)
-
-
-def _escalation_key(escalation: Escalation) -> tuple[str, str]:
-    return isoformat(escalation.created_at), escalation.escalation_id

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from storage.contracts.memories import MemoryRecordStore
 from storage.errors import NotFoundError
-from storage.filters import all_of
 from storage.memories import visible_sql
 from storage.models import Memory, MemoryFilter, Page
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
-from storage.queries.reader import Reader, cursor_time, page_of
+from storage.paging import DEFAULT_PAGE_SIZE
+from storage.queries.reader import Reader
 from storage.scope import Scope
 
 __all__ = ["MemoryQueries"]
@@ -32,20 +31,6 @@ class MemoryQueries(Reader, MemoryRecordStore):
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Memory]:
-        size = clamp_limit(limit)
         p = self.PARAMS()
-        conds = p.memory_conditions(filters, scope)
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            after = p.add(p.time_value(cursor_time(at)))
-            conds.append(f"(created_at, memory_id) < ({after}, {p.add(str(last_id))})")
-        rows = await self._fetch(
-            f"SELECT * FROM memories WHERE {all_of(conds)}"
-            f" ORDER BY created_at DESC, memory_id DESC LIMIT {p.add(size + 1)}",
-            p.values,
-        )
-        return page_of(rows, size, self.ROWS.memory, _memory_key)
-
-
-def _memory_key(memory: Memory) -> tuple[str, str]:
-    return isoformat(memory.created_at), memory.memory_id
+        p.require(*p.memory_conditions(filters, scope))
+        return await self._newest_first("memories", "memory_id", p, cursor, limit, self.ROWS.memory)

@@ -1,18 +1,70 @@
-"""``RoomQueries``: reading and listing rooms, written once for both backends."""
+"""``RoomQueries``: reading and listing rooms and the conversation-state change, written once for both
+backends (a backend runs the writes' transactions: ``_change_state``, ``_hand_off``)."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from storage.contracts.rooms import RoomStore
 from storage.errors import NotFoundError
-from storage.models import Page, Room, RoomStatus
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
-from storage.queries.reader import Reader, cursor_time, page_of
+from storage.handoff import handoff_event
+from storage.models import ConversationState, Event, NewEvent, Page, Room, RoomStatus
+from storage.models.rooms import check_room_writable, stale_state
+from storage.paging import DEFAULT_PAGE_SIZE
+from storage.queries.reader import Reader
 from storage.rows import Row
 from storage.scope import Scope
 
-__all__ = ["RoomQueries", "readable_room"]
+__all__ = ["Handoff", "RoomQueries", "StateChange", "readable_room"]
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One ``record_handoff``: the room goes to ``to_agent``, with a ``handoff`` event in the same transaction.
+
+    A backend reads the room's row (readable in ``scope``, locked against concurrent writers), calls
+    ``event``, sets the active agent, bumps ``handoff_count`` and the state version, and appends the event.
+    """
+
+    room_id: str
+    to_agent: str
+    by_agent: str
+    reason: str | None
+    scope: Scope | None
+
+    def event(self, room: Room) -> NewEvent:
+        """The ``handoff`` event to append to ``room`` (its current row). Raises: PermissionDeniedError
+        (namespace not writable in ``scope``)."""
+        check_room_writable(self.room_id, room.namespace, self.scope)
+        return handoff_event(room, to_agent=self.to_agent, by_agent=self.by_agent, reason=self.reason)
+
+
+@dataclass(frozen=True)
+class StateChange:
+    """One ``update_conversation_state``: set ``phase`` and/or ``active_agent`` (``None`` keeps a field).
+
+    A backend runs it in one write transaction: it reads the room's row (readable in ``scope``, locked
+    against concurrent writers), calls ``check``, then sets the fields and bumps the state version.
+    """
+
+    room_id: str
+    phase: str | None
+    active_agent: str | None
+    expected_version: int | None
+    scope: Scope | None
+
+    def check(self, room: Room) -> None:
+        """Refuse the change to ``room`` (its current row).
+
+        Raises:
+            PermissionDeniedError: its namespace is not writable in ``scope``.
+            ConflictError: ``expected_version`` differs from the current state version (carries it).
+        """
+        check_room_writable(self.room_id, room.namespace, self.scope)
+        if self.expected_version is not None and self.expected_version != room.state.version:
+            raise stale_state(self.room_id, room.state, self.expected_version)
 
 
 async def readable_room(reader: Reader, room_id: str, scope: Scope | None) -> Row:
@@ -44,7 +96,6 @@ class RoomQueries(Reader, RoomStore):
     ) -> Page[Room]:
         """See ``RoomStore.list_rooms``. ``participant``: present in the room (not left); ``identity_id``:
         took part (even if they left) or sent one of its events."""
-        size = clamp_limit(limit)
         p = self.PARAMS()
         p.require(p.readable("namespace", scope))
         if namespaces:
@@ -63,17 +114,38 @@ class RoomQueries(Reader, RoomStore):
                 " OR EXISTS (SELECT 1 FROM events AS ev WHERE ev.room_id = rooms.room_id"
                 f" AND ev.sender_identity_id = {p.add(identity_id)}))"
             )
-        if cursor is not None:
-            at, last_id = decode_cursor(cursor, 2)
-            p.require(
-                f"(created_at, room_id) < ({p.add(p.time_value(cursor_time(at)))}, {p.add(str(last_id))})"
-            )
-        rows = await self._fetch(
-            f"SELECT * FROM rooms WHERE {p.sql()} ORDER BY created_at DESC, room_id DESC LIMIT {p.add(size + 1)}",
-            p.values,
-        )
-        return page_of(rows, size, self.ROWS.room, _room_key)
+        return await self._newest_first("rooms", "room_id", p, cursor, limit, self.ROWS.room)
 
+    async def update_conversation_state(
+        self,
+        room_id: str,
+        *,
+        phase: str | None = None,
+        active_agent: str | None = None,
+        expected_version: int | None = None,
+        scope: Scope | None = None,
+    ) -> ConversationState:
+        return await self._change_state(StateChange(room_id, phase, active_agent, expected_version, scope))
 
-def _room_key(room: Room) -> tuple[str, str]:
-    return isoformat(room.created_at), room.room_id
+    async def record_handoff(
+        self,
+        room_id: str,
+        *,
+        to_agent: str,
+        by_agent: str,
+        reason: str | None = None,
+        scope: Scope | None = None,
+    ) -> tuple[ConversationState, Event]:
+        return await self._hand_off(Handoff(room_id, to_agent, by_agent, reason, scope))
+
+    @abstractmethod
+    async def _hand_off(self, handoff: Handoff) -> tuple[ConversationState, Event]:
+        """Run ``handoff`` in one write transaction: read the room (readable in ``handoff.scope``; else
+        ``NotFoundError``) under the write lock, build ``handoff.event``, update the state and append the
+        event (``ConflictError`` when the room is closed); return the new state and the event."""
+
+    @abstractmethod
+    async def _change_state(self, change: StateChange) -> ConversationState:
+        """Run ``change`` in one write transaction: read the room (readable in ``change.scope``; else
+        ``NotFoundError``) under the write lock, ``change.check`` it, set the fields given, bump the state
+        version and its ``state_updated_at``; return the new state."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from storage.contracts.tasks import TaskStore
 from storage.errors import NotFoundError
 from storage.models import Page, TaskRecord, TaskStatus
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, isoformat
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.queries.reader import Reader, cursor_int, cursor_time, page_of
 
 __all__ = ["TASK_ORDER", "TaskQueries"]
@@ -54,8 +54,9 @@ class TaskQueries(Reader, TaskStore):
         rows = await self._fetch(
             f"SELECT * FROM tasks WHERE {p.sql()} ORDER BY {TASK_ORDER} LIMIT {p.add(size + 1)}", p.values
         )
-        return page_of(rows, size, self.ROWS.task, _task_key)
-
-
-def _task_key(task: TaskRecord) -> tuple[int, str, str]:
-    return task.priority, isoformat(task.created_at), task.task_id
+        return page_of(
+            rows,
+            size,
+            self.ROWS.task,
+            lambda r: (r["priority"], self._time_text(r["created_at"]), r["task_id"]),
+        )

@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
+
+import apsw
 
 from storage.contracts.store import MemoryStore
-from storage.queries.reader import Reader
+from storage.queries.plan import Plan, run_plan
+from storage.queries.reader import Dialect, Reader
 from storage.rows import Row
 from storage.sqlite.connection import Database
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS as SQLITE_ROWS
 from storage.sqlite.rows import fetch_all
 
-__all__ = ["SQLiteCore"]
+T = TypeVar("T")
+
+#: The dialect plans of ``storage.queries`` are given here.
+SQLITE = Dialect(SQLiteParams, SQLITE_ROWS)
+
+__all__ = ["SQLITE", "SQLiteCore", "run_sqlite_plan"]
+
+
+def run_sqlite_plan(conn: apsw.Connection, plan: Plan[T]) -> T:
+    """Run a read plan (``storage.queries.plan``) on ``conn``, inside the caller's transaction."""
+    return run_plan(plan, lambda sql, values: fetch_all(conn, sql, values))
 
 
 class SQLiteCore(Reader, MemoryStore):
@@ -43,6 +56,10 @@ class SQLiteCore(Reader, MemoryStore):
         self._dims = embedding_dimensions
         #: Identifies this instance in the change feed, so its own followers skip its topics.
         self._origin = secrets.token_hex(8)
+
+    async def _read(self, plan: Plan[T]) -> T:
+        """Run a read plan on a reader connection, every statement in its one snapshot."""
+        return await self._db.read(run_sqlite_plan, plan)
 
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run one read statement on a reader connection (its own snapshot); every row."""

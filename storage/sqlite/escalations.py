@@ -2,127 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import apsw
 
 from storage.errors import NotFoundError
-from storage.handoff import (
-    CUSTOMER_ROLE,
-    HANDOFF_MEMORY_KINDS,
-    assemble_handoff,
-    check_task_room,
-    choose_customer,
-    customer_candidates,
-    listed_namespaces,
-    task_memories_sql,
-)
 from storage.models import (
-    CUSTOMER_GRAPH_MAX_NODES,
-    HANDOFF_FACT_LIMIT,
     Escalation,
     EscalationStatus,
-    GraphTraversal,
-    HandoffPackage,
-    Identity,
     NewEscalation,
     new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.queries.escalations import EscalationQueries
-from storage.sqlite.core import SQLiteCore
-from storage.sqlite.events import room_row
-from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.graph import traverse_graph
-from storage.sqlite.identities import get_identity
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
-from storage.sqlite.tasks import open_tasks_of_room, task_row
+from storage.queries.escalations import EscalationQueries, handoff_plan
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
+from storage.sqlite.rows import ROWS, fetch_one, ts
 
 __all__ = ["SQLiteEscalations"]
-
-
-def _customer(conn: apsw.Connection, room_id: str) -> Identity | None:
-    """The room's customer (the rule of ``storage.handoff``), or ``None``."""
-    participants = fetch_all(
-        conn,
-        "SELECT * FROM participants WHERE room_id = ? AND kind = 'identity' AND role = ?"
-        " ORDER BY joined_at, join_seq",
-        (room_id, CUSTOMER_ROLE),
-    )
-    newest = fetch_one(
-        conn,
-        "SELECT sender_identity_id FROM events WHERE room_id = ? AND sender_identity_id IS NOT NULL"
-        " ORDER BY idx DESC LIMIT 1",
-        (room_id,),
-    )
-    candidates = customer_candidates(
-        [ROWS.participant(r) for r in participants], None if newest is None else newest["sender_identity_id"]
-    )
-    existing: dict[str, Identity] = {}
-    for identity_id in candidates:
-        try:
-            existing[identity_id] = get_identity(conn, identity_id)
-        except NotFoundError:
-            continue
-    return choose_customer(candidates, existing)
-
-
-def customer_graph(conn: apsw.Connection, identity: Identity | None) -> GraphTraversal | None:
-    """The customer's entity and its direct neighbours (see ``HandoffPackage.customer_graph``), or ``None``."""
-    if identity is None:
-        return None
-    row = fetch_one(
-        conn,
-        "SELECT entity_id FROM entities WHERE json_extract(properties, '$.identity_id') = ? OR name = ?"
-        " ORDER BY created_at, entity_id LIMIT 1",
-        (identity.identity_id, identity.identity_id),
-    )
-    if row is None:
-        return None
-    return traverse_graph(conn, row["entity_id"], 1, (), "both", CUSTOMER_GRAPH_MAX_NODES, None)
-
-
-def _handoff(conn: apsw.Connection, room_id: str, event_limit: int, task_id: str | None) -> HandoffPackage:
-    room = ROWS.room(room_row(conn, room_id))
-    task, task_memories = None, []
-    if task_id is not None:
-        task = ROWS.task(task_row(conn, task_id))
-        check_task_room(task, room_id)
-        p = SQLiteParams()
-        task_memories = [ROWS.memory(r) for r in fetch_all(conn, task_memories_sql(p, task_id), p.values)]
-    events = fetch_all(
-        conn,
-        "SELECT * FROM events WHERE room_id = ? ORDER BY idx DESC LIMIT ?",
-        (room_id, max(0, event_limit)),
-    )
-    kinds = ", ".join("?" * len(HANDOFF_MEMORY_KINDS))
-    memories = fetch_all(
-        conn,
-        f"SELECT * FROM memories WHERE room_id = ? AND kind IN ({kinds}) ORDER BY created_at, memory_id",
-        (room_id, *HANDOFF_MEMORY_KINDS),
-    )
-    facts = fetch_all(
-        conn,
-        "SELECT * FROM facts WHERE namespace IN ("
-        " SELECT namespace FROM memories WHERE room_id = ?"
-        " UNION SELECT value FROM json_each(?)) AND namespace NOT IN (SELECT namespace FROM branches)"
-        " ORDER BY namespace, key LIMIT ?",
-        (room_id, json.dumps(listed_namespaces(room.metadata)), HANDOFF_FACT_LIMIT),
-    )
-    identity = _customer(conn, room_id)
-    return assemble_handoff(
-        room=room,
-        newest_events=[ROWS.event(r) for r in events],
-        memories=[ROWS.memory(r) for r in memories],
-        open_tasks=open_tasks_of_room(conn, room_id),
-        identity=identity,
-        facts=[ROWS.fact(r) for r in facts],
-        customer_graph=customer_graph(conn, identity),
-        task=task,
-        task_memories=task_memories,
-    )
 
 
 def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
@@ -134,7 +31,7 @@ def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]
 
 def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_limit: int) -> Escalation:
     """Insert an escalation with its frozen handoff package. Raises: NotFoundError (room)."""
-    package = _handoff(conn, escalation.room_id, event_limit, escalation.task_id)
+    package = run_sqlite_plan(conn, handoff_plan(SQLITE, escalation.room_id, event_limit, escalation.task_id))
     escalation_id = new_id("esc")
     conn.execute(
         "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"

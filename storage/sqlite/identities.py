@@ -9,13 +9,13 @@ from __future__ import annotations
 import apsw
 
 from storage.errors import NotFoundError
-from storage.identities import check_merge, merge_statements, touched_rooms_sql
+from storage.identities import merge_plan
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
+from storage.queries.identities import IdentityQueries, identity_plan
 from storage.scope import Scope
-from storage.sqlite.core import SQLiteCore
-from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
+from storage.sqlite.rows import fetch_one, ts
 
 __all__ = ["SQLiteIdentities", "get_identity"]
 
@@ -30,22 +30,11 @@ def _address_owner(conn: apsw.Connection, channel_type: str, address: str) -> st
 
 
 def get_identity(conn: apsw.Connection, identity_id: str) -> Identity:
-    """Return an identity with its addresses (oldest first). Raises: NotFoundError."""
-    row = fetch_one(conn, "SELECT * FROM identities WHERE identity_id = ?", (identity_id,))
-    if row is None:
+    """Return an identity with its addresses (oldest first), in the caller's transaction. Raises: NotFoundError."""
+    identity = run_sqlite_plan(conn, identity_plan(SQLITE, identity_id))
+    if identity is None:
         raise NotFoundError("identity", identity_id)
-    addresses = fetch_all(
-        conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY addr_seq", (identity_id,)
-    )
-    return ROWS.identity(row, addresses)
-
-
-def find_identity(conn: apsw.Connection, channel_type: str, address: str) -> Identity:
-    """Return the owner of an address. Raises: NotFoundError."""
-    owner = _address_owner(conn, channel_type, address)
-    if owner is None:
-        raise NotFoundError("address", f"{channel_type}:{address}")
-    return get_identity(conn, owner)
+    return identity
 
 
 def resolve_identity(
@@ -92,20 +81,12 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
 
 
 def merge_identities(conn: apsw.Connection, source: str, into: str, scope: Scope | None) -> Identity:
-    """Merge ``source`` into ``into`` (``storage.identities``). Raises: NotFoundError, InvalidInputError,
-    PermissionDeniedError."""
-    check_merge(source, into, [], None)
-    get_identity(conn, source)
-    get_identity(conn, into)
-    p = SQLiteParams()
-    check_merge(source, into, fetch_all(conn, touched_rooms_sql(p, source), p.values), scope)
-    for sql, values in merge_statements(SQLiteParams, source, into):
-        conn.execute(sql, values)
-    return get_identity(conn, into)
+    """Merge ``source`` into ``into`` (``storage.identities.merge_plan``) under ``BEGIN IMMEDIATE``."""
+    return run_sqlite_plan(conn, merge_plan(SQLITE, source, into, scope))
 
 
-class SQLiteIdentities(SQLiteCore):
-    """``IdentityStore`` on SQLite: people and their channel addresses."""
+class SQLiteIdentities(IdentityQueries, SQLiteCore):
+    """``IdentityStore``'s writes on SQLite: people and their channel addresses (reads: ``IdentityQueries``)."""
 
     async def resolve_identity(
         self, channel_type: str, address: str, *, display_name: str | None = None
@@ -120,9 +101,3 @@ class SQLiteIdentities(SQLiteCore):
 
     async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
         return await self._db.write(merge_identities, source_id, into_id, scope)
-
-    async def get_identity(self, identity_id: str) -> Identity:
-        return await self._db.read(get_identity, identity_id)
-
-    async def find_identity(self, channel_type: str, address: str) -> Identity:
-        return await self._db.read(find_identity, channel_type, address)

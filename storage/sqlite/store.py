@@ -38,6 +38,7 @@ from storage.sqlite.rows import fetch_one
 from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
 from storage.sqlite.sessions import SQLiteSessions
 from storage.sqlite.tasks import SQLiteTasks
+from storage.sqlite.vector_log import VectorIndexMixin
 from storage.sqlite.versions import SQLiteVersions
 
 __all__ = ["SQLiteOptions", "SQLiteStore", "parse_sqlite_url"]
@@ -51,10 +52,12 @@ class SQLiteOptions:
         busy_timeout_seconds: how long a write waits for another process's write lock before
             ``BackendUnavailableError`` (seconds, >= 0).
         embedding_dimensions: the expected embedding size until the store records one from a write.
+        vector_index: keep the in-process ANN index (``storage.vector_index``), built in the background.
     """
 
     busy_timeout_seconds: float = Field(default=30.0, ge=0)
     embedding_dimensions: int | None = Field(default=None, ge=1)
+    vector_index: bool = True
 
 
 def parse_sqlite_url(url: str) -> Path:
@@ -108,6 +111,7 @@ class SQLiteStore(
     SQLiteAudit,
     SQLiteFeed,
     SQLitePortability,
+    VectorIndexMixin,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
@@ -140,9 +144,12 @@ class SQLiteStore(
                 f"this store holds {recorded}-dimensional embeddings, but {dims} were "
                 "configured: use the embedder the store was built with"
             )
+        if options.vector_index:
+            store._start_vector_index(db.path, options.busy_timeout_seconds)
         return store
 
     async def close(self) -> None:
+        await self._stop_vector_index()
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -160,5 +167,6 @@ class SQLiteStore(
             embedding_dimensions=int(recorded) if recorded is not None else self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
+            vector_index=self._vector_index_facts(),
         )
         return facts

@@ -13,14 +13,14 @@ import apsw
 from storage.errors import NotFoundError
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import check_claim, stale_task, task_changes
-from storage.queries.tasks import TASK_ORDER, TaskQueries
+from storage.queries.tasks import TaskQueries
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
 
-__all__ = ["SQLiteTasks", "open_tasks_of_room", "task_row"]
+__all__ = ["SQLiteTasks"]
 
 
-def task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
+def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
     row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
     if row is None:
         raise NotFoundError("task", task_id)
@@ -49,7 +49,7 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
             now,
         ),
     )
-    return ROWS.task(task_row(conn, task_id))
+    return ROWS.task(_task_row(conn, task_id))
 
 
 def _compare_and_set(
@@ -62,14 +62,14 @@ def _compare_and_set(
         (*changes.values(), ts(utc_now()), task_id, version),
     )
     if conn.changes() != 1:
-        current = ROWS.task(task_row(conn, task_id))
+        current = ROWS.task(_task_row(conn, task_id))
         raise stale_task(current, version)
-    return ROWS.task(task_row(conn, task_id))
+    return ROWS.task(_task_row(conn, task_id))
 
 
 def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
     """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
-    current = ROWS.task(task_row(conn, task_id))
+    current = ROWS.task(_task_row(conn, task_id))
     if current.version != expected_version:
         raise stale_task(current, expected_version)
     changes = task_changes(update)
@@ -81,23 +81,12 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
 
 def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
     """Assign an open, unassigned task to ``agent`` (``check_claim``). Raises: NotFoundError, ConflictError."""
-    current = ROWS.task(task_row(conn, task_id))
+    current = ROWS.task(_task_row(conn, task_id))
     if check_claim(current, agent, expected_version):
         return current
     return _compare_and_set(
         conn, task_id, current.version, {"status": TaskStatus.CLAIMED.value, "assignee": agent}
     )
-
-
-def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
-    """A room's tasks not done or cancelled, in listing order (for handoff packages)."""
-    rows = fetch_all(
-        conn,
-        "SELECT * FROM tasks WHERE room_id = ? AND status NOT IN ('done', 'cancelled')"
-        f" ORDER BY {TASK_ORDER}",
-        (room_id,),
-    )
-    return [ROWS.task(r) for r in rows]
 
 
 class SQLiteTasks(TaskQueries, SQLiteCore):
