@@ -3,7 +3,7 @@
 Both candidate lists apply every filter and the scope in their own WHERE clause
 (``Params.search_conditions``), so nothing outside them is ever ranked or returned, and a top-k cut never
 loses an allowed item. Vector search is exact: ``vec_distance_cosine`` (sqlite-vec) over every row passing
-the WHERE. Pool size, sender boosts, fusion and hits are ``storage.search``'s.
+the WHERE. Pool size, sender boosts, fusion and hits are ``storage.queries.search``'s.
 """
 
 from __future__ import annotations
@@ -14,12 +14,13 @@ import apsw
 
 from storage import search as hybrid
 from storage.models import SearchHit, SearchRequest
-from storage.ranking import Candidate, FusedCandidate
+from storage.queries.search import SearchQueries, rank_plan
+from storage.ranking import Candidate
 from storage.scope import Scope
-from storage.sqlite.core import SQLiteCore
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import ROWS, Row, fetch_all, from_ts, pack_embedding
+from storage.sqlite.rows import fetch_all, from_ts, pack_embedding
 from storage.text import query_terms
 
 __all__ = ["VECTOR_MODE", "SQLiteSearch", "fts_query"]
@@ -69,38 +70,22 @@ def _search(
     request: SearchRequest,
     query_embedding: Sequence[float] | None,
     scope: Scope | None,
+    pool: int,
     configured_dimensions: int | None,
 ) -> list[SearchHit]:
-    pool = hybrid.candidate_pool(request.limit)
     lexical = _lexical(conn, request, scope, pool)
     vector: list[Candidate] = []
     if query_embedding is not None:
         blob = pack_embedding(query_embedding)
         check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=False)
         vector = _vector(conn, request, scope, blob, pool)
-    p = SQLiteParams()
-    senders = hybrid.sender_sql(p, request, [*lexical, *vector])
-    boosts = hybrid.sender_boosts(request, fetch_all(conn, senders, p.values)) if senders else {}
-    fused = hybrid.fuse_request(request, lexical, vector, boosts)
-    memories = {r["memory_id"]: ROWS.memory(r) for r in _records(conn, "memory", fused)}
-    events = {r["event_id"]: ROWS.event(r) for r in _records(conn, "event", fused)}
-    return hybrid.hits(fused, memories, events)
+    return run_sqlite_plan(conn, rank_plan(SQLITE, request, lexical, vector))
 
 
-def _records(conn: apsw.Connection, item_type: str, fused: Sequence[FusedCandidate]) -> list[Row]:
-    p = SQLiteParams()
-    sql = hybrid.records_sql(p, item_type, hybrid.item_ids(fused, item_type))
-    return fetch_all(conn, sql, p.values) if sql else []
+class SQLiteSearch(SearchQueries, SQLiteCore):
+    """Candidates of ``search`` on SQLite: one read transaction per search."""
 
-
-class SQLiteSearch(SQLiteCore):
-    """``search`` of the SQLite backend: one read transaction per search."""
-
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
+    async def _search(
+        self, request: SearchRequest, query_embedding: Sequence[float] | None, scope: Scope | None, pool: int
     ) -> list[SearchHit]:
-        return await self._db.read(_search, request, query_embedding, scope, self._dims)
+        return await self._db.read(_search, request, query_embedding, scope, pool, self._dims)
