@@ -41,15 +41,12 @@ __all__ = ["EscalationQueries", "handoff_plan"]
 def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPackage]:
     """Read a room's handoff package (``storage.handoff.assemble_handoff``), run in the transaction that
     creates the escalation so the package is one snapshot. Raises: NotFoundError (no such room)."""
-    p = d.params()
-    rows = yield Query(f"SELECT * FROM rooms WHERE room_id = {p.add(room_id)}", p.values)
+    rows = yield d.query("SELECT * FROM rooms WHERE room_id = {}", room_id)
     if not rows:
         raise NotFoundError("room", room_id)
     room = d.rows.room(rows[0])
-    p = d.params()
-    events = yield Query(
-        f"SELECT * FROM events WHERE room_id = {p.add(room_id)} ORDER BY idx DESC LIMIT {p.add(max(0, event_limit))}",
-        p.values,
+    events = yield d.query(
+        "SELECT * FROM events WHERE room_id = {} ORDER BY idx DESC LIMIT {}", room_id, max(0, event_limit)
     )
     p = d.params()
     memories = yield Query(
@@ -57,12 +54,8 @@ def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPack
         f" AND {p.equals_any('kind', list(HANDOFF_MEMORY_KINDS))} ORDER BY created_at, memory_id",
         p.values,
     )
-    p = d.params()
-    tasks = yield Query(
-        f"SELECT * FROM tasks WHERE room_id = {p.add(room_id)} AND status NOT IN ('done', 'cancelled')"
-        f" ORDER BY {TASK_ORDER}",
-        p.values,
-    )
+    open_tasks = "SELECT * FROM tasks WHERE room_id = {} AND status NOT IN ('done', 'cancelled') ORDER BY "
+    tasks = yield d.query(open_tasks + TASK_ORDER, room_id)
     p = d.params()
     listed = listed_namespaces(room.metadata)
     namespaces = f"namespace IN (SELECT namespace FROM memories WHERE room_id = {p.add(room_id)})"
@@ -88,17 +81,16 @@ def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPack
 
 def _customer_plan(d: Dialect, room_id: str) -> Plan[Identity | None]:
     """The room's customer (the rule of ``storage.handoff``), or ``None``."""
-    p = d.params()
-    participants = yield Query(
-        f"SELECT * FROM participants WHERE room_id = {p.add(room_id)} AND kind = 'identity'"
-        f" AND role = {p.add(CUSTOMER_ROLE)} ORDER BY joined_at, join_seq",
-        p.values,
+    participants = yield d.query(
+        "SELECT * FROM participants WHERE room_id = {} AND kind = 'identity' AND role = {}"
+        " ORDER BY joined_at, join_seq",
+        room_id,
+        CUSTOMER_ROLE,
     )
-    p = d.params()
-    newest = yield Query(
-        f"SELECT sender_identity_id FROM events WHERE room_id = {p.add(room_id)}"
-        " AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
-        p.values,
+    newest = yield d.query(
+        "SELECT sender_identity_id FROM events WHERE room_id = {} AND sender_identity_id IS NOT NULL"
+        " ORDER BY idx DESC LIMIT 1",
+        room_id,
     )
     candidates = customer_candidates(
         [d.rows.participant(r) for r in participants], newest[0]["sender_identity_id"] if newest else None
