@@ -6,7 +6,6 @@ from typing import Any
 
 import apsw
 
-from storage.errors import NotFoundError
 from storage.models import (
     Escalation,
     EscalationStatus,
@@ -17,16 +16,13 @@ from storage.models import (
 from storage.models.escalations import check_escalation_transition
 from storage.queries.escalations import EscalationQueries, handoff_plan
 from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
-from storage.sqlite.rows import ROWS, fetch_one, ts
+from storage.sqlite.rows import ROWS, fetch_by_key, ts
 
 __all__ = ["SQLiteEscalations"]
 
 
 def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
-    row = fetch_one(conn, "SELECT * FROM escalations WHERE escalation_id = ?", (escalation_id,))
-    if row is None:
-        raise NotFoundError("escalation", escalation_id)
-    return row
+    return fetch_by_key(conn, "escalations", "escalation_id", escalation_id, "escalation")
 
 
 def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_limit: int) -> Escalation:
