@@ -24,8 +24,10 @@ from storage.models import (
     GraphTraversal,
     HandoffPackage,
     Identity,
+    NewEscalation,
     Page,
     Sensitivity,
+    new_id,
 )
 from storage.paging import DEFAULT_PAGE_SIZE
 from storage.queries.graph import walk_plan
@@ -36,6 +38,30 @@ from storage.queries.tasks import TASK_ORDER
 from storage.scope import Scope
 
 __all__ = ["EscalationQueries", "handoff_plan"]
+
+
+def _create_plan(d: Dialect, escalation: NewEscalation, event_limit: int) -> Plan[Escalation]:
+    """Insert an open escalation with its handoff package, read in the same transaction (``handoff_plan``)."""
+    package = yield from handoff_plan(d, escalation.room_id, event_limit)
+    p = d.params()
+    values = [
+        new_id("esc"),
+        escalation.room_id,
+        escalation.reason,
+        escalation.queue,
+        escalation.assignee,
+        escalation.priority,
+        escalation.created_by,
+        p.time_value(package.frozen_at),
+        p.json_value(package.model_dump(mode="json")),
+    ]
+    marks = ", ".join(p.add(v) for v in values)
+    rows = yield Query(
+        "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, created_by,"
+        f" created_at, handoff, status) VALUES ({marks}, 'open') RETURNING *",
+        p.values,
+    )
+    return d.rows.escalation(rows[0])
 
 
 def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPackage]:
@@ -136,7 +162,11 @@ def _in_readable_room(p: Params, scope: Scope | None) -> str:
 
 
 class EscalationQueries(Reader, EscalationStore):
-    """``EscalationStore``'s reads: one escalation, and the scoped, paged listing (newest first)."""
+    """``EscalationStore``: creating one (with its handoff package), reading, listing (newest first); the
+    status transitions stay in the backends."""
+
+    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
+        return await self._write(_create_plan(self.dialect, escalation, event_limit))
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         p = self.PARAMS()

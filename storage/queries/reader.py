@@ -72,6 +72,15 @@ class Reader(ABC):
             BackendUnavailableError: the database cannot be reached (driver errors are mapped).
         """
 
+    @abstractmethod
+    async def _write(self, plan: Plan[T]) -> T:
+        """Run ``plan`` (its reads and writes) in one write transaction whose reads see one snapshot
+        (SQLite: ``BEGIN IMMEDIATE`` on the writer; PostgreSQL: REPEATABLE READ).
+
+        Raises:
+            BackendUnavailableError: the database cannot be reached (driver errors are mapped).
+        """
+
     async def _fetch_one(self, sql: str, values: Sequence[Any]) -> Row | None:
         """The first row of ``_fetch(sql, values)``, or ``None``."""
         rows = await self._fetch(sql, values)
