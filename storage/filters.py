@@ -103,6 +103,10 @@ class Params(ABC):
         """SQL: the JSON object in ``column`` has each top-level key equal to its scalar value (type-exact)."""
 
     @abstractmethod
+    def json_value(self, value: Any) -> Any:
+        """``value`` (JSON-able) as the dialect binds a JSON column. Raises: InvalidInputError (not JSON)."""
+
+    @abstractmethod
     def json_text(self, column: str, key: str) -> str:
         """SQL: the text of the top-level ``key`` (a constant identifier) of the JSON object in ``column``."""
 

@@ -112,6 +112,11 @@ class PostgresCore(Reader, MemoryStore):
         async with self._transaction("repeatable_read") as conn:
             return await run_postgres_plan(conn, plan)
 
+    async def _write(self, plan: Plan[T]) -> T:
+        """Run a plan in one REPEATABLE READ transaction (its reads see one snapshot)."""
+        async with self._transaction("repeatable_read") as conn:
+            return await run_postgres_plan(conn, plan)
+
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run one read statement on a pooled connection; every row (``asyncpg.Record`` mappings)."""
         async with self._connection() as conn:

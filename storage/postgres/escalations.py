@@ -1,4 +1,4 @@
-"""Escalations to humans, with the handoff package frozen in the creating transaction."""
+"""Escalations' status transitions on PostgreSQL (creating one is ``storage.queries.escalations``')."""
 
 from __future__ import annotations
 
@@ -6,47 +6,19 @@ from storage.errors import NotFoundError
 from storage.models import (
     Escalation,
     EscalationStatus,
-    NewEscalation,
-    new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
+from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
-from storage.queries.escalations import EscalationQueries, handoff_plan
+from storage.queries.escalations import EscalationQueries
 
 __all__ = ["PostgresEscalations"]
 
 
 class PostgresEscalations(EscalationQueries, PostgresCore):
-    """Escalations' writes: create (with frozen handoff package), acknowledge, resolve (the reads are
+    """Escalations' transitions: acknowledge, resolve, each under the row's lock (the rest is
     ``EscalationQueries``)."""
-
-    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
-        """Escalate a room, freezing its handoff package in the same (REPEATABLE READ) transaction.
-
-        Raises:
-            NotFoundError: no such room.
-        """
-        async with self._transaction("repeatable_read") as conn:
-            package = await run_postgres_plan(
-                conn, handoff_plan(POSTGRES, escalation.room_id, event_limit, escalation.task_id)
-            )
-            row = await conn.fetchrow(
-                "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
-                " created_by, created_at, handoff)"
-                " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9) RETURNING *",
-                new_id("esc"),
-                escalation.room_id,
-                escalation.reason,
-                escalation.queue,
-                escalation.assignee,
-                escalation.priority,
-                escalation.created_by,
-                package.frozen_at,
-                package.model_dump(mode="json"),
-            )
-        return ROWS.escalation(row)
 
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
         """Move an open escalation to ``acknowledged``. Raises: NotFoundError, ConflictError (not open)."""

@@ -14,14 +14,6 @@ from collections.abc import Sequence
 import asyncpg
 
 from storage.errors import NotFoundError
-from storage.indexing import (
-    CONTEXT_AFTER,
-    CONTEXT_BEFORE,
-    EventText,
-    event_head,
-    sender_label,
-    window_documents,
-)
 from storage.models import (
     AppendResult,
     Event,
@@ -31,12 +23,11 @@ from storage.models import (
 )
 from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
-from storage.postgres.core import PostgresCore
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
-from storage.queries.events import EventQueries
+from storage.queries.events import EventQueries, window_plan
 from storage.scope import Scope
-from storage.text import lexical_text
 
 __all__ = ["PostgresEvents", "fetch_room_row"]
 
@@ -60,37 +51,6 @@ async def fetch_room_row(
     if row is None:
         raise NotFoundError("room", room_id)
     return row
-
-
-async def _window(
-    conn: asyncpg.Connection, room_id: str, index: int
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Lexical texts to write after appending event ``index`` (``storage.indexing.window_documents``) and
-    the event ids by index."""
-    rows = await conn.fetch(
-        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity, e.agent, i.display_name,"
-        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.addr_seq LIMIT 1) AS address"
-        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
-        " WHERE e.room_id = $1 AND e.idx BETWEEN $2 AND $3",
-        room_id,
-        index - CONTEXT_AFTER - CONTEXT_BEFORE,
-        index,
-    )
-    texts = [
-        EventText(
-            r["idx"],
-            r["occurred_at"],
-            r["sensitivity"],
-            event_head(
-                lexical_text(r["content"]),  # sealed confidential text stays out of the lexical index
-                sender=sender_label(r["display_name"], r["address"], r["agent"]),
-                occurred_at=r["occurred_at"],
-            ),
-        )
-        for r in rows
-    ]
-    return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
 class _Existing(Exception):
@@ -137,7 +97,7 @@ class PostgresEvents(EventQueries, PostgresCore):
             now,
         )
         created = ROWS.event(row)
-        documents, event_ids = await _window(conn, created.room_id, index)
+        documents, event_ids = await run_postgres_plan(conn, window_plan(POSTGRES, created.room_id, index))
         await self._put_search_doc(
             conn,
             item_type="event",

@@ -39,6 +39,9 @@ class PostgresParams(Params):
     def metadata_equals(self, column: str, metadata: dict[str, Any]) -> str:
         return f"{column} @> {self.add(metadata)}::jsonb"
 
+    def json_value(self, value: Any) -> Any:
+        return value  # the pool's jsonb codec encodes it (storage.postgres.pool)
+
     def json_text(self, column: str, key: str) -> str:
         return f"{column} ->> '{key}'"
 

@@ -29,12 +29,12 @@ from storage import search as hybrid
 from storage.ann import LEXICAL_RANK_ROWS
 from storage.errors import InvalidInputError
 from storage.models import SearchHit, SearchRequest
-from storage.postgres.core import PostgresCore
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.filters import PostgresParams
-from storage.postgres.rows import ROWS
 from storage.postgres.vector_log import ann_candidates
 from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates, row_candidate
-from storage.ranking import Candidate, FusedCandidate
+from storage.queries.search import SearchQueries, rank_plan
+from storage.ranking import Candidate
 from storage.scope import Scope
 from storage.text import query_terms
 from storage.vector_keeper import VectorIndexKeeper
@@ -61,40 +61,24 @@ def tsquery_text(query: str) -> str | None:
     return " | ".join("'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in terms)
 
 
-class PostgresSearch(PostgresCore):
-    """``search``: hybrid retrieval over memories and events."""
+class PostgresSearch(SearchQueries, PostgresCore):
+    """Candidates of ``search`` on PostgreSQL: full text and pgvector (the pipeline is ``SearchQueries``)."""
 
     #: See ``EXACT_BELOW_ROWS`` (an attribute so a test can force either vector path).
     exact_below_rows: int = EXACT_BELOW_ROWS
     _vector_keeper: VectorIndexKeeper | None
     ann_exact_below_rows: int
 
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
+    async def _search(
+        self, request: SearchRequest, query_embedding: Sequence[float] | None, scope: Scope | None, pool: int
     ) -> list[SearchHit]:
-        """Hybrid search (see ``MemoryStore.search``); at most ``request.limit`` hits, best first.
-
-        Raises:
-            InvalidInputError: the embedding's size differs from the store's.
-        """
-        k = hybrid.candidate_pool(request.limit)
         query_blob = await self._query_blob(query_embedding)
         async with self._transaction("repeatable_read") as conn:
-            lexical = await self._lexical(conn, request, scope, k)
+            lexical = await self._lexical(conn, request, scope, pool)
             vector: list[Candidate] = []
             if query_blob is not None:
-                vector = await self._vector(conn, request, scope, query_blob, k)
-            p = PostgresParams()
-            senders = hybrid.sender_sql(p, request, [*lexical, *vector])
-            boosts = hybrid.sender_boosts(request, await conn.fetch(senders, *p.values)) if senders else {}
-            fused = hybrid.fuse_request(request, lexical, vector, boosts)
-            memories = {r["memory_id"]: ROWS.memory(r) for r in await _records(conn, "memory", fused)}
-            events = {r["event_id"]: ROWS.event(r) for r in await _records(conn, "event", fused)}
-            return hybrid.hits(fused, memories, events)
+                vector = await self._vector(conn, request, scope, query_blob, pool)
+            return await run_postgres_plan(conn, rank_plan(POSTGRES, request, lexical, vector))
 
     async def _query_blob(self, query_embedding: Sequence[float] | None) -> bytes | None:
         """The encoded query vector (``None`` without one, or while the store has no vectors)."""
@@ -173,14 +157,6 @@ class PostgresSearch(PostgresCore):
             filtered=bool(p.values) or not request.include_memories or request.include_events,
             exact=selective,
         )
-
-
-async def _records(
-    conn: asyncpg.Connection, item_type: str, fused: Sequence[FusedCandidate]
-) -> list[asyncpg.Record]:
-    p = PostgresParams()
-    sql = hybrid.records_sql(p, item_type, hybrid.item_ids(fused, item_type))
-    return list(await conn.fetch(sql, *p.values)) if sql else []
 
 
 async def _at_least(conn: asyncpg.Connection, where: str, params: list[object], rows: int) -> bool:

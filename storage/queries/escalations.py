@@ -26,8 +26,10 @@ from storage.models import (
     GraphTraversal,
     HandoffPackage,
     Identity,
+    NewEscalation,
     Page,
     Sensitivity,
+    new_id,
 )
 from storage.paging import DEFAULT_PAGE_SIZE
 from storage.queries.graph import walk_plan
@@ -38,6 +40,30 @@ from storage.queries.tasks import TASK_ORDER
 from storage.scope import Scope
 
 __all__ = ["EscalationQueries", "handoff_plan"]
+
+
+def _create_plan(d: Dialect, escalation: NewEscalation, event_limit: int) -> Plan[Escalation]:
+    """Insert an open escalation with its handoff package, read in the same transaction (``handoff_plan``)."""
+    package = yield from handoff_plan(d, escalation.room_id, event_limit, escalation.task_id)
+    p = d.params()
+    values = [
+        new_id("esc"),
+        escalation.room_id,
+        escalation.reason,
+        escalation.queue,
+        escalation.assignee,
+        escalation.priority,
+        escalation.created_by,
+        p.time_value(package.frozen_at),
+        p.json_value(package.model_dump(mode="json")),
+    ]
+    marks = ", ".join(p.add(v) for v in values)
+    rows = yield Query(
+        "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, created_by,"
+        f" created_at, handoff, status) VALUES ({marks}, 'open') RETURNING *",
+        p.values,
+    )
+    return d.rows.escalation(rows[0])
 
 
 def handoff_plan(
@@ -51,15 +77,12 @@ def handoff_plan(
         NotFoundError: no such room, or no such task.
         InvalidInputError: the task belongs to another room (``storage.handoff.check_task_room``).
     """
-    p = d.params()
-    rows = yield Query(f"SELECT * FROM rooms WHERE room_id = {p.add(room_id)}", p.values)
+    rows = yield d.query("SELECT * FROM rooms WHERE room_id = {}", room_id)
     if not rows:
         raise NotFoundError("room", room_id)
     room = d.rows.room(rows[0])
-    p = d.params()
-    events = yield Query(
-        f"SELECT * FROM events WHERE room_id = {p.add(room_id)} ORDER BY idx DESC LIMIT {p.add(max(0, event_limit))}",
-        p.values,
+    events = yield d.query(
+        "SELECT * FROM events WHERE room_id = {} ORDER BY idx DESC LIMIT {}", room_id, max(0, event_limit)
     )
     p = d.params()
     memories = yield Query(
@@ -67,12 +90,8 @@ def handoff_plan(
         f" AND {p.equals_any('kind', list(HANDOFF_MEMORY_KINDS))} ORDER BY created_at, memory_id",
         p.values,
     )
-    p = d.params()
-    tasks = yield Query(
-        f"SELECT * FROM tasks WHERE room_id = {p.add(room_id)} AND status NOT IN ('done', 'cancelled')"
-        f" ORDER BY {TASK_ORDER}",
-        p.values,
-    )
+    open_tasks = "SELECT * FROM tasks WHERE room_id = {} AND status NOT IN ('done', 'cancelled') ORDER BY "
+    tasks = yield d.query(open_tasks + TASK_ORDER, room_id)
     p = d.params()
     listed = listed_namespaces(room.metadata)
     namespaces = f"namespace IN (SELECT namespace FROM memories WHERE room_id = {p.add(room_id)})"
@@ -85,8 +104,7 @@ def handoff_plan(
     )
     task, task_memories = None, []
     if task_id is not None:
-        p = d.params()
-        found = yield Query(f"SELECT * FROM tasks WHERE task_id = {p.add(task_id)}", p.values)
+        found = yield d.query("SELECT * FROM tasks WHERE task_id = {}", task_id)
         if not found:
             raise NotFoundError("task", task_id)
         task = d.rows.task(found[0])
@@ -110,17 +128,16 @@ def handoff_plan(
 
 def _customer_plan(d: Dialect, room_id: str) -> Plan[Identity | None]:
     """The room's customer (the rule of ``storage.handoff``), or ``None``."""
-    p = d.params()
-    participants = yield Query(
-        f"SELECT * FROM participants WHERE room_id = {p.add(room_id)} AND kind = 'identity'"
-        f" AND role = {p.add(CUSTOMER_ROLE)} ORDER BY joined_at, join_seq",
-        p.values,
+    participants = yield d.query(
+        "SELECT * FROM participants WHERE room_id = {} AND kind = 'identity' AND role = {}"
+        " ORDER BY joined_at, join_seq",
+        room_id,
+        CUSTOMER_ROLE,
     )
-    p = d.params()
-    newest = yield Query(
-        f"SELECT sender_identity_id FROM events WHERE room_id = {p.add(room_id)}"
-        " AND sender_identity_id IS NOT NULL ORDER BY idx DESC LIMIT 1",
-        p.values,
+    newest = yield d.query(
+        "SELECT sender_identity_id FROM events WHERE room_id = {} AND sender_identity_id IS NOT NULL"
+        " ORDER BY idx DESC LIMIT 1",
+        room_id,
     )
     candidates = customer_candidates(
         [d.rows.participant(r) for r in participants], newest[0]["sender_identity_id"] if newest else None
@@ -166,7 +183,11 @@ def _in_readable_room(p: Params, scope: Scope | None) -> str:
 
 
 class EscalationQueries(Reader, EscalationStore):
-    """``EscalationStore``'s reads: one escalation, and the scoped, paged listing (newest first)."""
+    """``EscalationStore``: creating one (with its handoff package), reading, listing (newest first); the
+    status transitions stay in the backends."""
+
+    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
+        return await self._write(_create_plan(self.dialect, escalation, event_limit))
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         p = self.PARAMS()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from storage.contracts.identities import IdentityStore
 from storage.errors import NotFoundError
 from storage.models import Identity
-from storage.queries.plan import Plan, Query
+from storage.queries.plan import Plan
 from storage.queries.reader import Dialect, Reader
 
 __all__ = ["IdentityQueries", "identity_plan"]
@@ -13,22 +13,19 @@ __all__ = ["IdentityQueries", "identity_plan"]
 
 def identity_plan(d: Dialect, identity_id: str) -> Plan[Identity | None]:
     """An identity with its addresses, oldest first (``None``: no such identity)."""
-    p = d.params()
-    rows = yield Query(f"SELECT * FROM identities WHERE identity_id = {p.add(identity_id)}", p.values)
+    rows = yield d.query("SELECT * FROM identities WHERE identity_id = {}", identity_id)
     if not rows:
         return None
-    p = d.params()
-    addresses = yield Query(
-        f"SELECT * FROM addresses WHERE identity_id = {p.add(identity_id)} ORDER BY created_at, addr_seq",
-        p.values,
+    addresses = yield d.query(
+        "SELECT * FROM addresses WHERE identity_id = {} ORDER BY created_at, addr_seq", identity_id
     )
     return d.rows.identity(rows[0], addresses)
 
 
 def _owner_plan(d: Dialect, channel_type: str, address: str) -> Plan[Identity]:
-    p = d.params()
-    p.require(f"channel_type = {p.add(channel_type)}", f"address = {p.add(address)}")
-    rows = yield Query(f"SELECT identity_id FROM addresses WHERE {p.sql()}", p.values)
+    rows = yield d.query(
+        "SELECT identity_id FROM addresses WHERE channel_type = {} AND address = {}", channel_type, address
+    )
     identity = (yield from identity_plan(d, rows[0]["identity_id"])) if rows else None
     if identity is None:
         raise NotFoundError("address", f"{channel_type}:{address}")

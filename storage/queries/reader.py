@@ -19,7 +19,7 @@ from storage.errors import InvalidInputError
 from storage.filters import Params
 from storage.models import Page
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
-from storage.queries.plan import Plan
+from storage.queries.plan import Plan, Query
 from storage.rows import Row, Rows
 
 __all__ = ["BAD_CURSOR", "Dialect", "Reader", "cursor_int", "cursor_time", "page_of"]
@@ -36,6 +36,11 @@ class Dialect:
 
     params: type[Params]
     rows: Rows
+
+    def query(self, template: str, *values: Any) -> Query:
+        """``template`` with each ``{}`` replaced, in order, by the placeholder of the next of ``values``."""
+        p = self.params()
+        return Query(template.format(*(p.add(v) for v in values)), p.values)
 
 
 class Reader(ABC):
@@ -62,6 +67,15 @@ class Reader(ABC):
     @abstractmethod
     async def _read(self, plan: Plan[T]) -> T:
         """Run ``plan`` (``storage.queries.plan``) with all its statements in one read snapshot.
+
+        Raises:
+            BackendUnavailableError: the database cannot be reached (driver errors are mapped).
+        """
+
+    @abstractmethod
+    async def _write(self, plan: Plan[T]) -> T:
+        """Run ``plan`` (its reads and writes) in one write transaction whose reads see one snapshot
+        (SQLite: ``BEGIN IMMEDIATE`` on the writer; PostgreSQL: REPEATABLE READ).
 
         Raises:
             BackendUnavailableError: the database cannot be reached (driver errors are mapped).

@@ -61,6 +61,10 @@ class SQLiteCore(Reader, MemoryStore):
         """Run a read plan on a reader connection, every statement in its one snapshot."""
         return await self._db.read(run_sqlite_plan, plan)
 
+    async def _write(self, plan: Plan[T]) -> T:
+        """Run a plan in one ``BEGIN IMMEDIATE`` transaction on the writer."""
+        return await self._db.write(run_sqlite_plan, plan)
+
     async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run one read statement on a reader connection (its own snapshot); every row."""
         rows: list[Row] = list(await self._db.read(fetch_all, sql, list(values)))

@@ -1,4 +1,4 @@
-"""Escalations to humans, with the handoff package frozen in the same transaction that creates them."""
+"""Escalations' status transitions on SQLite (creating one is ``storage.queries.escalations``')."""
 
 from __future__ import annotations
 
@@ -6,49 +6,21 @@ from typing import Any
 
 import apsw
 
-from storage.errors import NotFoundError
 from storage.models import (
     Escalation,
     EscalationStatus,
-    NewEscalation,
-    new_id,
     utc_now,
 )
 from storage.models.escalations import check_escalation_transition
-from storage.queries.escalations import EscalationQueries, handoff_plan
-from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
-from storage.sqlite.rows import ROWS, fetch_one, ts
+from storage.queries.escalations import EscalationQueries
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.rows import ROWS, fetch_by_key, ts
 
 __all__ = ["SQLiteEscalations"]
 
 
 def _escalation_row(conn: apsw.Connection, escalation_id: str) -> dict[str, Any]:
-    row = fetch_one(conn, "SELECT * FROM escalations WHERE escalation_id = ?", (escalation_id,))
-    if row is None:
-        raise NotFoundError("escalation", escalation_id)
-    return row
-
-
-def create_escalation(conn: apsw.Connection, escalation: NewEscalation, event_limit: int) -> Escalation:
-    """Insert an escalation with its frozen handoff package. Raises: NotFoundError (room)."""
-    package = run_sqlite_plan(conn, handoff_plan(SQLITE, escalation.room_id, event_limit, escalation.task_id))
-    escalation_id = new_id("esc")
-    conn.execute(
-        "INSERT INTO escalations (escalation_id, room_id, reason, queue, assignee, priority, status,"
-        " created_by, created_at, handoff) VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
-        (
-            escalation_id,
-            escalation.room_id,
-            escalation.reason,
-            escalation.queue,
-            escalation.assignee,
-            escalation.priority,
-            escalation.created_by,
-            ts(package.frozen_at),
-            package.model_dump_json(),
-        ),
-    )
-    return ROWS.escalation(_escalation_row(conn, escalation_id))
+    return fetch_by_key(conn, "escalations", "escalation_id", escalation_id, "escalation")
 
 
 def acknowledge_escalation(conn: apsw.Connection, escalation_id: str, by: str) -> Escalation:
@@ -78,11 +50,8 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
 
 
 class SQLiteEscalations(EscalationQueries, SQLiteCore):
-    """``EscalationStore``'s writes on SQLite: the handoff package is frozen in the creating write
-    transaction (the reads are ``EscalationQueries``)."""
-
-    async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
-        return await self._db.write(create_escalation, escalation, event_limit)
+    """Escalations' transitions on SQLite: acknowledge, resolve, one write transaction each (the rest is
+    ``EscalationQueries``)."""
 
     async def acknowledge_escalation(self, escalation_id: str, by: str) -> Escalation:
         return await self._db.write(acknowledge_escalation, escalation_id, by)

@@ -13,24 +13,15 @@ from typing import Any
 import apsw
 
 from storage.errors import NotFoundError
-from storage.indexing import (
-    CONTEXT_AFTER,
-    CONTEXT_BEFORE,
-    EventText,
-    event_head,
-    sender_label,
-    window_documents,
-)
 from storage.models import AppendResult, NewEvent, new_id, utc_now
 from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
-from storage.queries.events import EventQueries
+from storage.queries.events import EventQueries, window_plan
 from storage.scope import Scope
-from storage.sqlite.core import SQLiteCore
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
-from storage.text import lexical_text
+from storage.sqlite.rows import ROWS, fetch_one, pack_embedding, to_json, ts
 
 __all__ = ["SQLiteEvents", "append_event", "room_row"]
 
@@ -108,7 +99,7 @@ def append_event(
         ),
     )
     conn.execute("UPDATE rooms SET last_event_index = ? WHERE room_id = ?", (index, event.room_id))
-    documents, event_ids = _window(conn, event.room_id, index)
+    documents, event_ids = run_sqlite_plan(conn, window_plan(SQLITE, event.room_id, index))
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
         " sensitivity, importance, item_at, text, embedding)"
@@ -134,28 +125,6 @@ def append_event(
     row = fetch_one(conn, "SELECT * FROM events WHERE event_id = ?", (event_id,))
     assert row is not None  # inserted above, in this transaction
     return AppendResult(event=ROWS.event(row), created=True)
-
-
-def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, str], dict[int, str]]:
-    """Lexical texts to write after appending event ``index`` (``storage.indexing.window_documents``) and
-    the event ids by index."""
-    rows = fetch_all(
-        conn,
-        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity, e.agent,"
-        " i.display_name, (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.addr_seq LIMIT 1) AS address"
-        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
-        " WHERE e.room_id = ? AND e.idx BETWEEN ? AND ?",
-        (room_id, index - CONTEXT_AFTER - CONTEXT_BEFORE, index),
-    )
-    texts = []
-    for r in rows:
-        at = from_ts(r["occurred_at"])
-        sender = sender_label(r["display_name"], r["address"], r["agent"])
-        # Sealed confidential text stays out of the lexical index (storage.text.lexical_text).
-        head = event_head(lexical_text(r["content"]), sender=sender, occurred_at=at)
-        texts.append(EventText(r["idx"], at, r["sensitivity"], head))
-    return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
 
 
 class SQLiteEvents(EventQueries, SQLiteCore):

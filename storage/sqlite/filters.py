@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.filters import Params
-from storage.sqlite.rows import ts
+from storage.sqlite.rows import to_json, ts
 
 __all__ = ["SQLiteParams"]
 
@@ -53,6 +53,9 @@ class SQLiteParams(Params):
         if isinstance(value, int | float):
             return each + f"je.type IN ('integer', 'real') AND je.value = {self.add(value)})"
         return each + f"je.type = 'text' AND je.value = {self.add(str(value))})"
+
+    def json_value(self, value: Any) -> Any:
+        return to_json(value, "a JSON column's value")
 
     def json_text(self, column: str, key: str) -> str:
         return f"json_extract({column}, '$.{key}')"

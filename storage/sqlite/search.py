@@ -6,7 +6,7 @@ loses an allowed item. Lexical: FTS5 ranks its matches and only the best ``stora
 are joined to ``search_docs`` and filtered (more when too few pass; the exact same top list). Vector: the
 in-process index (``storage.ann``, ``storage.sqlite.vector_log``) when it is ready and the caller's
 namespaces are not selective, else exact ``vec_distance_cosine`` (sqlite-vec) over every row passing the
-WHERE. Pool size, sender boosts, fusion and hits are ``storage.search``'s.
+WHERE. Pool size, sender boosts, fusion and hits are ``storage.queries.search``'s.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ import apsw
 from storage import search as hybrid
 from storage.ann import lexical_fetches, namespace_fraction
 from storage.models import SearchHit, SearchRequest
-from storage.ranking import Candidate, FusedCandidate
+from storage.queries.search import SearchQueries, rank_plan
+from storage.ranking import Candidate
 from storage.scope import Scope
-from storage.sqlite.core import SQLiteCore
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import ROWS, Row, fetch_all, from_ts, pack_embedding
+from storage.sqlite.rows import Row, fetch_all, from_ts, pack_embedding
 from storage.sqlite.vector_log import ann_candidates
 from storage.text import query_terms
 from storage.vector_keeper import VectorIndexKeeper
@@ -115,50 +116,35 @@ def _search(
     request: SearchRequest,
     query_embedding: Sequence[float] | None,
     scope: Scope | None,
+    pool: int,
     configured_dimensions: int | None,
     keeper: VectorIndexKeeper | None,
     exact_below: int,
 ) -> list[SearchHit]:
-    pool = hybrid.candidate_pool(request.limit)
     lexical = _lexical(conn, request, scope, pool, keeper)
     vector: list[Candidate] = []
     if query_embedding is not None:
         blob = pack_embedding(query_embedding)
         check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=False)
         vector = _vector(conn, request, scope, blob, pool, keeper, exact_below)
-    p = SQLiteParams()
-    senders = hybrid.sender_sql(p, request, [*lexical, *vector])
-    boosts = hybrid.sender_boosts(request, fetch_all(conn, senders, p.values)) if senders else {}
-    fused = hybrid.fuse_request(request, lexical, vector, boosts)
-    memories = {r["memory_id"]: ROWS.memory(r) for r in _records(conn, "memory", fused)}
-    events = {r["event_id"]: ROWS.event(r) for r in _records(conn, "event", fused)}
-    return hybrid.hits(fused, memories, events)
+    return run_sqlite_plan(conn, rank_plan(SQLITE, request, lexical, vector))
 
 
-def _records(conn: apsw.Connection, item_type: str, fused: Sequence[FusedCandidate]) -> list[Row]:
-    p = SQLiteParams()
-    sql = hybrid.records_sql(p, item_type, hybrid.item_ids(fused, item_type))
-    return fetch_all(conn, sql, p.values) if sql else []
-
-
-class SQLiteSearch(SQLiteCore):
-    """``search`` of the SQLite backend: one read transaction per search."""
+class SQLiteSearch(SearchQueries, SQLiteCore):
+    """Candidates of ``search`` on SQLite: one read transaction per search."""
 
     _vector_keeper: VectorIndexKeeper | None  # storage.sqlite.vector_log.VectorIndexMixin
     ann_exact_below_rows: int
 
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
+    async def _search(
+        self, request: SearchRequest, query_embedding: Sequence[float] | None, scope: Scope | None, pool: int
     ) -> list[SearchHit]:
         return await self._db.read(
             _search,
             request,
             query_embedding,
             scope,
+            pool,
             self._dims,
             self._vector_keeper,
             self.ann_exact_below_rows,

@@ -10,21 +10,17 @@ from typing import Any
 
 import apsw
 
-from storage.errors import NotFoundError
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.queries.tasks import TaskQueries
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_by_key, to_json, ts
 
 __all__ = ["SQLiteTasks"]
 
 
 def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
-    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
-    if row is None:
-        raise NotFoundError("task", task_id)
-    return row
+    return fetch_by_key(conn, "tasks", "task_id", task_id, "task")
 
 
 def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
