@@ -14,19 +14,15 @@ from typing import Any
 import asyncpg
 
 from storage.changelog import (
-    CHANGE_COLUMNS,
     LOG_COLUMNS,
     LogEntry,
-    change_from_row,
     memory_added,
     memory_deleted,
 )
 from storage.models import Memory, utc_now
-from storage.versioning import Change
 
 __all__ = [
     "bump",
-    "changes_since",
     "head",
     "last_fact_version",
     "lock_head",
@@ -101,13 +97,3 @@ async def last_fact_version(conn: asyncpg.Connection, namespace: str, key: str) 
         key,
     )
     return int(value or 0)
-
-
-async def changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[Change]:
-    """The namespace's changes with a sequence number above ``seq``, oldest first."""
-    rows = await conn.fetch(
-        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = $1 AND seq > $2 ORDER BY seq",
-        namespace,
-        seq,
-    )
-    return [change_from_row(r, _as_is) for r in rows]

@@ -18,20 +18,24 @@ from storage.models import (
     BranchResult,
     Memory,
     MergeResult,
-    Page,
     RollbackResult,
     Snapshot,
     new_id,
     utc_now,
 )
-from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
+from storage.postgres.core import run_postgres_plan
 from storage.postgres.facts import current_facts, remove_fact, write_fact
+from storage.postgres.filters import PostgresParams
 from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
+from storage.queries.reader import Dialect
+from storage.queries.versions import VersionQueries, changes_since_plan, snapshot_plan
 from storage.scope import Scope
 
 __all__ = ["PostgresVersions"]
+
+_DIALECT = Dialect(PostgresParams, ROWS)
 
 
 async def _memories(
@@ -50,14 +54,15 @@ async def _memories(
 
 
 async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: str) -> Snapshot:
-    row = await conn.fetchrow("SELECT * FROM snapshots WHERE snapshot_id = $1", snapshot_id)
-    if row is None or row["namespace"] != namespace:
-        raise NotFoundError("snapshot", snapshot_id)
-    return ROWS.snapshot(row)
+    return await run_postgres_plan(conn, snapshot_plan(_DIALECT, namespace, snapshot_id))
+
+
+async def _changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[versioning.Change]:
+    return await run_postgres_plan(conn, changes_since_plan(_DIALECT, namespace, seq))
 
 
 async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
-    changes = await changelog.changes_since(conn, namespace, seq)
+    changes = await _changes_since(conn, namespace, seq)
     existing = await _memories(conn, namespace, versioning.item_keys(changes, "memory"))
     facts = await current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
     return versioning.rollback_plan(
@@ -67,7 +72,7 @@ async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> vers
     )
 
 
-class PostgresVersions(PostgresMemories):
+class PostgresVersions(VersionQueries, PostgresMemories):
     """``VersionStore`` on PostgreSQL (memories are restored and copied through the memories area)."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
@@ -87,27 +92,6 @@ class PostgresVersions(PostgresMemories):
                 utc_now(),
             )
         return ROWS.snapshot(row)
-
-    async def list_snapshots(
-        self, namespace: str, *, limit: int = 50, cursor: str | None = None, scope: Scope | None = None
-    ) -> Page[Snapshot]:
-        if not (scope or Scope.unrestricted()).can_read(namespace):
-            return Page[Snapshot](items=[])
-        size = clamp_limit(limit)
-        seq, last_id = decode_cursor(cursor, 2) if cursor is not None else (None, None)
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM snapshots WHERE namespace = $1"
-                " AND ($2::bigint IS NULL OR (seq, snapshot_id) < ($2, $3::text))"
-                " ORDER BY seq DESC, snapshot_id DESC LIMIT $4",
-                namespace,
-                None if seq is None else int(seq),
-                None if last_id is None else str(last_id),
-                size + 1,
-            )
-        items = [ROWS.snapshot(r) for r in rows[:size]]
-        next_cursor = encode_cursor(items[-1].seq, items[-1].snapshot_id) if len(rows) > size else None
-        return Page[Snapshot](items=items, next_cursor=next_cursor)
 
     async def _apply_back(
         self, conn: asyncpg.Connection, namespace: str, plan: versioning.RollbackPlan, actor: str
@@ -217,8 +201,8 @@ class PostgresVersions(PostgresMemories):
             if row is None:
                 raise NotFoundError("branch", branch)
             versioning.check_merge(row["origin"], branch, into, scope)
-            branch_changes = await changelog.changes_since(conn, branch, int(row["fork_seq"]))
-            target_changes = await changelog.changes_since(conn, into, int(row["base_seq"]))
+            branch_changes = await _changes_since(conn, branch, int(row["fork_seq"]))
+            target_changes = await _changes_since(conn, into, int(row["base_seq"]))
             memory_ids = versioning.item_keys(branch_changes, "memory")
             branch_memories = await _memories(conn, branch, memory_ids)
             mapped = await conn.fetch(

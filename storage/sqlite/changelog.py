@@ -7,25 +7,19 @@ time, so bumping ``namespace_heads`` in the transaction makes sequence numbers g
 
 from __future__ import annotations
 
-import json
-
 import apsw
 
 from storage.changelog import (
-    CHANGE_COLUMNS,
     LOG_COLUMNS,
     LogEntry,
-    change_from_row,
     memory_added,
     memory_deleted,
 )
 from storage.models import Memory, utc_now
-from storage.sqlite.rows import fetch_all, fetch_one, to_json, ts
-from storage.versioning import Change
+from storage.sqlite.rows import fetch_one, to_json, ts
 
 __all__ = [
     "bump",
-    "changes_since",
     "head",
     "last_fact_version",
     "record",
@@ -85,13 +79,3 @@ def last_fact_version(conn: apsw.Connection, namespace: str, key: str) -> int:
         (namespace, key),
     )
     return 0 if row is None or row["v"] is None else int(row["v"])
-
-
-def changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[Change]:
-    """The namespace's changes with a sequence number above ``seq``, oldest first."""
-    rows = fetch_all(
-        conn,
-        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = ? AND seq > ? ORDER BY seq",
-        (namespace, seq),
-    )
-    return [change_from_row(r, json.loads) for r in rows]

@@ -18,25 +18,27 @@ from storage.models import (
     BranchResult,
     Memory,
     MergeResult,
-    Page,
     RollbackResult,
     Snapshot,
     new_id,
     utc_now,
 )
-from storage.paging import clamp_limit, decode_cursor
+from storage.queries.reader import Dialect
+from storage.queries.versions import VersionQueries, changes_since_plan, snapshot_plan
 from storage.scope import Scope
 from storage.sqlite import changelog
-from storage.sqlite.core import SQLiteCore
+from storage.sqlite.core import SQLiteCore, run_sqlite_plan
 from storage.sqlite.facts import current_facts, remove_fact, write_fact
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import insert_memory, remove_memory
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
 __all__ = ["SQLiteVersions"]
 
 Row = dict[str, Any]
 #: Ids per ``IN (...)`` list: SQLite binds at most 32766 parameters (sqlite.org/limits.html).
 _CHUNK = 500
+_DIALECT = Dialect(SQLiteParams, ROWS)
 
 
 def _in_chunks(conn: apsw.Connection, sql: str, params: Sequence[Any], ids: Sequence[str]) -> list[Row]:
@@ -64,14 +66,15 @@ def _memories(
 
 
 def _snapshot_row(conn: apsw.Connection, namespace: str, snapshot_id: str) -> Snapshot:
-    row = fetch_one(conn, "SELECT * FROM snapshots WHERE snapshot_id = ?", (snapshot_id,))
-    if row is None or row["namespace"] != namespace:
-        raise NotFoundError("snapshot", snapshot_id)
-    return ROWS.snapshot(row)
+    return run_sqlite_plan(conn, snapshot_plan(_DIALECT, namespace, snapshot_id))
+
+
+def _changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[versioning.Change]:
+    return run_sqlite_plan(conn, changes_since_plan(_DIALECT, namespace, seq))
 
 
 def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
-    changes = changelog.changes_since(conn, namespace, seq)
+    changes = _changes_since(conn, namespace, seq)
     existing = _memories(conn, namespace, versioning.item_keys(changes, "memory"))
     facts = current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
     return versioning.rollback_plan(
@@ -89,19 +92,6 @@ def _create_snapshot(conn: apsw.Connection, namespace: str, label: str, scope: S
         (snapshot_id, namespace, label, changelog.head(conn, namespace), scope.agent, ts(utc_now())),
     )
     return _snapshot_row(conn, namespace, snapshot_id)
-
-
-def _list_snapshots(conn: apsw.Connection, namespace: str, limit: int, cursor: str | None) -> Page[Snapshot]:
-    where, params = "namespace = ?", [namespace]
-    if cursor is not None:
-        where += " AND (seq, snapshot_id) < (?, ?)"
-        params += decode_cursor(cursor, 2)
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM snapshots WHERE {where} ORDER BY seq DESC, snapshot_id DESC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.snapshot, "seq", "snapshot_id")
 
 
 def _apply_back(conn: apsw.Connection, namespace: str, plan: versioning.RollbackPlan, actor: str) -> None:
@@ -191,8 +181,8 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     if row is None:
         raise NotFoundError("branch", branch_ns)
     versioning.check_merge(row["origin"], branch_ns, into, scope)
-    branch_changes = changelog.changes_since(conn, branch_ns, int(row["fork_seq"]))
-    target_changes = changelog.changes_since(conn, into, int(row["base_seq"]))
+    branch_changes = _changes_since(conn, branch_ns, int(row["fork_seq"]))
+    target_changes = _changes_since(conn, into, int(row["base_seq"]))
     memory_ids = versioning.item_keys(branch_changes, "memory")
     branch_memories = _memories(conn, branch_ns, memory_ids)
     mapped = _in_chunks(
@@ -235,20 +225,13 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     return versioning.merge_result(branch_ns, into, plan)
 
 
-class SQLiteVersions(SQLiteCore):
+class SQLiteVersions(VersionQueries, SQLiteCore):
     """``VersionStore`` on SQLite: one ``Database`` write transaction per operation."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
         scope = scope or Scope.unrestricted()
         versioning.check_snapshot_label(namespace, label, scope)
         return await self._db.write(_create_snapshot, namespace, label, scope)
-
-    async def list_snapshots(
-        self, namespace: str, *, limit: int = 50, cursor: str | None = None, scope: Scope | None = None
-    ) -> Page[Snapshot]:
-        if not (scope or Scope.unrestricted()).can_read(namespace):
-            return Page[Snapshot](items=[])
-        return await self._db.read(_list_snapshots, namespace, clamp_limit(limit), cursor)
 
     async def rollback(
         self, namespace: str, snapshot_id: str, *, scope: Scope | None = None
