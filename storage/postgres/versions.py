@@ -30,7 +30,13 @@ from storage.postgres.filters import PostgresParams
 from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
 from storage.queries.reader import Dialect
-from storage.queries.versions import VersionQueries, changes_since_plan, snapshot_plan
+from storage.queries.versions import (
+    VersionQueries,
+    changes_since_plan,
+    memories_plan,
+    origins_plan,
+    snapshot_plan,
+)
 from storage.scope import Scope
 
 __all__ = ["PostgresVersions"]
@@ -41,16 +47,7 @@ _DIALECT = Dialect(PostgresParams, ROWS)
 async def _memories(
     conn: asyncpg.Connection, namespace: str, ids: Sequence[str] | None = None
 ) -> dict[str, tuple[Memory, bytes | None]]:
-    """id -> (memory, embedding) of the namespace's memories (all, or those among ``ids``)."""
-    sql = (
-        "SELECT m.*, d.embedding AS embedding FROM memories AS m LEFT JOIN search_docs AS d"
-        " ON d.item_type = 'memory' AND d.item_id = m.memory_id WHERE m.namespace = $1"
-    )
-    if ids is None:
-        rows = await conn.fetch(sql, namespace)
-    else:
-        rows = await conn.fetch(sql + " AND m.memory_id = ANY($2::text[])", namespace, list(ids))
-    return {r["memory_id"]: (ROWS.memory(r), r["embedding"]) for r in rows}
+    return await run_postgres_plan(conn, memories_plan(_DIALECT, namespace, ids))
 
 
 async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: str) -> Snapshot:
@@ -205,13 +202,7 @@ class PostgresVersions(VersionQueries, PostgresMemories):
             target_changes = await _changes_since(conn, into, int(row["base_seq"]))
             memory_ids = versioning.item_keys(branch_changes, "memory")
             branch_memories = await _memories(conn, branch, memory_ids)
-            mapped = await conn.fetch(
-                "SELECT memory_id, origin_memory_id FROM branch_memories"
-                " WHERE namespace = $1 AND memory_id = ANY($2::text[])",
-                branch,
-                memory_ids,
-            )
-            origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
+            origin_of = await run_postgres_plan(conn, origins_plan(_DIALECT, branch, memory_ids))
             target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
             fact_keys = versioning.item_keys(branch_changes, "fact")
             branch_facts = {k: s for k, (s, _) in (await current_facts(conn, branch, fact_keys)).items()}

@@ -8,16 +8,27 @@ belong to the namespace) and ``changes_since_plan`` (the change log after a sequ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from storage.changelog import CHANGE_COLUMNS, change_from_row
 from storage.errors import NotFoundError
-from storage.models import Page, Snapshot
+from storage.models import Memory, Page, Snapshot
 from storage.paging import clamp_limit, decode_cursor
-from storage.queries.plan import Plan
+from storage.queries.plan import Plan, Query
 from storage.queries.reader import Dialect, Reader, cursor_int, page_of
+from storage.rows import Row
 from storage.scope import Scope
 from storage.versioning import Change
 
-__all__ = ["VersionQueries", "changes_since_plan", "snapshot_plan"]
+__all__ = ["VersionQueries", "changes_since_plan", "memories_plan", "origins_plan", "snapshot_plan"]
+
+#: Ids per statement of an id list: SQLite binds at most 32766 parameters (sqlite.org/limits.html).
+CHUNK = 500
+#: A namespace's memories with the embedding of their search document.
+_MEMORIES = (
+    "SELECT m.*, d.embedding AS embedding FROM memories AS m LEFT JOIN search_docs AS d"
+    " ON d.item_type = 'memory' AND d.item_id = m.memory_id WHERE "
+)
 
 
 def snapshot_plan(dialect: Dialect, namespace: str, snapshot_id: str) -> Plan[Snapshot]:
@@ -40,6 +51,38 @@ def changes_since_plan(dialect: Dialect, namespace: str, seq: int) -> Plan[list[
         seq,
     )
     return [change_from_row(r, dialect.rows.load_json) for r in rows]
+
+
+def _by_ids(
+    dialect: Dialect, select: str, alias: str, namespace: str, id_column: str, ids: Sequence[str]
+) -> Plan[list[Row]]:
+    """Rows of ``select`` (ending in ``WHERE ``; its table as ``alias``) of ``namespace`` whose
+    ``id_column`` is among ``ids``, ``CHUNK`` ids per statement."""
+    rows: list[Row] = []
+    for start in range(0, len(ids), CHUNK):
+        p = dialect.params()
+        p.require(f"{alias}.namespace = {p.add(namespace)}")
+        p.require(p.equals_any(f"{alias}.{id_column}", list(ids[start : start + CHUNK])))
+        rows += yield Query(select + p.sql(), p.values)
+    return rows
+
+
+def memories_plan(
+    dialect: Dialect, namespace: str, ids: Sequence[str] | None = None
+) -> Plan[dict[str, tuple[Memory, bytes | None]]]:
+    """id -> (memory, embedding bytes or ``None``) of the namespace's memories (all, or those among ``ids``)."""
+    if ids is None:
+        rows: Sequence[Row] = yield dialect.query(_MEMORIES + "m.namespace = {}", namespace)
+    else:
+        rows = yield from _by_ids(dialect, _MEMORIES, "m", namespace, "memory_id", ids)
+    return {r["memory_id"]: (dialect.rows.memory(r), r["embedding"]) for r in rows}
+
+
+def origins_plan(dialect: Dialect, branch: str, memory_ids: Sequence[str]) -> Plan[dict[str, str]]:
+    """Branch memory id -> the origin memory it stands for, for those of ``memory_ids`` that have one."""
+    select = "SELECT b.memory_id, b.origin_memory_id FROM branch_memories AS b WHERE "
+    rows = yield from _by_ids(dialect, select, "b", branch, "memory_id", memory_ids)
+    return {r["memory_id"]: r["origin_memory_id"] for r in rows}
 
 
 class VersionQueries(Reader):

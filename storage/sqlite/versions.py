@@ -24,45 +24,31 @@ from storage.models import (
     utc_now,
 )
 from storage.queries.reader import Dialect
-from storage.queries.versions import VersionQueries, changes_since_plan, snapshot_plan
+from storage.queries.versions import (
+    VersionQueries,
+    changes_since_plan,
+    memories_plan,
+    origins_plan,
+    snapshot_plan,
+)
 from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore, run_sqlite_plan
 from storage.sqlite.facts import current_facts, remove_fact, write_fact
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import insert_memory, remove_memory
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
+from storage.sqlite.rows import ROWS, fetch_one, ts
 
 __all__ = ["SQLiteVersions"]
 
 Row = dict[str, Any]
-#: Ids per ``IN (...)`` list: SQLite binds at most 32766 parameters (sqlite.org/limits.html).
-_CHUNK = 500
 _DIALECT = Dialect(SQLiteParams, ROWS)
-
-
-def _in_chunks(conn: apsw.Connection, sql: str, params: Sequence[Any], ids: Sequence[str]) -> list[Row]:
-    """Rows of ``sql`` ending in ``IN ({marks})`` for every id, ``_CHUNK`` ids per statement."""
-    rows: list[Row] = []
-    for start in range(0, len(ids), _CHUNK):
-        chunk = list(ids[start : start + _CHUNK])
-        rows += fetch_all(conn, sql.format(marks=", ".join("?" * len(chunk))), (*params, *chunk))
-    return rows
 
 
 def _memories(
     conn: apsw.Connection, namespace: str, ids: Sequence[str] | None = None
 ) -> dict[str, tuple[Memory, bytes | None]]:
-    """id -> (memory, embedding) of the namespace's memories (all, or those among ``ids``)."""
-    sql = (
-        "SELECT m.*, d.embedding AS embedding FROM memories AS m LEFT JOIN search_docs AS d"
-        " ON d.item_type = 'memory' AND d.item_id = m.memory_id WHERE m.namespace = ?"
-    )
-    if ids is None:
-        rows = fetch_all(conn, sql, (namespace,))
-    else:
-        rows = _in_chunks(conn, sql + " AND m.memory_id IN ({marks})", (namespace,), ids)
-    return {r["memory_id"]: (ROWS.memory(r), r["embedding"]) for r in rows}
+    return run_sqlite_plan(conn, memories_plan(_DIALECT, namespace, ids))
 
 
 def _snapshot_row(conn: apsw.Connection, namespace: str, snapshot_id: str) -> Snapshot:
@@ -185,14 +171,7 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     target_changes = _changes_since(conn, into, int(row["base_seq"]))
     memory_ids = versioning.item_keys(branch_changes, "memory")
     branch_memories = _memories(conn, branch_ns, memory_ids)
-    mapped = _in_chunks(
-        conn,
-        "SELECT memory_id, origin_memory_id FROM branch_memories WHERE namespace = ?"
-        " AND memory_id IN ({marks})",
-        (branch_ns,),
-        memory_ids,
-    )
-    origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
+    origin_of = run_sqlite_plan(conn, origins_plan(_DIALECT, branch_ns, memory_ids))
     target_memories = _memories(conn, into, sorted(set(origin_of.values())))
     fact_keys = versioning.item_keys(branch_changes, "fact")
     branch_facts = {k: state for k, (state, _) in current_facts(conn, branch_ns, fact_keys).items()}
