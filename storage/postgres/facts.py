@@ -8,7 +8,6 @@ writers naming the same version, the second sees the first's commit and conflict
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -21,28 +20,13 @@ from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
 from storage.queries.facts import FactQueries
-from storage.versioning import FactState
 
-__all__ = ["PostgresFacts", "current_facts", "remove_fact", "write_fact"]
+__all__ = ["PostgresFacts", "remove_fact", "write_fact"]
 
 
 async def _current(conn: asyncpg.Connection, namespace: str, key: str) -> Fact | None:
     row = await conn.fetchrow("SELECT * FROM facts WHERE namespace = $1 AND key = $2", namespace, key)
     return None if row is None else ROWS.fact(row)
-
-
-async def current_facts(
-    conn: asyncpg.Connection, namespace: str, keys: Sequence[str] | None = None
-) -> dict[str, tuple[FactState, int]]:
-    """key -> (state, version) of the namespace's live facts (all, or those among ``keys``)."""
-    if keys is None:
-        rows = await conn.fetch("SELECT * FROM facts WHERE namespace = $1", namespace)
-    else:
-        rows = await conn.fetch(
-            "SELECT * FROM facts WHERE namespace = $1 AND key = ANY($2::text[])", namespace, list(keys)
-        )
-    facts = [ROWS.fact(r) for r in rows]
-    return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
 
 
 async def write_fact(

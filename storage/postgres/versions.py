@@ -25,14 +25,16 @@ from storage.models import (
 )
 from storage.postgres import changelog
 from storage.postgres.core import run_postgres_plan
-from storage.postgres.facts import current_facts, remove_fact, write_fact
+from storage.postgres.facts import remove_fact, write_fact
 from storage.postgres.filters import PostgresParams
 from storage.postgres.memories import PostgresMemories
 from storage.postgres.rows import ROWS
 from storage.queries.reader import Dialect
 from storage.queries.versions import (
     VersionQueries,
+    back_plan,
     changes_since_plan,
+    facts_plan,
     memories_plan,
     origins_plan,
     snapshot_plan,
@@ -59,14 +61,13 @@ async def _changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> 
 
 
 async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
-    changes = await _changes_since(conn, namespace, seq)
-    existing = await _memories(conn, namespace, versioning.item_keys(changes, "memory"))
-    facts = await current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
-    return versioning.rollback_plan(
-        changes,
-        {i: m.sensitivity.level for i, (m, _) in existing.items()},
-        {k: state for k, (state, _) in facts.items()},
-    )
+    return await run_postgres_plan(conn, back_plan(_DIALECT, namespace, seq))
+
+
+async def _current_facts(
+    conn: asyncpg.Connection, namespace: str, keys: Sequence[str] | None = None
+) -> dict[str, tuple[versioning.FactState, int]]:
+    return await run_postgres_plan(conn, facts_plan(_DIALECT, namespace, keys))
 
 
 class PostgresVersions(VersionQueries, PostgresMemories):
@@ -159,7 +160,7 @@ class PostgresVersions(VersionQueries, PostgresMemories):
                     f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
                 )
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            now = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
+            now = {k: state for k, (state, _) in (await _current_facts(conn, namespace)).items()}
             memories, facts = versioning.branch_state(plan, await _memories(conn, namespace), now)
             versioning.check_clearance(
                 versioning.state_levels(memories, facts), scope, f"branching {namespace!r}"
@@ -205,8 +206,8 @@ class PostgresVersions(VersionQueries, PostgresMemories):
             origin_of = await run_postgres_plan(conn, origins_plan(_DIALECT, branch, memory_ids))
             target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
             fact_keys = versioning.item_keys(branch_changes, "fact")
-            branch_facts = {k: s for k, (s, _) in (await current_facts(conn, branch, fact_keys)).items()}
-            target_facts = await current_facts(conn, into, fact_keys)
+            branch_facts = {k: s for k, (s, _) in (await _current_facts(conn, branch, fact_keys)).items()}
+            target_facts = await _current_facts(conn, into, fact_keys)
             plan = versioning.merge_plan(
                 branch_changes,
                 set(branch_memories),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from storage import versioning
 from storage.changelog import CHANGE_COLUMNS, change_from_row
 from storage.errors import NotFoundError
 from storage.models import Memory, Page, Snapshot
@@ -18,9 +19,17 @@ from storage.queries.plan import Plan, Query
 from storage.queries.reader import Dialect, Reader, cursor_int, page_of
 from storage.rows import Row
 from storage.scope import Scope
-from storage.versioning import Change
+from storage.versioning import Change, FactState
 
-__all__ = ["VersionQueries", "changes_since_plan", "memories_plan", "origins_plan", "snapshot_plan"]
+__all__ = [
+    "VersionQueries",
+    "back_plan",
+    "changes_since_plan",
+    "facts_plan",
+    "memories_plan",
+    "origins_plan",
+    "snapshot_plan",
+]
 
 #: Ids per statement of an id list: SQLite binds at most 32766 parameters (sqlite.org/limits.html).
 CHUNK = 500
@@ -83,6 +92,33 @@ def origins_plan(dialect: Dialect, branch: str, memory_ids: Sequence[str]) -> Pl
     select = "SELECT b.memory_id, b.origin_memory_id FROM branch_memories AS b WHERE "
     rows = yield from _by_ids(dialect, select, "b", branch, "memory_id", memory_ids)
     return {r["memory_id"]: r["origin_memory_id"] for r in rows}
+
+
+def facts_plan(
+    dialect: Dialect, namespace: str, keys: Sequence[str] | None = None
+) -> Plan[dict[str, tuple[FactState, int]]]:
+    """key -> (state, version) of the namespace's live facts (all, or those among ``keys``)."""
+    if keys is None:
+        rows: Sequence[Row] = yield dialect.query(
+            "SELECT * FROM facts AS f WHERE f.namespace = {}", namespace
+        )
+    else:
+        rows = yield from _by_ids(dialect, "SELECT * FROM facts AS f WHERE ", "f", namespace, "key", keys)
+    facts = [dialect.rows.fact(r) for r in rows]
+    return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
+
+
+def back_plan(dialect: Dialect, namespace: str, seq: int) -> Plan[versioning.RollbackPlan]:
+    """What returns ``namespace`` to its state at sequence number ``seq`` (``versioning.rollback_plan``),
+    from its change log since ``seq`` and the current state of the items those changes touched."""
+    changes = yield from changes_since_plan(dialect, namespace, seq)
+    existing = yield from memories_plan(dialect, namespace, versioning.item_keys(changes, "memory"))
+    facts = yield from facts_plan(dialect, namespace, versioning.item_keys(changes, "fact"))
+    return versioning.rollback_plan(
+        changes,
+        {i: m.sensitivity.level for i, (m, _) in existing.items()},
+        {k: state for k, (state, _) in facts.items()},
+    )
 
 
 class VersionQueries(Reader):

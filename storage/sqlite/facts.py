@@ -7,7 +7,6 @@ serialises the read-check-write of each ``set_fact``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
@@ -19,10 +18,9 @@ from storage.models import Fact, Sensitivity, utc_now
 from storage.queries.facts import FactQueries
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
-from storage.versioning import FactState
+from storage.sqlite.rows import ROWS, fetch_one, to_json, ts
 
-__all__ = ["SQLiteFacts", "current_facts", "remove_fact", "write_fact"]
+__all__ = ["SQLiteFacts", "remove_fact", "write_fact"]
 
 
 def _row(conn: apsw.Connection, namespace: str, key: str) -> dict[str, Any] | None:
@@ -61,18 +59,6 @@ def remove_fact(conn: apsw.Connection, namespace: str, key: str, actor: str | No
     conn.execute("DELETE FROM facts WHERE namespace = ? AND key = ?", (namespace, key))
     changelog.record(conn, fact_deleted(old, actor))
     return old
-
-
-def current_facts(
-    conn: apsw.Connection, namespace: str, keys: Sequence[str] | None = None
-) -> dict[str, tuple[FactState, int]]:
-    """key -> (state, version) of the namespace's live facts (all, or those among ``keys``)."""
-    if keys is None:
-        rows = fetch_all(conn, "SELECT * FROM facts WHERE namespace = ?", (namespace,))
-    else:
-        rows = [r for k in keys if (r := _row(conn, namespace, k)) is not None]
-    facts = [ROWS.fact(r) for r in rows]
-    return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
 
 
 def _write_fact(conn: apsw.Connection, write: FactWrite) -> Fact:

@@ -26,7 +26,9 @@ from storage.models import (
 from storage.queries.reader import Dialect
 from storage.queries.versions import (
     VersionQueries,
+    back_plan,
     changes_since_plan,
+    facts_plan,
     memories_plan,
     origins_plan,
     snapshot_plan,
@@ -34,7 +36,7 @@ from storage.queries.versions import (
 from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore, run_sqlite_plan
-from storage.sqlite.facts import current_facts, remove_fact, write_fact
+from storage.sqlite.facts import remove_fact, write_fact
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import insert_memory, remove_memory
 from storage.sqlite.rows import ROWS, fetch_one, ts
@@ -60,14 +62,13 @@ def _changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[vers
 
 
 def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
-    changes = _changes_since(conn, namespace, seq)
-    existing = _memories(conn, namespace, versioning.item_keys(changes, "memory"))
-    facts = current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
-    return versioning.rollback_plan(
-        changes,
-        {i: m.sensitivity.level for i, (m, _) in existing.items()},
-        {k: state for k, (state, _) in facts.items()},
-    )
+    return run_sqlite_plan(conn, back_plan(_DIALECT, namespace, seq))
+
+
+def _current_facts(
+    conn: apsw.Connection, namespace: str, keys: Sequence[str] | None = None
+) -> dict[str, tuple[versioning.FactState, int]]:
+    return run_sqlite_plan(conn, facts_plan(_DIALECT, namespace, keys))
 
 
 def _create_snapshot(conn: apsw.Connection, namespace: str, label: str, scope: Scope) -> Snapshot:
@@ -133,7 +134,7 @@ def _branch(
             f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
         )
     plan = _plan_back(conn, namespace, snapshot.seq)
-    now = {k: state for k, (state, _) in current_facts(conn, namespace).items()}
+    now = {k: state for k, (state, _) in _current_facts(conn, namespace).items()}
     memories, facts = versioning.branch_state(plan, _memories(conn, namespace), now)
     versioning.check_clearance(versioning.state_levels(memories, facts), scope, f"branching {namespace!r}")
     for memory, embedding in memories:
@@ -174,8 +175,8 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     origin_of = run_sqlite_plan(conn, origins_plan(_DIALECT, branch_ns, memory_ids))
     target_memories = _memories(conn, into, sorted(set(origin_of.values())))
     fact_keys = versioning.item_keys(branch_changes, "fact")
-    branch_facts = {k: state for k, (state, _) in current_facts(conn, branch_ns, fact_keys).items()}
-    target_facts = current_facts(conn, into, fact_keys)
+    branch_facts = {k: state for k, (state, _) in _current_facts(conn, branch_ns, fact_keys).items()}
+    target_facts = _current_facts(conn, into, fact_keys)
     plan = versioning.merge_plan(
         branch_changes,
         set(branch_memories),
