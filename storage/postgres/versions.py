@@ -8,12 +8,10 @@ namespaces can commit in between.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import asyncpg
 
 from storage import versioning
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -33,10 +31,8 @@ from storage.queries.reader import Dialect
 from storage.queries.versions import (
     VersionQueries,
     back_plan,
-    changes_since_plan,
-    facts_plan,
-    memories_plan,
-    origins_plan,
+    branch_source_plan,
+    merge_reads_plan,
     snapshot_plan,
 )
 from storage.scope import Scope
@@ -46,28 +42,12 @@ __all__ = ["PostgresVersions"]
 _DIALECT = Dialect(PostgresParams, ROWS)
 
 
-async def _memories(
-    conn: asyncpg.Connection, namespace: str, ids: Sequence[str] | None = None
-) -> dict[str, tuple[Memory, bytes | None]]:
-    return await run_postgres_plan(conn, memories_plan(_DIALECT, namespace, ids))
-
-
 async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: str) -> Snapshot:
     return await run_postgres_plan(conn, snapshot_plan(_DIALECT, namespace, snapshot_id))
 
 
-async def _changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[versioning.Change]:
-    return await run_postgres_plan(conn, changes_since_plan(_DIALECT, namespace, seq))
-
-
 async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
     return await run_postgres_plan(conn, back_plan(_DIALECT, namespace, seq))
-
-
-async def _current_facts(
-    conn: asyncpg.Connection, namespace: str, keys: Sequence[str] | None = None
-) -> dict[str, tuple[versioning.FactState, int]]:
-    return await run_postgres_plan(conn, facts_plan(_DIALECT, namespace, keys))
 
 
 class PostgresVersions(VersionQueries, PostgresMemories):
@@ -149,21 +129,8 @@ class PostgresVersions(VersionQueries, PostgresMemories):
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
             for name in sorted((namespace, new_namespace)):
                 await changelog.lock_head(conn, name)
-            busy = await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM memories WHERE namespace = $1)"
-                " OR EXISTS (SELECT 1 FROM facts WHERE namespace = $1)"
-                " OR EXISTS (SELECT 1 FROM branches WHERE namespace = $1)",
-                new_namespace,
-            )
-            if busy:
-                raise ConflictError(
-                    f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
-                )
-            plan = await _plan_back(conn, namespace, snapshot.seq)
-            now = {k: state for k, (state, _) in (await _current_facts(conn, namespace)).items()}
-            memories, facts = versioning.branch_state(plan, await _memories(conn, namespace), now)
-            versioning.check_clearance(
-                versioning.state_levels(memories, facts), scope, f"branching {namespace!r}"
+            memories, facts = await run_postgres_plan(
+                conn, branch_source_plan(_DIALECT, namespace, new_namespace, snapshot.seq, scope)
             )
             for memory, embedding in memories:
                 await self._copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
@@ -199,31 +166,16 @@ class PostgresVersions(VersionQueries, PostgresMemories):
             if row is None:
                 raise NotFoundError("branch", branch)
             versioning.check_merge(row["origin"], branch, into, scope)
-            branch_changes = await _changes_since(conn, branch, int(row["fork_seq"]))
-            target_changes = await _changes_since(conn, into, int(row["base_seq"]))
-            memory_ids = versioning.item_keys(branch_changes, "memory")
-            branch_memories = await _memories(conn, branch, memory_ids)
-            origin_of = await run_postgres_plan(conn, origins_plan(_DIALECT, branch, memory_ids))
-            target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
-            fact_keys = versioning.item_keys(branch_changes, "fact")
-            branch_facts = {k: s for k, (s, _) in (await _current_facts(conn, branch, fact_keys)).items()}
-            target_facts = await _current_facts(conn, into, fact_keys)
-            plan = versioning.merge_plan(
-                branch_changes,
-                set(branch_memories),
-                branch_facts,
-                origin_of,
-                target_changes,
-                set(target_memories),
-                target_facts,
+            reads = await run_postgres_plan(
+                conn,
+                merge_reads_plan(_DIALECT, branch, into, int(row["fork_seq"]), int(row["base_seq"]), scope),
             )
-            levels = versioning.merge_levels(branch_changes, target_facts)
-            versioning.check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
+            plan = reads.plan
             for memory_id in plan.add_memories:
-                memory, embedding = branch_memories[memory_id]
+                memory, embedding = reads.branch_memories[memory_id]
                 await self._copy_memory(conn, memory, embedding, into, branch, scope.agent)
             for memory_id in plan.remove_memories:
-                await self._remove_memory(conn, target_memories[memory_id][0], scope.agent)
+                await self._remove_memory(conn, reads.target_memories[memory_id][0], scope.agent)
             for key, state in plan.put_facts.items():
                 await write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
             for key in plan.remove_facts:

@@ -9,10 +9,11 @@ belong to the namespace) and ``changes_since_plan`` (the change log after a sequ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from storage import versioning
 from storage.changelog import CHANGE_COLUMNS, change_from_row
-from storage.errors import NotFoundError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import Memory, Page, Snapshot
 from storage.paging import clamp_limit, decode_cursor
 from storage.queries.plan import Plan, Query
@@ -23,9 +24,12 @@ from storage.versioning import Change, FactState
 
 __all__ = [
     "VersionQueries",
+    "MergeReads",
     "back_plan",
+    "branch_source_plan",
     "changes_since_plan",
     "facts_plan",
+    "merge_reads_plan",
     "memories_plan",
     "origins_plan",
     "snapshot_plan",
@@ -119,6 +123,77 @@ def back_plan(dialect: Dialect, namespace: str, seq: int) -> Plan[versioning.Rol
         {i: m.sensitivity.level for i, (m, _) in existing.items()},
         {k: state for k, (state, _) in facts.items()},
     )
+
+
+def branch_source_plan(
+    dialect: Dialect, namespace: str, new_namespace: str, seq: int, scope: Scope
+) -> Plan[tuple[list[tuple[Memory, bytes | None]], dict[str, FactState]]]:
+    """What a branch of ``namespace`` at sequence number ``seq`` copies (``versioning.branch_state``).
+
+    Raises:
+        ConflictError: ``new_namespace`` holds memories or facts, or is a branch already.
+        PermissionDeniedError: the copy holds items above the clearance of ``scope``.
+    """
+    busy = yield dialect.query(
+        "SELECT EXISTS (SELECT 1 FROM memories WHERE namespace = {}) OR EXISTS (SELECT 1 FROM facts WHERE"
+        " namespace = {}) OR EXISTS (SELECT 1 FROM branches WHERE namespace = {}) AS busy",
+        new_namespace,
+        new_namespace,
+        new_namespace,
+    )
+    if busy and busy[0]["busy"]:
+        raise ConflictError(
+            f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
+        )
+    plan = yield from back_plan(dialect, namespace, seq)
+    now = yield from facts_plan(dialect, namespace)
+    memories = yield from memories_plan(dialect, namespace)
+    copied, facts = versioning.branch_state(plan, memories, {k: state for k, (state, _) in now.items()})
+    versioning.check_clearance(versioning.state_levels(copied, facts), scope, f"branching {namespace!r}")
+    return copied, facts
+
+
+@dataclass(frozen=True)
+class MergeReads:
+    """What a merge applies: its ``plan``, and the branch's and target's touched memories by id
+    (``(memory, embedding bytes or None)``) that the plan's ids refer to."""
+
+    plan: versioning.MergePlan
+    branch_memories: dict[str, tuple[Memory, bytes | None]]
+    target_memories: dict[str, tuple[Memory, bytes | None]]
+
+
+def merge_reads_plan(
+    dialect: Dialect, branch: str, into: str, fork_seq: int, base_seq: int, scope: Scope
+) -> Plan[MergeReads]:
+    """The merge plan of ``branch`` into ``into`` (``versioning.merge_plan``) from the branch's changes
+    since ``fork_seq`` and the target's since ``base_seq``.
+
+    Raises:
+        PermissionDeniedError: the merge touches items above the clearance of ``scope``.
+    """
+    branch_changes = yield from changes_since_plan(dialect, branch, fork_seq)
+    target_changes = yield from changes_since_plan(dialect, into, base_seq)
+    memory_ids = versioning.item_keys(branch_changes, "memory")
+    branch_memories = yield from memories_plan(dialect, branch, memory_ids)
+    origin_of = yield from origins_plan(dialect, branch, memory_ids)
+    target_memories = yield from memories_plan(dialect, into, sorted(set(origin_of.values())))
+    fact_keys = versioning.item_keys(branch_changes, "fact")
+    branch_facts = yield from facts_plan(dialect, branch, fact_keys)
+    target_facts = yield from facts_plan(dialect, into, fact_keys)
+    plan = versioning.merge_plan(
+        branch_changes,
+        set(branch_memories),
+        {k: state for k, (state, _) in branch_facts.items()},
+        origin_of,
+        target_changes,
+        set(target_memories),
+        target_facts,
+    )
+    versioning.check_clearance(
+        versioning.merge_levels(branch_changes, target_facts), scope, f"merging {branch!r} into {into!r}"
+    )
+    return MergeReads(plan, branch_memories, target_memories)
 
 
 class VersionQueries(Reader):

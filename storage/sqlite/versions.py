@@ -7,13 +7,12 @@ interleaves with it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
 
 from storage import versioning
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -27,10 +26,8 @@ from storage.queries.reader import Dialect
 from storage.queries.versions import (
     VersionQueries,
     back_plan,
-    changes_since_plan,
-    facts_plan,
-    memories_plan,
-    origins_plan,
+    branch_source_plan,
+    merge_reads_plan,
     snapshot_plan,
 )
 from storage.scope import Scope
@@ -47,28 +44,12 @@ Row = dict[str, Any]
 _DIALECT = Dialect(SQLiteParams, ROWS)
 
 
-def _memories(
-    conn: apsw.Connection, namespace: str, ids: Sequence[str] | None = None
-) -> dict[str, tuple[Memory, bytes | None]]:
-    return run_sqlite_plan(conn, memories_plan(_DIALECT, namespace, ids))
-
-
 def _snapshot_row(conn: apsw.Connection, namespace: str, snapshot_id: str) -> Snapshot:
     return run_sqlite_plan(conn, snapshot_plan(_DIALECT, namespace, snapshot_id))
 
 
-def _changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[versioning.Change]:
-    return run_sqlite_plan(conn, changes_since_plan(_DIALECT, namespace, seq))
-
-
 def _plan_back(conn: apsw.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
     return run_sqlite_plan(conn, back_plan(_DIALECT, namespace, seq))
-
-
-def _current_facts(
-    conn: apsw.Connection, namespace: str, keys: Sequence[str] | None = None
-) -> dict[str, tuple[versioning.FactState, int]]:
-    return run_sqlite_plan(conn, facts_plan(_DIALECT, namespace, keys))
 
 
 def _create_snapshot(conn: apsw.Connection, namespace: str, label: str, scope: Scope) -> Snapshot:
@@ -123,20 +104,9 @@ def _branch(
     conn: apsw.Connection, namespace: str, snapshot_id: str, new_namespace: str, scope: Scope
 ) -> BranchResult:
     snapshot = _snapshot_row(conn, namespace, snapshot_id)
-    busy = fetch_one(
-        conn,
-        "SELECT EXISTS (SELECT 1 FROM memories WHERE namespace = ?1) OR EXISTS (SELECT 1 FROM facts WHERE"
-        " namespace = ?1) OR EXISTS (SELECT 1 FROM branches WHERE namespace = ?1) AS busy",
-        (new_namespace,),
+    memories, facts = run_sqlite_plan(
+        conn, branch_source_plan(_DIALECT, namespace, new_namespace, snapshot.seq, scope)
     )
-    if busy is not None and busy["busy"]:
-        raise ConflictError(
-            f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
-        )
-    plan = _plan_back(conn, namespace, snapshot.seq)
-    now = {k: state for k, (state, _) in _current_facts(conn, namespace).items()}
-    memories, facts = versioning.branch_state(plan, _memories(conn, namespace), now)
-    versioning.check_clearance(versioning.state_levels(memories, facts), scope, f"branching {namespace!r}")
     for memory, embedding in memories:
         _copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
     for key in sorted(facts):
@@ -168,32 +138,15 @@ def _merge(conn: apsw.Connection, branch_ns: str, into: str, scope: Scope) -> Me
     if row is None:
         raise NotFoundError("branch", branch_ns)
     versioning.check_merge(row["origin"], branch_ns, into, scope)
-    branch_changes = _changes_since(conn, branch_ns, int(row["fork_seq"]))
-    target_changes = _changes_since(conn, into, int(row["base_seq"]))
-    memory_ids = versioning.item_keys(branch_changes, "memory")
-    branch_memories = _memories(conn, branch_ns, memory_ids)
-    origin_of = run_sqlite_plan(conn, origins_plan(_DIALECT, branch_ns, memory_ids))
-    target_memories = _memories(conn, into, sorted(set(origin_of.values())))
-    fact_keys = versioning.item_keys(branch_changes, "fact")
-    branch_facts = {k: state for k, (state, _) in _current_facts(conn, branch_ns, fact_keys).items()}
-    target_facts = _current_facts(conn, into, fact_keys)
-    plan = versioning.merge_plan(
-        branch_changes,
-        set(branch_memories),
-        branch_facts,
-        origin_of,
-        target_changes,
-        set(target_memories),
-        target_facts,
+    reads = run_sqlite_plan(
+        conn, merge_reads_plan(_DIALECT, branch_ns, into, int(row["fork_seq"]), int(row["base_seq"]), scope)
     )
-    versioning.check_clearance(
-        versioning.merge_levels(branch_changes, target_facts), scope, f"merging {branch_ns!r} into {into!r}"
-    )
+    plan = reads.plan
     for memory_id in plan.add_memories:
-        memory, embedding = branch_memories[memory_id]
+        memory, embedding = reads.branch_memories[memory_id]
         _copy_memory(conn, memory, embedding, into, branch_ns, scope.agent)
     for memory_id in plan.remove_memories:
-        remove_memory(conn, target_memories[memory_id][0], scope.agent)
+        remove_memory(conn, reads.target_memories[memory_id][0], scope.agent)
     for key, state in plan.put_facts.items():
         write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
     for key in plan.remove_facts:
