@@ -9,17 +9,19 @@ head lock first in every writer also fixes one lock order: no deadlock between w
 
 from __future__ import annotations
 
-from typing import Any
-
 import asyncpg
 
 from storage.changelog import (
-    LOG_COLUMNS,
     LogEntry,
     memory_added,
     memory_deleted,
 )
-from storage.models import Memory, utc_now
+from storage.models import Memory
+from storage.postgres.core import run_postgres_plan
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS
+from storage.queries.changelog import append_plan, head_plan, last_fact_version_plan
+from storage.queries.reader import Dialect
 
 __all__ = [
     "bump",
@@ -30,6 +32,8 @@ __all__ = [
     "record_memory_add",
     "record_memory_delete",
 ]
+
+_DIALECT = Dialect(PostgresParams, ROWS)
 
 
 async def bump(conn: asyncpg.Connection, namespace: str, count: int = 1) -> int:
@@ -50,24 +54,13 @@ async def lock_head(conn: asyncpg.Connection, namespace: str) -> int:
 
 async def head(conn: asyncpg.Connection, namespace: str) -> int:
     """The namespace's newest sequence number (0 when nothing was ever written to it)."""
-    value = await conn.fetchval("SELECT last_seq FROM namespace_heads WHERE namespace = $1", namespace)
-    return 0 if value is None else int(value)
+    return await run_postgres_plan(conn, head_plan(_DIALECT, namespace))
 
 
 async def record(conn: asyncpg.Connection, entry: LogEntry, seq: int | None = None) -> int:
     """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
     seq = await bump(conn, entry.namespace) if seq is None else seq
-    marks = ", ".join(f"${i}" for i in range(1, 13))
-    await conn.execute(
-        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({marks})",
-        *entry.row(seq, _as_is, utc_now()),
-    )
-    return seq
-
-
-def _as_is(value: Any) -> Any:
-    """JSON values go to ``jsonb`` through the pool's codec unchanged."""
-    return value
+    return await run_postgres_plan(conn, append_plan(_DIALECT, entry, seq))
 
 
 async def record_memory_add(
@@ -90,10 +83,4 @@ async def record_memory_delete(
 
 async def last_fact_version(conn: asyncpg.Connection, namespace: str, key: str) -> int:
     """The highest version the change log holds for a fact key (0 when none)."""
-    value = await conn.fetchval(
-        "SELECT max(version) FROM namespace_changes WHERE namespace = $1 AND item_type = 'fact'"
-        " AND item_key = $2",
-        namespace,
-        key,
-    )
-    return int(value or 0)
+    return await run_postgres_plan(conn, last_fact_version_plan(_DIALECT, namespace, key))

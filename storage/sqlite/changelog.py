@@ -10,13 +10,16 @@ from __future__ import annotations
 import apsw
 
 from storage.changelog import (
-    LOG_COLUMNS,
     LogEntry,
     memory_added,
     memory_deleted,
 )
-from storage.models import Memory, utc_now
-from storage.sqlite.rows import fetch_one, to_json, ts
+from storage.models import Memory
+from storage.queries.changelog import append_plan, head_plan, last_fact_version_plan
+from storage.queries.reader import Dialect
+from storage.sqlite.core import run_sqlite_plan
+from storage.sqlite.filters import SQLiteParams
+from storage.sqlite.rows import ROWS, fetch_one
 
 __all__ = [
     "bump",
@@ -26,6 +29,8 @@ __all__ = [
     "record_memory_add",
     "record_memory_delete",
 ]
+
+_DIALECT = Dialect(SQLiteParams, ROWS)
 
 
 def bump(conn: apsw.Connection, namespace: str, count: int = 1) -> int:
@@ -42,18 +47,13 @@ def bump(conn: apsw.Connection, namespace: str, count: int = 1) -> int:
 
 def head(conn: apsw.Connection, namespace: str) -> int:
     """The namespace's newest sequence number (0 when nothing was ever written to it)."""
-    row = fetch_one(conn, "SELECT last_seq FROM namespace_heads WHERE namespace = ?", (namespace,))
-    return 0 if row is None else int(row["last_seq"])
+    return run_sqlite_plan(conn, head_plan(_DIALECT, namespace))
 
 
 def record(conn: apsw.Connection, entry: LogEntry, seq: int | None = None) -> int:
     """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
     seq = bump(conn, entry.namespace) if seq is None else seq
-    conn.execute(
-        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({', '.join('?' * 12)})",
-        entry.row(seq, to_json, ts(utc_now())),
-    )
-    return seq
+    return run_sqlite_plan(conn, append_plan(_DIALECT, entry, seq))
 
 
 def record_memory_add(
@@ -72,10 +72,4 @@ def record_memory_delete(
 
 def last_fact_version(conn: apsw.Connection, namespace: str, key: str) -> int:
     """The highest version the change log holds for a fact key (0 when none)."""
-    row = fetch_one(
-        conn,
-        "SELECT MAX(version) AS v FROM namespace_changes"
-        " WHERE namespace = ? AND item_type = 'fact' AND item_key = ?",
-        (namespace, key),
-    )
-    return 0 if row is None or row["v"] is None else int(row["v"])
+    return run_sqlite_plan(conn, last_fact_version_plan(_DIALECT, namespace, key))
