@@ -19,7 +19,6 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.server.subscriptions import ListenHandler
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
@@ -31,11 +30,16 @@ from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
 from mcp_memory.lifecycle import InFlightCalls
-from mcp_memory.resources import register_resources
+from mcp_memory.resources import register_resources, uri_ids
 from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
 from mcp_memory.services import Service, open_service
 from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
-from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
+from mcp_memory.subscriptions import (
+    ResourceChangeBridge,
+    ScopedListenHandler,
+    install_legacy_handlers,
+    install_listen_handler,
+)
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
@@ -89,7 +93,7 @@ class _SharedService:
             if self._service is None:
                 stack = AsyncExitStack()
                 self._service = await stack.enter_async_context(open_service(self._settings))
-                stack.enter_context(self._bridge.attached(self._service.changes))
+                stack.enter_context(self._bridge.attached(self._service))
                 self._stack = stack
                 logger.info("mcp-memory %s on %s", __version__, await self._service.store.describe())
             self._users += 1
@@ -159,7 +163,7 @@ class MemoryServer(MCPServer[AppState]):
             ResourceNotFoundError: no such resource, or the item is missing or hidden from the caller.
             MCPError: another avoidable error (invalid params), or the store is unavailable (internal error).
         """
-        async with _audited(context, kind="resource", name=str(uri), ids=_uri_ids(str(uri))):
+        async with _audited(context, kind="resource", name=str(uri), ids=uri_ids(str(uri))):
             try:
                 return await super().read_resource(uri, context)
             except ResourceError as exc:
@@ -179,7 +183,7 @@ async def _audited(
     principal: Principal | None = None
     if isinstance(state, AppState) and context is not None:
         try:
-            principal = state.principal_of(context)
+            principal = state.principal_of()
         except ToolError:
             principal = None  # unauthenticated: the call never runs as anyone
     if principal is None or not isinstance(state, AppState):
@@ -189,18 +193,12 @@ async def _audited(
         yield call
 
 
-def _uri_ids(uri: str) -> list[str]:
-    """Ids in a resource URI: every second segment after the scheme (``rooms/{id}/events`` -> ``[id]``)."""
-    segments = [s for s in uri.split("://", 1)[-1].split("/") if s]
-    return segments[1::2]
-
-
 @dataclass
 class _Parts:
     server: MCPServer[AppState]
     shared: _SharedService
     in_flight: InFlightCalls
-    listen: ListenHandler
+    listen: ScopedListenHandler
 
 
 def build_server(
@@ -359,14 +357,14 @@ def _stdio_principal(settings: Settings, agent: str | None) -> Any:
     name = agent or settings.server.default_agent
     principal = Principal(agent=name, policy=settings.policy_for(name))
 
-    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+    def principal_of() -> Principal:
         return principal
 
     return principal_of
 
 
 def _token_principal(settings: Settings) -> Any:
-    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+    def principal_of() -> Principal:
         token = get_access_token()
         if token is None:  # the auth middleware already refused the request; never reached in practice
             raise ToolError("not authenticated: send 'Authorization: Bearer <token>'")

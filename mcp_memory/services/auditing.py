@@ -27,7 +27,7 @@ import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -139,6 +139,19 @@ class AuditLog:
                     duration_ms=(time.perf_counter() - started) * 1000.0,
                     at=started_at,
                 )
+
+    @contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Run the block's service calls without recording them (they join a call that is never written).
+
+        For reads the server makes on a subscriber's behalf to decide whether to notify it: the
+        subscription itself is audited when it is made; re-reads at each change are not calls of the agent.
+        """
+        token = _OPEN_CALL.set(AuditedCall())
+        try:
+            yield
+        finally:
+            _OPEN_CALL.reset(token)
 
     async def record(
         self,

@@ -36,14 +36,16 @@ DESTRUCTIVE = ToolAnnotations(
 class AppState:
     """The lifespan state of a server: the service and how to find the caller of a request.
 
-    ``principal_of`` raises ``ToolError`` when the request has no authenticated caller.
+    ``principal_of`` returns the caller of the current request (stdio: the configured agent; HTTP: the
+    agent of the request's bearer token, from the SDK's auth context); it raises ``ToolError`` when the
+    request has no authenticated caller.
     """
 
     service: Service
-    principal_of: Callable[[Context[Any, Any]], Principal]
+    principal_of: Callable[[], Principal]
 
 
 def caller(ctx: Context[Any, Any]) -> tuple[Service, Principal]:
     """Return the service and the calling principal of the current request."""
     state: AppState = ctx.request_context.lifespan_context
-    return state.service, state.principal_of(ctx)
+    return state.service, state.principal_of()
