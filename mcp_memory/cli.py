@@ -28,7 +28,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-err = Console(stderr=True)
+#: Errors: one line each, never wrapped at the terminal width (a log collector sees one record per failure).
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,

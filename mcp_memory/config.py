@@ -30,7 +30,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from mcp_memory.auth import AgentPolicy
+from mcp_memory.auth import AgentPolicy, check_agent_name
 from mcp_memory.crypto import CipherError, ContentCipher
 
 __all__ = [
@@ -249,6 +249,18 @@ class Settings(BaseSettings):
                     "ContentCipher; print(ContentCipher.generate_key())')"
                 ) from None
         return value
+
+    @model_validator(mode="after")
+    def _check_agent_names(self) -> Settings:
+        for key, name in [
+            *(("agents", n) for n in self.agents),
+            ("server.default_agent", self.server.default_agent),
+        ]:
+            try:
+                check_agent_name(name)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:

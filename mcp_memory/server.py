@@ -211,7 +211,8 @@ def build_server(
     ``GET /health`` (HTTP transports, no token) answers 200 when the store answers a query, else 503.
 
     Raises:
-        ConfigError: an HTTP transport is asked for but no agent has a token.
+        ConfigError: an HTTP transport is asked for but no agent has a token, or ``agent`` is not a valid
+            agent name (``auth.AGENT_NAME_PATTERN``: a name never expands a namespace pattern).
     """
     return _assemble(settings, agent=agent, transport=transport).server
 
@@ -354,8 +355,11 @@ async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:
 
 
 def _stdio_principal(settings: Settings, agent: str | None) -> Any:
-    name = agent or settings.server.default_agent
-    principal = Principal(agent=name, policy=settings.policy_for(name))
+    name = agent if agent is not None else settings.server.default_agent
+    try:
+        principal = Principal(agent=name, policy=settings.policy_for(name))
+    except ValueError as exc:
+        raise ConfigError(f"--agent: {exc}") from None
 
     def principal_of() -> Principal:
         return principal
