@@ -16,7 +16,12 @@ from mcp.types import ToolAnnotations
 from mcp_memory.auth import Principal
 from mcp_memory.services import Service
 
-__all__ = ["DESTRUCTIVE", "READ", "WRITE", "WRITE_IDEMPOTENT", "AppState", "caller"]
+__all__ = ["DESTRUCTIVE", "MAX_SQL_INTEGER", "READ", "WRITE", "WRITE_IDEMPOTENT", "AppState", "caller"]
+
+#: The largest integer a tool accepts for an index or a version: a signed 64-bit SQL integer (SQLite's
+#: INTEGER, PostgreSQL's bigint), so a larger one is refused by the tool's input schema on both backends
+#: (SQLite's driver raised ``OverflowError`` where PostgreSQL answered ``InvalidInput``).
+MAX_SQL_INTEGER = 2**63 - 1
 
 READ = ToolAnnotations(
     read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False

@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import EventPage, StoredEvent
-from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, caller
+from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE_IDEMPOTENT, caller
 from storage.models import Sensitivity, Visibility
 
 
@@ -67,10 +67,12 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         room_id: Annotated[str, Field(max_length=128)],
         after_index: Annotated[
-            int | None, Field(description="Only events after this index (continue paging).", ge=0)
+            int | None,
+            Field(description="Only events after this index (continue paging).", ge=0, le=MAX_SQL_INTEGER),
         ] = None,
         before_index: Annotated[
-            int | None, Field(description="Only the latest events before this index.", ge=1)
+            int | None,
+            Field(description="Only the latest events before this index.", ge=1, le=MAX_SQL_INTEGER),
         ] = None,
         limit: Annotated[int, Field(ge=1, le=100)] = 20,
         types: Annotated[

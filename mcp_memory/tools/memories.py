@@ -89,7 +89,7 @@ def register(server: MCPServer[Any]) -> None:
         created_after: datetime | None = None,
         created_before: datetime | None = None,
         half_life_hours: Annotated[
-            float | None, Field(description="Favour recent items (decay half-life).", gt=0)
+            float | None, Field(description="Favour recent items (decay half-life).", gt=0, le=1_000_000)
         ] = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> SearchResults:

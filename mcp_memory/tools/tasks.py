@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import TaskPage
-from mcp_memory.tools._common import READ, WRITE, caller
+from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE, caller
 from storage.models import TaskRecord, TaskStatus, TaskUpdate
 
 TaskId = Annotated[str, Field(max_length=128)]
@@ -49,7 +49,8 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         task_id: TaskId,
         expected_version: Annotated[
-            int | None, Field(description="Fail if the task changed since you read it.", ge=1)
+            int | None,
+            Field(description="Fail if the task changed since you read it.", ge=1, le=MAX_SQL_INTEGER),
         ] = None,
     ) -> TaskRecord:
         """Take an open task for yourself. Only one agent can win a claim; the others get an error."""
@@ -61,7 +62,10 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         task_id: TaskId,
         expected_version: Annotated[
-            int, Field(description="The version you last read; stale versions are refused.", ge=1)
+            int,
+            Field(
+                description="The version you last read; stale versions are refused.", ge=1, le=MAX_SQL_INTEGER
+            ),
         ],
         status: TaskStatus | None = None,
         title: Annotated[str | None, Field(min_length=1, max_length=300)] = None,
