@@ -133,6 +133,7 @@ from storage.models import (
     validate_fact_address,
     validate_fact_value,
 )
+from storage.options import Backend, backend_of, parse_options
 from storage.scope import Scope
 
 __all__ = [
@@ -146,6 +147,7 @@ __all__ = [
     "AuditOutcome",
     "AuditRecord",
     "AuditStore",
+    "Backend",
     "BackendUnavailableError",
     "BranchResult",
     "CUSTOMER_GRAPH_MAX_NODES",
@@ -244,6 +246,7 @@ __all__ = [
     "UtcDatetime",
     "VersionStore",
     "Visibility",
+    "backend_of",
     "check_fact_value",
     "check_fact_write",
     "check_topics",
@@ -261,24 +264,22 @@ async def open_store(url: str, **options: Any) -> MemoryStore:
     """Open (and migrate) the store at ``url`` and return it.
 
     Args:
-        url: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db``, ``sqlite://:memory:`` is not
-            supported (use a temporary file); ``postgresql://user@host:5432/db`` (or ``postgres://``).
-        **options: backend options, e.g. ``embedding_dimensions=384``, ``busy_timeout_seconds=30`` (SQLite),
-            ``min_size``/``max_size`` (PostgreSQL pool), ``schema`` (PostgreSQL schema name).
+        url: ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (``sqlite://:memory:`` is not
+            supported: use a temporary file); ``postgresql://user@host:5432/db`` (or ``postgres://``).
+        **options: the options of the URL's backend, and only those: ``storage.sqlite.SQLiteOptions``
+            (``busy_timeout_seconds``, ``embedding_dimensions``) or ``storage.postgres.PostgresOptions``
+            (``min_size``, ``max_size``, ``schema``, ``embedding_dimensions``).
 
     Raises:
-        InvalidInputError: unknown URL scheme.
+        InvalidInputError: unknown URL scheme; an option the backend does not know (an option of the
+            other backend too), named in the message with the accepted ones; a bad option value.
         SchemaVersionError: the database is newer than this code, or a migration failed.
         BackendUnavailableError: the database cannot be reached.
     """
-    if url.startswith("sqlite://"):
-        from storage.sqlite import SQLiteStore
+    if backend_of(url) == "sqlite":
+        from storage.sqlite import SQLiteOptions, SQLiteStore
 
-        return await SQLiteStore.open(url, **options)
-    if url.startswith(("postgresql://", "postgres://")):
-        from storage.postgres import PostgresStore
+        return await SQLiteStore.open(url, parse_options(SQLiteOptions, "SQLite", options))
+    from storage.postgres import PostgresOptions, PostgresStore
 
-        return await PostgresStore.open(url, **options)
-    raise InvalidInputError(
-        f"unsupported storage URL scheme in {url.split(':', 1)[0]!r}: use sqlite:// or postgresql://"
-    )
+    return await PostgresStore.open(url, parse_options(PostgresOptions, "PostgreSQL", options))

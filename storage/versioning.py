@@ -11,21 +11,41 @@ replaced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storage.models import MergeConflict, Sensitivity
+from storage.errors import InvalidInputError, PermissionDeniedError
+from storage.models import (
+    Memory,
+    MergeConflict,
+    MergeResult,
+    RollbackResult,
+    Sensitivity,
+    validate_fact_address,
+)
+from storage.scope import Scope
 
 __all__ = [
     "Change",
     "FactState",
     "MergePlan",
     "RollbackPlan",
-    "fact_state_json",
+    "branch_state",
+    "check_branch_names",
+    "check_clearance",
+    "check_merge",
+    "check_snapshot_label",
     "first_changes",
+    "item_keys",
+    "merge_levels",
     "merge_plan",
+    "merge_result",
+    "require_read",
+    "require_write",
     "rollback_plan",
+    "rollback_result",
+    "state_levels",
 ]
 
 ItemType = Literal["memory", "fact"]
@@ -44,11 +64,6 @@ class FactState:
         if state is None:
             return None
         return cls(value=state["value"], sensitivity=Sensitivity(state["sensitivity"]))
-
-
-def fact_state_json(value: Any, sensitivity: Sensitivity, version: int) -> dict[str, Any]:
-    """The JSON state of a fact written to the change log."""
-    return {"value": value, "sensitivity": sensitivity.value, "version": version}
 
 
 @dataclass(frozen=True)
@@ -206,3 +221,147 @@ def merge_plan(
         else:
             plan.put_facts[key] = mine
     return plan
+
+
+# --- rules of the operations around the plans ------------------------------------------------------------
+
+
+def require_read(scope: Scope, namespace: str) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` reads ``namespace``."""
+    if not scope.can_read(namespace):
+        raise PermissionDeniedError(f"namespace {namespace!r} is not readable by {scope.agent!r}")
+
+
+def require_write(scope: Scope, namespace: str) -> None:
+    """Raise ``PermissionDeniedError`` unless ``scope`` writes ``namespace``."""
+    if not scope.can_write(namespace):
+        raise PermissionDeniedError(f"namespace {namespace!r} is not writable by {scope.agent!r}")
+
+
+def check_clearance(levels: Sequence[int], scope: Scope, what: str) -> None:
+    """Refuse an operation that would change an item above the scope's clearance (nothing changed).
+
+    Args:
+        levels: sensitivity levels (0..2) of every item the operation changes.
+        what: the operation, for the message (``"rolling 'shared-x' back"``).
+
+    Raises:
+        PermissionDeniedError: one level is above ``scope.max_sensitivity``.
+    """
+    if levels and max(levels) > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"{what} would change items above the clearance of {scope.agent!r} "
+            f"({scope.max_sensitivity.value}); nothing was changed"
+        )
+
+
+def item_keys(changes: Sequence[Change], item_type: ItemType) -> list[str]:
+    """The distinct keys (memory ids or fact keys) of ``item_type`` among ``changes``, sorted."""
+    return sorted({c.item_key for c in changes if c.item_type == item_type})
+
+
+def check_snapshot_label(namespace: str, label: str, scope: Scope) -> None:
+    """Check a snapshot request (see ``VersionStore.create_snapshot``).
+
+    Raises:
+        InvalidInputError: bad namespace, or a label outside 1-200 characters.
+        PermissionDeniedError: the namespace is not writable in ``scope``.
+    """
+    validate_fact_address(namespace, "x")
+    if not 1 <= len(label) <= 200:
+        raise InvalidInputError("a snapshot label has 1-200 characters")
+    require_write(scope, namespace)
+
+
+def check_branch_names(namespace: str, new_namespace: str, scope: Scope) -> None:
+    """Check a branch request (see ``VersionStore.branch``) before anything is read.
+
+    Raises:
+        InvalidInputError: ``new_namespace`` is not a valid namespace or equals ``namespace``.
+        PermissionDeniedError: ``namespace`` not readable or ``new_namespace`` not writable.
+    """
+    validate_fact_address(new_namespace, "x")
+    if new_namespace == namespace:
+        raise InvalidInputError("a branch needs a new namespace, not the one it forks")
+    require_read(scope, namespace)
+    require_write(scope, new_namespace)
+
+
+def branch_state(
+    plan: RollbackPlan,
+    memories: Mapping[str, tuple[Memory, bytes | None]],
+    facts: Mapping[str, FactState],
+) -> tuple[list[tuple[Memory, bytes | None]], dict[str, FactState]]:
+    """A namespace's state at a snapshot: its state now with the rollback ``plan`` to it applied.
+
+    Args:
+        plan: ``rollback_plan`` of the namespace's changes since the snapshot.
+        memories: id -> (memory, embedding bytes) of every memory of the namespace now.
+        facts: key -> state of every live fact of the namespace now.
+
+    Returns:
+        The memories (with embeddings) oldest first by ``(created_at, memory_id)``, and key -> fact state.
+    """
+    kept = {i: pair for i, pair in memories.items() if i not in set(plan.remove_memories)}
+    for before, embedding in plan.restore_memories:
+        restored = Memory.model_validate(before)
+        kept[restored.memory_id] = (restored, embedding)
+    state = dict(facts)
+    state.update(plan.put_facts)
+    for key in plan.remove_facts:
+        state.pop(key, None)
+    ordered = sorted(kept.values(), key=lambda pair: (pair[0].created_at, pair[0].memory_id))
+    return ordered, state
+
+
+def check_merge(origin: str, branch: str, into: str, scope: Scope) -> None:
+    """Check a merge of ``branch`` (forked from ``origin``) into ``into`` (see ``VersionStore.merge``).
+
+    Raises:
+        InvalidInputError: ``into`` is not the branch's origin.
+        PermissionDeniedError: ``branch`` not readable or ``into`` not writable.
+    """
+    if origin != into:
+        raise InvalidInputError(f"{branch!r} branches from {origin!r}: merge it into that namespace")
+    require_read(scope, branch)
+    require_write(scope, into)
+
+
+def merge_levels(
+    branch_changes: Sequence[Change], target_facts: Mapping[str, tuple[FactState, int]]
+) -> list[int]:
+    """Sensitivity levels a merge touches: every branch change and the target facts it may overwrite."""
+    return [c.level for c in branch_changes] + [s.sensitivity.level for s, _ in target_facts.values()]
+
+
+def state_levels(
+    memories: Sequence[tuple[Memory, bytes | None]], facts: Mapping[str, FactState]
+) -> list[int]:
+    """Sensitivity levels of a namespace state (``branch_state``): what a branch copies."""
+    return [m.sensitivity.level for m, _ in memories] + [s.sensitivity.level for s in facts.values()]
+
+
+def rollback_result(namespace: str, snapshot_id: str, plan: RollbackPlan, seq: int) -> RollbackResult:
+    """The result of applying ``plan``; ``seq`` is the namespace's head after it."""
+    return RollbackResult(
+        namespace=namespace,
+        snapshot_id=snapshot_id,
+        memories_removed=len(plan.remove_memories),
+        memories_restored=len(plan.restore_memories),
+        facts_restored=len(plan.put_facts),
+        facts_removed=len(plan.remove_facts),
+        seq=seq,
+    )
+
+
+def merge_result(branch: str, into: str, plan: MergePlan) -> MergeResult:
+    """The result of applying a merge ``plan``, with its conflicts."""
+    return MergeResult(
+        branch=branch,
+        into=into,
+        memories_added=len(plan.add_memories),
+        memories_removed=len(plan.remove_memories),
+        facts_set=len(plan.put_facts),
+        facts_removed=len(plan.remove_facts),
+        conflicts=plan.conflicts,
+    )

@@ -270,3 +270,17 @@ def test_prefix_matching_does_not_confuse_similar_names() -> None:
     assert not _within("mcp_memory_extra", ("mcp_memory",))
     assert not _within("mcpx", ("mcp",))
     assert _within("mcp.server.lowlevel", ("mcp",))
+
+
+#: STYLE.md: "a file passing ~400 lines holds two ideas".
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_of_the_server_or_storage_passes_400_lines() -> None:
+    long = {
+        path.relative_to(ROOT).as_posix(): n
+        for path in _sources("mcp_memory", "storage")
+        if (n := len(path.read_text("utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+
+    assert long == {}

@@ -36,7 +36,7 @@ from mcp_memory.services.rooms import RoomService
 from mcp_memory.services.sealing import ContentSealer
 from mcp_memory.services.tasks import TaskService
 from mcp_memory.services.versions import VersionService
-from storage import MemoryStore, open_store
+from storage import MemoryStore, backend_of, open_store
 
 __all__ = ["Service", "open_configured_store", "open_service"]
 
@@ -91,11 +91,11 @@ async def open_configured_store(settings: Settings) -> MemoryStore:
         StorageError: the store cannot be opened or migrated.
     """
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.storage_url
+    if backend_of(url) == "sqlite":
+        return await open_store(url, busy_timeout_seconds=settings.storage.busy_timeout_seconds)
     return await open_store(
-        settings.storage_url,
-        busy_timeout_seconds=settings.storage.busy_timeout_seconds,
-        min_size=settings.storage.pool_min_size,
-        max_size=settings.storage.pool_max_size,
+        url, min_size=settings.storage.pool_min_size, max_size=settings.storage.pool_max_size
     )
 
 

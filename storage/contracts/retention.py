@@ -9,9 +9,31 @@ from __future__ import annotations
 import abc
 from datetime import datetime
 
-from storage.models import NamespaceCount, PrunedMemory
+from storage.errors import InvalidInputError
+from storage.models import Memory, NamespaceCount, PrunedMemory, PruneReason
 
-__all__ = ["RetentionStore"]
+__all__ = ["PRUNE_ACTOR", "RetentionStore", "check_prune", "pruned_memory"]
+
+#: The actor recorded in the change log for memories removed by pruning.
+PRUNE_ACTOR = "retention"
+
+
+def check_prune(max_memories: int | None) -> None:
+    """Raise ``InvalidInputError`` for a negative ``max_memories``."""
+    if max_memories is not None and max_memories < 0:
+        raise InvalidInputError("max_memories must be >= 0")
+
+
+def pruned_memory(memory: Memory, reason: PruneReason) -> PrunedMemory:
+    """What ``prune_namespace`` reports of one memory it removes (or would remove) and why."""
+    return PrunedMemory(
+        memory_id=memory.memory_id,
+        namespace=memory.namespace,
+        kind=memory.kind,
+        importance=memory.importance,
+        created_at=memory.created_at,
+        reason=reason,
+    )
 
 
 class RetentionStore(abc.ABC):

@@ -73,3 +73,11 @@ class AuditFilter(_Record):
     item_id: str | None = Field(default=None, max_length=128)
     since: UtcDatetime | None = None
     until: UtcDatetime | None = None
+
+    def exact(self) -> dict[str, str]:
+        """The set fields an audit record must equal: ``agent``, ``kind``, ``name``, ``outcome``.
+
+        Keys are the fields' names, which are also the ``audit_log`` columns of both backends.
+        """
+        values = {"agent": self.agent, "kind": self.kind, "name": self.name, "outcome": self.outcome}
+        return {column: str(value) for column, value in values.items() if value is not None}

@@ -1,18 +1,16 @@
-"""Alerts between agents on PostgreSQL: one ``alerts`` row, one ``alert_recipients`` row per inbox."""
+"""Alerts between agents on PostgreSQL: ``PostgresAlerts`` (one ``alerts`` row, one ``alert_recipients`` row per inbox)."""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from storage.errors import NotFoundError
 from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
+from storage.postgres.rows import ROWS
 
-__all__ = ["AlertsMixin"]
+__all__ = ["PostgresAlerts"]
 
 _INBOX = (
     "SELECT a.alert_id, a.sender, a.message, a.severity, a.room_id, a.metadata, a.created_at, r.acked_at"
@@ -20,59 +18,41 @@ _INBOX = (
 )
 
 
-def _item(row: Mapping[str, Any]) -> InboxItem:
-    return InboxItem(
-        alert_id=row["alert_id"],
-        sender=row["sender"],
-        message=row["message"],
-        severity=row["severity"],
-        room_id=row["room_id"],
-        metadata=row["metadata"],
-        created_at=row["created_at"],
-        acked_at=row["acked_at"],
-    )
-
-
-class AlertsMixin(PostgresCore):
+class PostgresAlerts(PostgresCore):
     """``AlertStore`` on PostgreSQL."""
 
     async def send_alert(self, alert: NewAlert) -> Alert:
         """Store an alert and its inbox rows in one transaction."""
-        alert_id = new_id("alr")
-        now = utc_now()
+        sent = Alert(
+            **alert.model_dump(exclude={"to_agents"}),
+            alert_id=new_id("alr"),
+            recipients=list(alert.to_agents),
+            created_at=utc_now(),
+        )
         async with self._transaction() as conn:
             await conn.execute(
                 "INSERT INTO alerts (alert_id, sender, message, severity, room_id, metadata, created_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                alert_id,
-                alert.sender,
-                alert.message,
-                alert.severity.value,
-                alert.room_id,
-                alert.metadata,
-                now,
+                sent.alert_id,
+                sent.sender,
+                sent.message,
+                sent.severity.value,
+                sent.room_id,
+                sent.metadata,
+                sent.created_at,
             )
             await conn.executemany(
                 "INSERT INTO alert_recipients (agent, alert_id, created_at) VALUES ($1, $2, $3)",
-                [(agent, alert_id, now) for agent in alert.to_agents],
+                [(agent, sent.alert_id, sent.created_at) for agent in sent.recipients],
             )
-        return Alert(
-            alert_id=alert_id,
-            sender=alert.sender,
-            recipients=list(alert.to_agents),
-            message=alert.message,
-            severity=alert.severity,
-            room_id=alert.room_id,
-            metadata=alert.metadata,
-            created_at=now,
-        )
+        return sent
 
     async def list_inbox(
         self, agent: str, *, unacked_only: bool = True, limit: int = 50, cursor: str | None = None
     ) -> Page[InboxItem]:
         """An agent's inbox, newest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params(agent)
+        p = PostgresParams(agent)
         conds = ["r.agent = $1"]
         if unacked_only:
             conds.append("r.acked_at IS NULL")
@@ -85,7 +65,7 @@ class AlertsMixin(PostgresCore):
                 f" LIMIT {p.add(size + 1)}",
                 *p.values,
             )
-        items = [_item(r) for r in rows[:size]]
+        items = [ROWS.inbox_item(r) for r in rows[:size]]
         next_cursor = (
             encode_cursor(isoformat(items[-1].created_at), items[-1].alert_id) if len(rows) > size else None
         )
@@ -104,4 +84,4 @@ class AlertsMixin(PostgresCore):
             row = await conn.fetchrow(f"{_INBOX} WHERE r.agent = $1 AND r.alert_id = $2", agent, alert_id)
         if row is None:
             raise NotFoundError("alert", alert_id)
-        return _item(row)
+        return ROWS.inbox_item(row)

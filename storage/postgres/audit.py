@@ -1,4 +1,4 @@
-"""The append-only audit log on PostgreSQL (table ``audit_log``, migration 0002).
+"""The append-only audit log on PostgreSQL: ``PostgresAudit`` (table ``audit_log``, migration 0002).
 
 ``seq`` is a ``bigserial``; triggers refuse ``UPDATE``, ``DELETE`` and ``TRUNCATE``. ``ids`` is a
 ``text[]`` with a GIN index, so "every call that touched item X" is an index lookup.
@@ -6,32 +6,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from storage.models import AuditFilter, AuditOutcome, AuditRecord, NewAuditRecord, Page, utc_now
+from storage.models import AuditFilter, AuditRecord, NewAuditRecord, Page, utc_now
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS
 
-__all__ = ["AuditMixin"]
-
-
-def _record(row: Any) -> AuditRecord:
-    return AuditRecord(
-        seq=int(row["seq"]),
-        agent=row["agent"],
-        kind=row["kind"],
-        name=row["name"],
-        ids=list(row["ids"]),
-        outcome=AuditOutcome(row["outcome"]),
-        error_type=row["error_type"],
-        duration_ms=float(row["duration_ms"]),
-        at=row["at"],
-    )
+__all__ = ["PostgresAudit"]
 
 
-class AuditMixin(PostgresCore):
-    """Append to and list the audit log."""
+class PostgresAudit(PostgresCore):
+    """``AuditStore`` on PostgreSQL."""
 
     async def append_audit(self, record: NewAuditRecord) -> AuditRecord:
         async with self._transaction() as conn:
@@ -47,22 +32,14 @@ class AuditMixin(PostgresCore):
                 record.duration_ms,
                 record.at or utc_now(),
             )
-        return _record(row)
+        return ROWS.audit_record(row)
 
     async def list_audit(
         self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
     ) -> Page[AuditRecord]:
         size = clamp_limit(limit)
-        p = Params()
-        conds: list[str] = []
-        for column, value in (
-            ("agent", filters.agent),
-            ("kind", filters.kind),
-            ("name", filters.name),
-            ("outcome", filters.outcome.value if filters.outcome else None),
-        ):
-            if value is not None:
-                conds.append(f"{column} = {p.add(value)}")
+        p = PostgresParams()
+        conds = [f"{column} = {p.add(value)}" for column, value in filters.exact().items()]
         if filters.item_id is not None:
             conds.append(f"ids @> ARRAY[{p.add(filters.item_id)}::text]")
         if filters.since is not None:
@@ -70,13 +47,12 @@ class AuditMixin(PostgresCore):
         if filters.until is not None:
             conds.append(f"at < {p.add(filters.until)}")
         if cursor is not None:
-            (after_seq,) = decode_cursor(cursor, 1)
-            conds.append(f"seq < {p.add(int(after_seq))}")
+            conds.append(f"seq < {p.add(int(decode_cursor(cursor, 1)[0]))}")
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
         async with self._connection() as conn:
             rows = await conn.fetch(
                 f"SELECT * FROM audit_log{where} ORDER BY seq DESC LIMIT {p.add(size + 1)}", *p.values
             )
-        items = [_record(r) for r in rows[:size]]
+        items = [ROWS.audit_record(r) for r in rows[:size]]
         next_cursor = encode_cursor(int(rows[size - 1]["seq"])) if len(rows) > size else None
         return Page(items=items, next_cursor=next_cursor)

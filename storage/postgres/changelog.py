@@ -1,9 +1,10 @@
-"""The per-namespace change log of the PostgreSQL backend (see ``storage.contracts.versions``).
+"""The per-namespace change log of the PostgreSQL backend: storing ``storage.changelog.LogEntry`` rows.
 
-Every write to a namespace first bumps (or locks) its ``namespace_heads`` row, and holds that row lock
-until it commits. So writes to one namespace are serialised, their sequence numbers are gapless and in
-commit order, and a snapshot (which locks the same row) sees exactly the writes committed before it.
-Taking the head lock first in every writer also fixes one lock order: no deadlock between writers.
+What an entry holds is decided in ``storage.changelog``; this module numbers and stores it. Every write
+to a namespace first bumps (or locks) its ``namespace_heads`` row, and holds that row lock until it
+commits. So writes to one namespace are serialised, their sequence numbers are gapless and in commit
+order, and a snapshot (which locks the same row) sees exactly the writes committed before it. Taking the
+head lock first in every writer also fixes one lock order: no deadlock between writers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,14 @@ from typing import Any
 
 import asyncpg
 
+from storage.changelog import (
+    CHANGE_COLUMNS,
+    LOG_COLUMNS,
+    LogEntry,
+    change_from_row,
+    memory_added,
+    memory_deleted,
+)
 from storage.models import Memory, utc_now
 from storage.versioning import Change
 
@@ -19,6 +28,7 @@ __all__ = [
     "bump",
     "changes_since",
     "head",
+    "last_fact_version",
     "lock_head",
     "record",
     "record_memory_add",
@@ -48,57 +58,27 @@ async def head(conn: asyncpg.Connection, namespace: str) -> int:
     return 0 if value is None else int(value)
 
 
-async def record(
-    conn: asyncpg.Connection,
-    namespace: str,
-    item_type: str,
-    item_key: str,
-    op: str,
-    *,
-    level: int,
-    actor: str | None,
-    version: int | None = None,
-    before: Any = None,
-    before_embedding: bytes | None = None,
-    after: Any = None,
-    seq: int | None = None,
-) -> int:
-    """Append one change (bumping the namespace's head unless ``seq`` was reserved); return its seq."""
-    seq = await bump(conn, namespace) if seq is None else seq
+async def record(conn: asyncpg.Connection, entry: LogEntry, seq: int | None = None) -> int:
+    """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
+    seq = await bump(conn, entry.namespace) if seq is None else seq
+    marks = ", ".join(f"${i}" for i in range(1, 13))
     await conn.execute(
-        "INSERT INTO namespace_changes (namespace, seq, item_type, item_key, op, version, sensitivity,"
-        " before, before_embedding, after, actor, changed_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        namespace,
-        seq,
-        item_type,
-        item_key,
-        op,
-        version,
-        level,
-        before,
-        before_embedding,
-        after,
-        actor,
-        utc_now(),
+        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({marks})",
+        *entry.row(seq, _as_is, utc_now()),
     )
     return seq
+
+
+def _as_is(value: Any) -> Any:
+    """JSON values go to ``jsonb`` through the pool's codec unchanged."""
+    return value
 
 
 async def record_memory_add(
     conn: asyncpg.Connection, memory: Memory, actor: str | None, seq: int | None = None
 ) -> int:
-    """Log the addition of ``memory`` (its id only: the row is the state)."""
-    return await record(
-        conn,
-        memory.namespace,
-        "memory",
-        memory.memory_id,
-        "add",
-        level=memory.sensitivity.level,
-        actor=actor,
-        seq=seq,
-    )
+    """Log the addition of ``memory`` (``storage.changelog.memory_added``)."""
+    return await record(conn, memory_added(memory, actor), seq)
 
 
 async def record_memory_delete(
@@ -108,37 +88,26 @@ async def record_memory_delete(
     actor: str | None,
     seq: int | None = None,
 ) -> int:
-    """Log the deletion of ``memory`` with its whole record and embedding (so a rollback can restore it)."""
-    return await record(
-        conn,
-        memory.namespace,
-        "memory",
-        memory.memory_id,
-        "delete",
-        level=memory.sensitivity.level,
-        actor=actor,
-        before=memory.model_dump(mode="json"),
-        before_embedding=embedding,
-        seq=seq,
+    """Log the deletion of ``memory`` with its record and embedding (``storage.changelog.memory_deleted``)."""
+    return await record(conn, memory_deleted(memory, embedding, actor), seq)
+
+
+async def last_fact_version(conn: asyncpg.Connection, namespace: str, key: str) -> int:
+    """The highest version the change log holds for a fact key (0 when none)."""
+    value = await conn.fetchval(
+        "SELECT max(version) FROM namespace_changes WHERE namespace = $1 AND item_type = 'fact'"
+        " AND item_key = $2",
+        namespace,
+        key,
     )
+    return int(value or 0)
 
 
 async def changes_since(conn: asyncpg.Connection, namespace: str, seq: int) -> list[Change]:
     """The namespace's changes with a sequence number above ``seq``, oldest first."""
     rows = await conn.fetch(
-        "SELECT seq, item_type, item_key, sensitivity, before, before_embedding FROM namespace_changes"
-        " WHERE namespace = $1 AND seq > $2 ORDER BY seq",
+        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = $1 AND seq > $2 ORDER BY seq",
         namespace,
         seq,
     )
-    return [
-        Change(
-            seq=r["seq"],
-            item_type=r["item_type"],
-            item_key=r["item_key"],
-            level=r["sensitivity"],
-            before=r["before"],
-            before_embedding=r["before_embedding"],
-        )
-        for r in rows
-    ]
+    return [change_from_row(r, _as_is) for r in rows]

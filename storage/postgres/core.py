@@ -1,7 +1,14 @@
-"""Shared state and helpers of the PostgreSQL store: pool, transactions, meta, embeddings, search docs."""
+"""``PostgresCore``: the state every area mixin of ``PostgresStore`` shares.
+
+An area mixin (``PostgresFacts``, ``PostgresGraph``...) subclasses ``PostgresCore`` and implements its
+part of the ``MemoryStore`` contract with the pool's connections (``_connection``, ``_transaction``);
+``PostgresStore`` composes the mixins. The core also keeps the embedding size and the search documents,
+which several areas write.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -12,10 +19,9 @@ import asyncpg
 from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.postgres.errors import map_driver_errors
-from storage.postgres.notify import ChangeKind, notify_change
 from storage.postgres.vectors import VectorSupport, encode_embedding, ensure_hnsw_index, vector_literal
 
-__all__ = ["DIMENSIONS_KEY", "PostgresCore"]
+__all__ = ["DIMENSIONS_KEY", "PostgresCore", "parse_dimensions"]
 
 #: ``meta`` key recording the embedding size of the store (float32 values per vector).
 DIMENSIONS_KEY = "embedding_dimensions"
@@ -28,10 +34,35 @@ class PostgresCore(MemoryStore):
 
     backend = "postgres"
 
-    _pool: asyncpg.Pool
-    _schema: str | None
-    _vectors: VectorSupport
-    _dimensions: int | None
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        dsn: str,
+        schema: str | None,
+        vectors: VectorSupport,
+        min_size: int,
+        max_size: int,
+    ) -> None:
+        """Wrap an opened pool.
+
+        Args:
+            pool: connections whose search path starts with ``schema``.
+            dsn: the database URL, for the change feed's own connections; never logged.
+            schema: the schema holding the tables (``None``: ``public``).
+            vectors: what the database offers for vector search (``detect_vector_support``).
+            min_size, max_size: the pool's bounds (for ``describe``).
+        """
+        self._pool = pool
+        self._dsn = dsn
+        self._schema = schema
+        self._vectors = vectors
+        self._dimensions: int | None = None
+        self._min_size = min_size
+        self._max_size = max_size
+        self._closed = False
+        #: Identifies this instance in the change feed, so its own followers skip its topics.
+        self._origin = secrets.token_hex(8)
 
     @property
     def _schema_name(self) -> str:
@@ -53,42 +84,13 @@ class PostgresCore(MemoryStore):
             async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
                 yield conn
 
-    async def _notify(
-        self, conn: asyncpg.Connection, kind: ChangeKind, item_id: str, room_id: str | None = None
-    ) -> None:
-        await notify_change(conn, self._schema_name, kind, item_id, room_id)
-
-    # --- meta ----------------------------------------------------------------------------------------
-
-    async def get_meta(self, key: str) -> str | None:
-        """Return a store-level setting, or ``None`` when unset."""
-        async with self._connection() as conn:
-            value = await conn.fetchval("SELECT value FROM meta WHERE key = $1", key)
-        return None if value is None else str(value)
-
-    async def set_meta(self, key: str, value: str) -> None:
-        """Set a store-level setting (upsert).
-
-        Raises:
-            InvalidInputError: ``key`` is ``embedding_dimensions`` and differs from the recorded size.
-        """
-        if key == DIMENSIONS_KEY:
-            await self._ensure_dimensions(_parse_dimensions(value))
-            return
-        async with self._transaction() as conn:
-            await conn.execute(
-                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2",
-                key,
-                value,
-            )
-
     # --- embeddings ----------------------------------------------------------------------------------
 
     async def _load_dimensions(self, conn: asyncpg.Connection) -> int | None:
         if self._dimensions is None:
             value = await conn.fetchval("SELECT value FROM meta WHERE key = $1", DIMENSIONS_KEY)
             if value is not None:
-                self._dimensions = _parse_dimensions(str(value))
+                self._dimensions = parse_dimensions(str(value))
         return self._dimensions
 
     async def _ensure_dimensions(self, size: int) -> int:
@@ -168,7 +170,7 @@ class PostgresCore(MemoryStore):
             embedding,
         ]
         columns = "item_type, item_id, namespace, session_id, room_id, kind, tags, metadata, sensitivity,"
-        columns += " importance, item_at, body, embedding"
+        columns += " importance, item_at, text, embedding"
         placeholders = ", ".join(f"${i}" for i in range(1, len(values) + 1))
         if self._vectors.mode == "pgvector-hnsw":
             columns += ", embedding_vec"
@@ -177,7 +179,8 @@ class PostgresCore(MemoryStore):
         await conn.execute(f"INSERT INTO search_docs ({columns}) VALUES ({placeholders})", *values)
 
 
-def _parse_dimensions(value: str) -> int:
+def parse_dimensions(value: str) -> int:
+    """A recorded or requested embedding size. Raises: InvalidInputError (not an integer in 1..16000)."""
     try:
         size = int(value)
     except ValueError:

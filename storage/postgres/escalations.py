@@ -32,9 +32,8 @@ from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.events import fetch_room_row
-from storage.postgres.facts import fact_from_row
-from storage.postgres.filters import Params, readable_sql
-from storage.postgres.graph import entity_from_row, traverse
+from storage.postgres.filters import PostgresParams
+from storage.postgres.graph import traverse
 from storage.postgres.identities import fetch_identity
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
@@ -79,7 +78,7 @@ async def build_handoff(conn: asyncpg.Connection, room_id: str, event_limit: int
         memories=[ROWS.memory(r) for r in memories],
         open_tasks=[ROWS.task(r) for r in tasks],
         identity=identity,
-        facts=[fact_from_row(r) for r in facts],
+        facts=[ROWS.fact(r) for r in facts],
         customer_graph=await customer_graph(conn, identity),
     )
 
@@ -97,7 +96,7 @@ async def customer_graph(conn: asyncpg.Connection, identity: Identity | None) ->
         return None
     return await traverse(
         conn,
-        entity_from_row(row),
+        ROWS.entity(row),
         max_depth=1,
         relation_types=(),
         direction="both",
@@ -129,11 +128,11 @@ async def _customer(conn: asyncpg.Connection, room_id: str) -> Identity | None:
     return choose_customer(candidates, existing)
 
 
-def _in_readable_room(scope: Scope | None, p: Params) -> str:
+def _in_readable_room(scope: Scope | None, p: PostgresParams) -> str:
     """SQL on ``escalations``: its room's namespace is readable in ``scope``."""
     if scope is None:
         return "TRUE"
-    readable = readable_sql("r.namespace", scope, p)
+    readable = p.readable("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})"
 
 
@@ -162,12 +161,11 @@ class PostgresEscalations(PostgresCore):
                 package.frozen_at,
                 package.model_dump(mode="json"),
             )
-            await self._notify(conn, "escalation", row["escalation_id"], escalation.room_id)
         return ROWS.escalation(row)
 
     async def get_escalation(self, escalation_id: str, *, scope: Scope | None = None) -> Escalation:
         """Return an escalation (of a room readable in ``scope``) with its package. Raises: NotFoundError."""
-        p = Params(escalation_id)
+        p = PostgresParams(escalation_id)
         visible = _in_readable_room(scope, p)
         async with self._connection() as conn:
             row = await conn.fetchrow(
@@ -189,7 +187,7 @@ class PostgresEscalations(PostgresCore):
     ) -> Page[Escalation]:
         """List escalations of rooms readable in ``scope``, newest first. Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = [_in_readable_room(scope, p)]
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -247,5 +245,4 @@ class PostgresEscalations(PostgresCore):
                 raise NotFoundError("escalation", escalation_id)
             check_escalation_transition(ROWS.escalation(current), target)
             row = await conn.fetchrow(sql, escalation_id, *args)
-            await self._notify(conn, "escalation", escalation_id, row["room_id"])
         return ROWS.escalation(row)

@@ -35,7 +35,7 @@ from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 from storage.text import lexical_text
@@ -54,8 +54,8 @@ async def fetch_room_row(
     Raises:
         NotFoundError: no such room, or not readable in ``scope``.
     """
-    p = Params(room_id)
-    readable = readable_sql("namespace", scope, p)
+    p = PostgresParams(room_id)
+    readable = p.readable("namespace", scope)
     row = await conn.fetchrow(
         f"SELECT * FROM rooms WHERE room_id = $1 AND {readable}" + (" FOR UPDATE" if lock else ""), *p.values
     )
@@ -158,11 +158,10 @@ class PostgresEvents(PostgresCore):
         )
         for earlier, document in documents.items():
             await conn.execute(
-                "UPDATE search_docs SET body = $1 WHERE item_type = 'event' AND item_id = $2 AND body <> $1",
+                "UPDATE search_docs SET text = $1 WHERE item_type = 'event' AND item_id = $2 AND text <> $1",
                 document,
                 event_ids[earlier],
             )
-        await self._notify(conn, "event", created.event_id, created.room_id)
         return created
 
     async def append_event(
@@ -177,8 +176,8 @@ class PostgresEvents(PostgresCore):
             InvalidInputError: the embedding's size differs from the store's.
         """
         blob = await self._encode(embedding)
-        p = Params(event.room_id)
-        readable = readable_sql("namespace", scope, p)
+        p = PostgresParams(event.room_id)
+        readable = p.readable("namespace", scope)
         try:
             async with self._transaction() as conn:
                 # A denial below raises inside the transaction: the index bump is rolled back.
@@ -209,8 +208,8 @@ class PostgresEvents(PostgresCore):
 
     async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
         """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
-        p = Params(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
-        readable = readable_sql("r.namespace", scope, p)
+        p = PostgresParams(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
+        readable = p.readable("r.namespace", scope)
         async with self._connection() as conn:
             row = await conn.fetchrow(
                 "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"

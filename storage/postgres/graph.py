@@ -1,7 +1,8 @@
-"""The knowledge graph on PostgreSQL: entities, relations, and traversal by a recursive CTE.
+"""The knowledge graph on PostgreSQL: ``PostgresGraph`` (entities, relations, traversal by a recursive CTE).
 
 Visibility follows ``storage.contracts.graph``: an entity is visible when its namespace is readable in the
-scope (``LIKE ANY`` of the scope's patterns) and its sensitivity level is within the clearance.
+scope (``LIKE ANY`` of the scope's patterns) and its sensitivity level is within the clearance. The rules
+shared with SQLite (access checks, property merges, shaping a walk) are in ``storage.traversal``.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from typing import Any
 
 import asyncpg
 
+from storage import traversal
 from storage.contracts.graph import MAX_EDGES, check_traversal, walk_row_cap
-from storage.errors import NotFoundError, PermissionDeniedError
+from storage.errors import NotFoundError
+from storage.filters import all_of
 from storage.models import (
     AddedRelation,
     Entity,
     EntityRef,
-    GraphNode,
     GraphTraversal,
     NewEntity,
     NewRelation,
@@ -27,80 +29,28 @@ from storage.models import (
     utc_now,
 )
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, like_patterns
-from storage.postgres.rows import LEVEL_TO_SENSITIVITY
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
-__all__ = ["GraphMixin", "fetch_entity", "traverse"]
+__all__ = ["PostgresGraph", "traverse"]
 
 Row = Mapping[str, Any]
 
 
-def entity_from_row(row: Row) -> Entity:
-    """An ``entities`` row as an ``Entity``."""
-    return Entity(
-        entity_id=row["entity_id"],
-        namespace=row["namespace"],
-        type=row["type"],
-        name=row["name"],
-        properties=row["properties"],
-        sensitivity=LEVEL_TO_SENSITIVITY[row["sensitivity"]],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
+def _visible(scope: Scope | None, p: PostgresParams, alias: str = "e") -> str:
+    return all_of(p.visible(f"{alias}.namespace", f"{alias}.sensitivity", scope))
 
 
-def relation_from_row(row: Row) -> Relation:
-    """A ``relations`` row as a ``Relation``."""
-    return Relation(
-        relation_id=row["relation_id"],
-        namespace=row["namespace"],
-        source_id=row["from_id"],
-        type=row["type"],
-        target_id=row["to_id"],
-        properties=row["properties"],
-        confidence=row["confidence"],
-        discovered_by=row["discovered_by"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def _visible(scope: Scope | None, p: Params, alias: str = "e") -> str:
-    conds = ["TRUE"]
-    if scope is not None:
-        readable = like_patterns(scope.read_namespaces)
-        if readable is not None:
-            conds.append(f"{alias}.namespace LIKE ANY({p.add(readable)}::text[])")
-        conds.append(f"{alias}.sensitivity <= {p.add(scope.max_sensitivity.level)}")
-    return " AND ".join(conds)
-
-
-def _check_writable(scope: Scope | None, namespace: str) -> None:
-    if scope is not None and not scope.can_write(namespace):
-        raise PermissionDeniedError(
-            f"namespace {namespace!r} is not writable by {scope.agent!r}: write to one of "
-            f"{', '.join(scope.write_namespaces) or 'no namespace'}"
-        )
-
-
-def _check_clearance(scope: Scope | None, level: int, what: str) -> None:
-    if scope is not None and level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"{what} is above the clearance of {scope.agent!r} ({scope.max_sensitivity.value})"
-        )
-
-
-async def fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope | None) -> Entity:
+async def _fetch_entity(conn: asyncpg.Connection, entity_id: str, scope: Scope | None) -> Entity:
     """Return a visible entity. Raises: NotFoundError."""
-    p = Params(entity_id)
+    p = PostgresParams(entity_id)
     row = await conn.fetchrow(
         f"SELECT * FROM entities AS e WHERE e.entity_id = $1 AND {_visible(scope, p)}", *p.values
     )
     if row is None:
         raise NotFoundError("entity", entity_id)
-    return entity_from_row(row)
+    return ROWS.entity(row)
 
 
 async def _upsert(
@@ -113,9 +63,8 @@ async def _upsert(
     scope: Scope | None,
 ) -> tuple[Entity, bool]:
     if sensitivity is not None:
-        _check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
+        traversal.check_clearance(scope, sensitivity.level, f"sensitivity {sensitivity.value!r}")
     now = utc_now()
-    clean = {k: v for k, v in properties.items() if v is not None}
     inserted = await conn.fetchrow(
         "INSERT INTO entities (entity_id, namespace, type, name, properties, sensitivity, created_by,"
         " created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)"
@@ -124,13 +73,13 @@ async def _upsert(
         namespace,
         ref.type,
         ref.name,
-        clean,
+        traversal.new_properties(properties),
         (sensitivity or Sensitivity.INTERNAL).level,
         created_by,
         now,
     )
     if inserted is not None:
-        return entity_from_row(inserted), True
+        return ROWS.entity(inserted), True
     row = await conn.fetchrow(
         "SELECT * FROM entities WHERE namespace = $1 AND type = $2 AND name = $3 FOR UPDATE",
         namespace,
@@ -138,25 +87,19 @@ async def _upsert(
         ref.name,
     )
     assert row is not None  # the conflicting row exists and entities are never deleted
-    _check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
+    traversal.check_clearance(scope, row["sensitivity"], f"entity {ref.type}/{ref.name}")
     if not properties and sensitivity is None:
-        return entity_from_row(row), False
-    merged = dict(row["properties"])
-    for key, value in properties.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
+        return ROWS.entity(row), False
     level = row["sensitivity"] if sensitivity is None else sensitivity.level
     updated = await conn.fetchrow(
         "UPDATE entities SET properties = $2, sensitivity = $3, updated_at = $4 WHERE entity_id = $1"
         " RETURNING *",
         row["entity_id"],
-        merged,
+        traversal.merge_properties(row["properties"], properties),
         level,
         now,
     )
-    return entity_from_row(updated), False
+    return ROWS.entity(updated), False
 
 
 async def traverse(
@@ -169,9 +112,8 @@ async def traverse(
     max_nodes: int,
     ceiling: int,
 ) -> GraphTraversal:
-    """Breadth-first walk from a visible ``start`` by a recursive CTE (see ``GraphStore.traverse_graph``)."""
     types = list(dict.fromkeys(relation_types))
-    p = Params(start.namespace)
+    p = PostgresParams(start.namespace)
     type_sql = f" AND type = ANY({p.add(types)}::text[])" if types else ""
     legs: list[str] = []
     if direction in ("out", "both"):
@@ -192,21 +134,13 @@ async def traverse(
         f") SELECT entity_id, depth FROM (SELECT * FROM walk LIMIT {p.add(cap + 1)}) AS w",
         *p.values,
     )
-    truncated = len(rows) > cap
-    depth_of: dict[str, int] = {}
-    for row in rows[:cap]:
-        known = depth_of.get(row["entity_id"])
-        if known is None or row["depth"] < known:
-            depth_of[row["entity_id"]] = row["depth"]
-    ordered = sorted(depth_of.items(), key=lambda kv: (kv[1], kv[0]))
-    if len(ordered) > max_nodes:
-        ordered, truncated = ordered[:max_nodes], True
+    ordered, truncated = traversal.shape_walk(((r["entity_id"], r["depth"]) for r in rows), cap, max_nodes)
     node_ids = [entity_id for entity_id, _ in ordered]
     entities = {
-        r["entity_id"]: entity_from_row(r)
+        r["entity_id"]: ROWS.entity(r)
         for r in await conn.fetch("SELECT * FROM entities WHERE entity_id = ANY($1::text[])", node_ids)
     }
-    q = Params(start.namespace, node_ids)
+    q = PostgresParams(start.namespace, node_ids)
     edge_type_sql = f" AND type = ANY({q.add(types)}::text[])" if types else ""
     edge_rows = await conn.fetch(
         "SELECT * FROM relations WHERE namespace = $1 AND from_id = ANY($2::text[])"
@@ -214,22 +148,16 @@ async def traverse(
         f" ORDER BY created_at, relation_id LIMIT {q.add(MAX_EDGES + 1)}",
         *q.values,
     )
-    if len(edge_rows) > MAX_EDGES:
-        edge_rows, truncated = edge_rows[:MAX_EDGES], True
-    return GraphTraversal(
-        start_id=start.entity_id,
-        nodes=[GraphNode(entity=entities[entity_id], depth=depth) for entity_id, depth in ordered],
-        edges=[relation_from_row(r) for r in edge_rows],
-        truncated=truncated,
+    return traversal.build_traversal(
+        start, ordered, entities, [ROWS.relation(r) for r in edge_rows], truncated
     )
 
 
-class GraphMixin(PostgresCore):
+class PostgresGraph(PostgresCore):
     """``GraphStore`` on PostgreSQL."""
 
     async def upsert_entity(self, entity: NewEntity, *, scope: Scope | None = None) -> Entity:
-        """Create or update an entity. Raises: PermissionDeniedError."""
-        _check_writable(scope, entity.namespace)
+        traversal.check_writable(scope, entity.namespace)
         async with self._transaction() as conn:
             created, _ = await _upsert(
                 conn,
@@ -243,15 +171,13 @@ class GraphMixin(PostgresCore):
         return created
 
     async def get_entity(self, entity_id: str, *, scope: Scope | None = None) -> Entity:
-        """Return a visible entity. Raises: NotFoundError."""
         async with self._connection() as conn:
-            return await fetch_entity(conn, entity_id, scope)
+            return await _fetch_entity(conn, entity_id, scope)
 
     async def find_entity(
         self, namespace: str, name: str, *, type: str | None = None, scope: Scope | None = None
     ) -> Entity:
-        """Return the visible entity named ``name`` in ``namespace`` (oldest first). Raises: NotFoundError."""
-        p = Params(namespace, name)
+        p = PostgresParams(namespace, name)
         conds = ["e.namespace = $1", "e.name = $2", _visible(scope, p)]
         if type is not None:
             conds.append(f"e.type = {p.add(type)}")
@@ -262,12 +188,11 @@ class GraphMixin(PostgresCore):
                 *p.values,
             )
         if row is None:
-            raise NotFoundError("entity", f"{namespace}/{type + '/' if type else ''}{name}")
-        return entity_from_row(row)
+            raise traversal.entity_not_found(namespace, name, type)
+        return ROWS.entity(row)
 
     async def add_relation(self, relation: NewRelation, *, scope: Scope | None = None) -> AddedRelation:
-        """Add or update a relation, creating missing entities. Raises: PermissionDeniedError."""
-        _check_writable(scope, relation.namespace)
+        traversal.check_writable(scope, relation.namespace)
         ns = relation.namespace
         async with self._transaction() as conn:
             source, source_new = await _upsert(
@@ -276,7 +201,6 @@ class GraphMixin(PostgresCore):
             target, target_new = await _upsert(
                 conn, ns, relation.target, {}, None, relation.discovered_by, scope
             )
-            now = utc_now()
             row = await conn.fetchrow(
                 "INSERT INTO relations (relation_id, namespace, from_id, type, to_id, properties, confidence,"
                 " discovered_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)"
@@ -291,33 +215,30 @@ class GraphMixin(PostgresCore):
                 relation.properties,
                 relation.confidence,
                 relation.discovered_by,
-                now,
+                utc_now(),
             )
         created = [e.entity_id for e, new in ((source, source_new), (target, target_new)) if new]
-        return AddedRelation(relation=relation_from_row(row), created_entity_ids=created)
+        return AddedRelation(relation=ROWS.relation(row), created_entity_ids=created)
 
     async def list_relations(
         self, entity_id: str, *, limit: int = 50, scope: Scope | None = None
     ) -> list[Relation]:
-        """Visible relations from or to a visible entity, newest first. Raises: NotFoundError."""
         async with self._connection() as conn:
-            await fetch_entity(conn, entity_id, scope)
-            p = Params(entity_id)
+            await _fetch_entity(conn, entity_id, scope)
+            p = PostgresParams(entity_id)
             conds = ["(r.from_id = $1 OR r.to_id = $1)"]
             if scope is not None:
-                readable = like_patterns(scope.read_namespaces)
-                if readable is not None:
-                    conds.append(f"r.namespace LIKE ANY({p.add(readable)}::text[])")
+                conds.append(p.readable("r.namespace", scope))
                 level = p.add(scope.max_sensitivity.level)
                 conds += [f"s.sensitivity <= {level}", f"t.sensitivity <= {level}"]
             rows = await conn.fetch(
                 "SELECT r.* FROM relations AS r JOIN entities AS s ON s.entity_id = r.from_id"
                 " JOIN entities AS t ON t.entity_id = r.to_id"
-                f" WHERE {' AND '.join(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
-                f" LIMIT {p.add(max(1, min(limit, MAX_EDGES)))}",
+                f" WHERE {all_of(conds)} ORDER BY r.created_at DESC, r.relation_id DESC"
+                f" LIMIT {p.add(traversal.edge_limit(limit))}",
                 *p.values,
             )
-        return [relation_from_row(r) for r in rows]
+        return [ROWS.relation(r) for r in rows]
 
     async def traverse_graph(
         self,
@@ -329,15 +250,9 @@ class GraphMixin(PostgresCore):
         max_nodes: int = 100,
         scope: Scope | None = None,
     ) -> GraphTraversal:
-        """Breadth-first walk by a recursive CTE (see ``GraphStore.traverse_graph``).
-
-        Raises:
-            NotFoundError: the start is not visible. InvalidInputError: bounds or direction.
-        """
         check_traversal(max_depth, direction, max_nodes)
-        ceiling = scope.max_sensitivity.level if scope is not None else Sensitivity.CONFIDENTIAL.level
         async with self._transaction("repeatable_read") as conn:
-            start = await fetch_entity(conn, start_id, scope)
+            start = await _fetch_entity(conn, start_id, scope)
             return await traverse(
                 conn,
                 start,
@@ -345,5 +260,5 @@ class GraphMixin(PostgresCore):
                 relation_types=relation_types,
                 direction=direction,
                 max_nodes=max_nodes,
-                ceiling=ceiling,
+                ceiling=traversal.clearance_level(scope),
             )

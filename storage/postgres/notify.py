@@ -1,129 +1,40 @@
-"""Cross-process change notifications over PostgreSQL ``LISTEN``/``NOTIFY``.
+"""The change feed of the PostgreSQL backend (``PostgresNotify``): topics over ``LISTEN``/``NOTIFY``.
 
-Every write that changes a room (event appended, state changed, handoff, metadata, closed), a task, an
-escalation or a memory calls ``notify_change`` inside its transaction; PostgreSQL delivers the notice to
-every listening connection, in every process, when (and only if) the transaction commits.
-Payload: JSON ``{"kind", "id", "room_id"?, "schema"}`` on channel ``mcp_memory_changes`` (well under
-the 8000-byte payload limit of ``NOTIFY``). Delivery is at most once: a listener that was disconnected
-misses notices, so consumers re-read state after reconnecting.
-
-The change feed of ``storage.contracts.changes`` rides the same channel: ``publish_topics`` sends
-``{"kind": "topics", "topics": [...], "schema", "origin"}`` after the caller's write committed, and
-``follow_topics`` hands every topic of another ``origin`` (another store instance) to a listener.
+``storage.contracts.changes``: ``publish_changes`` sends ``{"kind": "topics", "topics": [...], "schema",
+"origin"}`` on channel ``mcp_memory_changes`` after the caller's write committed (one ``NOTIFY`` per ~7 kB
+of topics: the payload limit is 8000 bytes), and ``follow_changes`` hands every topic of another
+``origin`` (another store instance) on the same schema to a listener. PostgreSQL delivers a notice to
+every listening connection, in every process. Delivery is at most once: a follower that was disconnected
+misses topics, so consumers re-read state after reconnecting.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Literal
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import asyncpg
 
-from storage.contracts.changes import TopicListener
+from storage.contracts.changes import TopicListener, check_topics
+from storage.postgres.core import PostgresCore
 from storage.postgres.errors import map_driver_errors
 
-__all__ = [
-    "CHANNEL",
-    "ChangeKind",
-    "ChangeNotice",
-    "ChangeSubscription",
-    "follow_topics",
-    "notify_change",
-    "publish_topics",
-]
+__all__ = ["CHANNEL", "PostgresNotify"]
 
 logger = logging.getLogger("storage.postgres")
 
 #: The NOTIFY channel shared by every mcp-memory process on one database.
 CHANNEL = "mcp_memory_changes"
 
-ChangeKind = Literal["room", "event", "task", "escalation", "memory", "fact"]
-
-
-@dataclass(frozen=True)
-class ChangeNotice:
-    """One committed change: ``kind`` of item, its ``id``, and the room it belongs to when it has one."""
-
-    kind: str
-    id: str
-    room_id: str | None = None
-
-
-async def notify_change(
-    conn: asyncpg.Connection, schema: str, kind: ChangeKind, item_id: str, room_id: str | None = None
-) -> None:
-    """Queue a notice in the current transaction (sent on commit, dropped on rollback)."""
-    payload: dict[str, Any] = {"kind": kind, "id": item_id, "schema": schema}
-    if room_id is not None:
-        payload["room_id"] = room_id
-    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(payload))
-
-
-class ChangeSubscription:
-    """Notices of committed changes made by any process on the store's schema, in commit order.
-
-    Use ``async with store.subscribe_changes() as changes:``; listening starts when the block is entered
-    (changes committed after that are delivered), and its dedicated connection closes on exit. Read with
-    ``await changes.get()`` or ``async for notice in changes``.
-    """
-
-    def __init__(
-        self, dsn: str, schema: str, connect_kwargs: dict[str, Any], max_queue: int = 10_000
-    ) -> None:
-        self._dsn = dsn
-        self._schema = schema
-        self._connect_kwargs = connect_kwargs
-        self._queue: asyncio.Queue[ChangeNotice] = asyncio.Queue(maxsize=max_queue)
-        self._conn: asyncpg.Connection | None = None
-
-    async def __aenter__(self) -> ChangeSubscription:
-        with map_driver_errors():
-            self._conn = await asyncpg.connect(self._dsn, **self._connect_kwargs)
-            await self._conn.add_listener(CHANNEL, self._on_notify)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
-            with map_driver_errors():
-                await conn.close()
-
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        try:
-            data = json.loads(payload)
-        except ValueError:
-            logger.warning("ignored a malformed change notice")
-            return
-        if not isinstance(data, dict) or data.get("schema") != self._schema or data.get("kind") == "topics":
-            return
-        notice = ChangeNotice(kind=str(data.get("kind")), id=str(data.get("id")), room_id=data.get("room_id"))
-        try:
-            self._queue.put_nowait(notice)
-        except asyncio.QueueFull:
-            logger.warning("change notice queue is full; dropped a notice for %s %s", notice.kind, notice.id)
-
-    async def get(self) -> ChangeNotice:
-        """Wait for the next notice (bound the wait with ``anyio.fail_after``/``asyncio.timeout``)."""
-        return await self._queue.get()
-
-    def __aiter__(self) -> AsyncIterator[ChangeNotice]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[ChangeNotice]:
-        while True:
-            yield await self._queue.get()
-
 
 #: Bytes of topic text per NOTIFY (the payload limit is 8000 bytes; JSON framing needs the rest).
 _TOPIC_BYTES_PER_NOTICE = 7000
 
 
-async def publish_topics(conn: asyncpg.Connection, schema: str, origin: str, topics: Sequence[str]) -> None:
+async def _publish_topics(conn: asyncpg.Connection, schema: str, origin: str, topics: Sequence[str]) -> None:
     """Send ``topics`` to every follower of ``schema`` (one ``NOTIFY`` per ~7 kB of topics)."""
     batch: list[str] = []
     size = 0
@@ -143,7 +54,7 @@ async def _notify_topics(conn: asyncpg.Connection, schema: str, origin: str, top
 
 
 @asynccontextmanager
-async def follow_topics(
+async def _follow_topics(
     dsn: str, schema: str, origin: str, listener: TopicListener, connect_kwargs: dict[str, Any]
 ) -> AsyncIterator[bool]:
     """Call ``listener(topic)`` for every topic published on ``schema`` by another ``origin``.
@@ -189,3 +100,23 @@ async def follow_topics(
         if not conn.is_closed():
             with map_driver_errors():
                 await conn.close()
+
+
+class PostgresNotify(PostgresCore):
+    """``ChangeFeedStore`` on PostgreSQL: topics between the store instances on one schema."""
+
+    async def publish_changes(self, topics: Sequence[str]) -> None:
+        """Send ``topics`` to the followers of other store instances on this schema (``NOTIFY``).
+
+        Raises:
+            InvalidInputError: a topic is empty or too long.
+            BackendUnavailableError: the database cannot be reached.
+        """
+        check_topics(topics)
+        if topics:
+            async with self._connection() as conn:
+                await _publish_topics(conn, self._schema_name, self._origin, topics)
+
+    def follow_changes(self, listener: TopicListener) -> AbstractAsyncContextManager[bool]:
+        """Call ``listener(topic)`` for topics other store instances publish (``LISTEN``; yields ``True``)."""
+        return _follow_topics(self._dsn, self._schema_name, self._origin, listener, {"timeout": 10})

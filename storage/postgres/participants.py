@@ -35,7 +35,6 @@ class PostgresParticipants(PostgresCore):
                 role,
                 utc_now(),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.participant(row)
 
     async def remove_participant(self, room_id: str, participant_id: str) -> Participant:
@@ -50,7 +49,6 @@ class PostgresParticipants(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("participant", f"{room_id}/{participant_id}")
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.participant(row)
 
     async def list_participants(self, room_id: str, *, include_left: bool = False) -> list[Participant]:
@@ -84,7 +82,6 @@ class PostgresParticipants(PostgresCore):
             )
             if row is None:
                 raise ConflictError(f"channel {channel_id!r} is already bound to room {room_id!r}")
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.binding(row)
 
     async def get_channel_binding(self, room_id: str, channel_id: str) -> ChannelBinding:
@@ -112,7 +109,6 @@ class PostgresParticipants(PostgresCore):
             )
             if row is None:
                 raise NotFoundError("channel binding", channel_id)
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.binding(row)
 
     async def remove_channel_binding(self, room_id: str, channel_id: str) -> None:
@@ -123,7 +119,6 @@ class PostgresParticipants(PostgresCore):
             )
             if status.endswith(" 0"):
                 raise NotFoundError("channel binding", channel_id)
-            await self._notify(conn, "room", room_id, room_id)
 
     async def list_channel_bindings(self, room_id: str) -> list[ChannelBinding]:
         """List bindings, oldest first. Raises: NotFoundError (no such room)."""

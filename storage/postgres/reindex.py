@@ -15,28 +15,24 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from storage import reindex as shared
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY
-from storage.errors import ConflictError, InvalidInputError
-from storage.indexing import sender_label
 from storage.models import ReindexItem, ReindexProgress, StagedEmbedding
 from storage.postgres.core import PostgresCore
+from storage.postgres.filters import PostgresParams
 from storage.postgres.pool import quote_ident
-from storage.postgres.rows import event_from_row, memory_from_row
-from storage.postgres.vectors import _HNSW_INDEX as HNSW_INDEX
-from storage.postgres.vectors import encode_embedding, ensure_hnsw_index, vector_literal
+from storage.postgres.rows import ROWS
+from storage.postgres.vectors import HNSW_INDEX, encode_embedding, ensure_hnsw_index, vector_literal
+from storage.search import records_sql
 
-__all__ = ["ReindexMixin"]
-
-TARGET_MODEL_KEY = "reindex_model"
-TARGET_DIMENSIONS_KEY = "reindex_dimensions"
+__all__ = ["PostgresReindex"]
 
 
-class ReindexMixin(PostgresCore):
-    """``ReindexStore`` methods of the PostgreSQL backend."""
+class PostgresReindex(PostgresCore):
+    """``ReindexStore`` of the PostgreSQL backend."""
 
     async def begin_reindex(self, model: str, dimensions: int) -> ReindexProgress:
-        if not model or not 1 <= dimensions <= 16_000:
-            raise InvalidInputError("reindex needs a model name and dimensions in 1..16000")
+        shared.check_target(model, dimensions)
         pgvector = self._vectors.mode == "pgvector-hnsw"
         async with self._transaction() as conn:
             if pgvector:
@@ -49,68 +45,35 @@ class ReindexMixin(PostgresCore):
                 await conn.execute(
                     f"UPDATE search_docs SET staged_embedding = NULL{extra} WHERE staged_embedding IS NOT NULL"
                 )
-                await _put_meta(conn, TARGET_MODEL_KEY, model)
-                await _put_meta(conn, TARGET_DIMENSIONS_KEY, str(dimensions))
+                await _put_meta(conn, shared.TARGET_MODEL_KEY, model)
+                await _put_meta(conn, shared.TARGET_DIMENSIONS_KEY, str(dimensions))
             return await _progress(conn, model, dimensions)
 
     async def reindex_batch(
         self, *, after: tuple[str, str] | None = None, limit: int = 64
     ) -> list[ReindexItem]:
-        if not 1 <= limit <= 1000:
-            raise InvalidInputError(f"limit must be in 1..1000, got {limit}")
+        shared.check_batch_limit(limit)
         async with self._transaction("repeatable_read") as conn:
-            await _require_target(conn)
-            if after is None:
-                keys = await conn.fetch(
-                    "SELECT item_type, item_id FROM search_docs WHERE staged_embedding IS NULL"
-                    " ORDER BY item_type, item_id LIMIT $1",
-                    limit,
-                )
-            else:
-                keys = await conn.fetch(
-                    "SELECT item_type, item_id FROM search_docs WHERE staged_embedding IS NULL"
-                    " AND (item_type, item_id) > ($1, $2) ORDER BY item_type, item_id LIMIT $3",
-                    after[0],
-                    after[1],
-                    limit,
-                )
-            memory_ids = [k["item_id"] for k in keys if k["item_type"] == "memory"]
-            event_ids = [k["item_id"] for k in keys if k["item_type"] == "event"]
-            memories = {
-                r["memory_id"]: memory_from_row(r)
-                for r in await conn.fetch(
-                    "SELECT * FROM memories WHERE memory_id = ANY($1::text[])", memory_ids
-                )
-            }
-            events = {
-                r["event_id"]: (
-                    event_from_row(r),
-                    sender_label(r["sender_display_name"], r["sender_address"], r["agent"]),
-                )
-                for r in await conn.fetch(
-                    "SELECT e.*, i.display_name AS sender_display_name, (SELECT a.address FROM addresses AS a"
-                    " WHERE a.identity_id = e.sender_identity_id ORDER BY a.addr_seq LIMIT 1) AS sender_address"
-                    " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
-                    " WHERE e.event_id = ANY($1::text[])",
-                    event_ids,
-                )
-            }
-        items: list[ReindexItem] = []
-        for key in keys:
-            item_id = key["item_id"]
-            if key["item_type"] == "memory" and item_id in memories:
-                items.append(ReindexItem(item_type="memory", item_id=item_id, memory=memories[item_id]))
-            elif key["item_type"] == "event" and item_id in events:
-                event, sender = events[item_id]
-                items.append(ReindexItem(item_type="event", item_id=item_id, event=event, sender=sender))
-        return items
+            shared.require_target(await _target(conn))
+            p = PostgresParams()
+            keys = await conn.fetch(shared.batch_keys_sql(p, after, limit), *p.values)
+            p = PostgresParams()
+            sql = records_sql(p, "memory", [k["item_id"] for k in keys if k["item_type"] == "memory"])
+            rows = await conn.fetch(sql, *p.values) if sql else []
+            memories = {r["memory_id"]: ROWS.memory(r) for r in rows}
+            p = PostgresParams()
+            sql = shared.events_with_sender_sql(p, [k["item_id"] for k in keys if k["item_type"] == "event"])
+            rows = await conn.fetch(sql, *p.values) if sql else []
+            events = {r["event_id"]: (ROWS.event(r), shared.sender_of(r)) for r in rows}
+        return shared.reindex_items(keys, memories, events)
 
     async def stage_embeddings(self, embeddings: Sequence[StagedEmbedding]) -> int:
         pgvector = self._vectors.mode == "pgvector-hnsw"
         async with self._transaction() as conn:
-            _, dims = await _require_target(conn)
+            _, dims = shared.require_target(await _target(conn))
             rows = []
             for item in embeddings:
+                shared.check_staged_size(item.item_type, item.item_id, len(item.embedding), dims)
                 blob = encode_embedding(item.embedding, dims)
                 rows.append((item.item_type, item.item_id, blob, vector_literal(blob) if pgvector else None))
             staged = 0
@@ -138,13 +101,9 @@ class ReindexMixin(PostgresCore):
         pgvector = self._vectors.mode == "pgvector-hnsw"
         async with self._transaction() as conn:
             await conn.execute("LOCK TABLE search_docs IN SHARE ROW EXCLUSIVE MODE")
-            model, dims = await _require_target(conn)
-            progress = await _progress(conn, model, dims)
-            if progress.staged < progress.items:
-                raise ConflictError(
-                    f"{progress.items - progress.staged} items have no staged vector yet (added during the "
-                    "reindex): stage them, then finish again"
-                )
+            model, dims = shared.require_target(await _target(conn))
+            done = await _progress(conn, model, dims)
+            shared.check_complete(done)
             if pgvector:
                 await conn.execute(f"DROP INDEX IF EXISTS {HNSW_INDEX}")
                 await conn.execute(
@@ -162,12 +121,13 @@ class ReindexMixin(PostgresCore):
             await _put_meta(conn, EMBEDDING_MODEL_KEY, model)
             await _put_meta(conn, EMBEDDING_DIMENSIONS_KEY, str(dims))
             await conn.execute(
-                "DELETE FROM meta WHERE key = ANY($1::text[])", [TARGET_MODEL_KEY, TARGET_DIMENSIONS_KEY]
+                "DELETE FROM meta WHERE key = ANY($1::text[])",
+                [shared.TARGET_MODEL_KEY, shared.TARGET_DIMENSIONS_KEY],
             )
             if pgvector:
                 await ensure_hnsw_index(conn, self._schema, dims)
         self._dimensions = dims
-        return progress
+        return done
 
     async def reindex_progress(self) -> ReindexProgress | None:
         async with self._connection() as conn:
@@ -177,25 +137,14 @@ class ReindexMixin(PostgresCore):
 
 async def _target(conn: asyncpg.Connection) -> tuple[str, int] | None:
     rows = await conn.fetch(
-        "SELECT key, value FROM meta WHERE key = ANY($1::text[])", [TARGET_MODEL_KEY, TARGET_DIMENSIONS_KEY]
+        "SELECT key, value FROM meta WHERE key = ANY($1::text[])",
+        [shared.TARGET_MODEL_KEY, shared.TARGET_DIMENSIONS_KEY],
     )
-    values = {r["key"]: r["value"] for r in rows}
-    if TARGET_MODEL_KEY not in values or TARGET_DIMENSIONS_KEY not in values:
-        return None
-    return str(values[TARGET_MODEL_KEY]), int(values[TARGET_DIMENSIONS_KEY])
-
-
-async def _require_target(conn: asyncpg.Connection) -> tuple[str, int]:
-    target = await _target(conn)
-    if target is None:
-        raise InvalidInputError("no reindex is in progress: begin one first")
-    return target
+    return shared.target_of({r["key"]: r["value"] for r in rows})
 
 
 async def _progress(conn: asyncpg.Connection, model: str, dims: int) -> ReindexProgress:
-    row = await conn.fetchrow("SELECT COUNT(*) AS items, COUNT(staged_embedding) AS staged FROM search_docs")
-    assert row is not None
-    return ReindexProgress(model=model, dimensions=dims, items=row["items"], staged=row["staged"])
+    return shared.progress(model, dims, await conn.fetchrow(shared.PROGRESS_SQL))
 
 
 async def _put_meta(conn: asyncpg.Connection, key: str, value: str) -> None:

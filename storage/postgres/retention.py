@@ -1,4 +1,5 @@
-"""Retention on PostgreSQL: counting memories per namespace and pruning one namespace by age and size.
+"""Retention on PostgreSQL (``PostgresRetention``): counting memories per namespace, pruning one by age
+and size.
 
 Pruning locks the namespace's change-log head first (the lock order of every namespace writer), then
 removes each memory through ``_remove_memory``, so each deletion is in the change log (a rollback to an
@@ -7,34 +8,29 @@ earlier snapshot brings it back, see docs/versioning.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from storage.errors import InvalidInputError
+from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
+from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
 from storage.postgres import changelog
-from storage.postgres.memories import MemoriesMixin
-from storage.postgres.rows import memory_from_row
+from storage.postgres.filters import PostgresParams
+from storage.postgres.memories import PostgresMemories
+from storage.postgres.rows import ROWS
 
-__all__ = ["PRUNE_ACTOR", "RetentionMixin"]
-
-#: The actor recorded in the change log for memories removed by pruning.
-PRUNE_ACTOR = "retention"
+__all__ = ["PostgresRetention"]
 
 
-class RetentionMixin(MemoriesMixin):
+class PostgresRetention(PostgresMemories):
     """``RetentionStore`` on PostgreSQL."""
 
     async def namespace_counts(self) -> list[NamespaceCount]:
         """Every namespace holding memories with its count and oldest ``created_at``, by namespace."""
         async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT namespace, count(*) AS n, min(created_at) AS oldest FROM memories GROUP BY namespace"
-            )
-        counts = [
-            NamespaceCount(namespace=r["namespace"], memories=r["n"], oldest_at=r["oldest"]) for r in rows
-        ]
-        return sorted(counts, key=lambda c: c.namespace)
+            rows = await conn.fetch(NAMESPACE_COUNTS_SQL)
+        return namespace_counts(rows, ROWS.load_time)
 
     async def prune_namespace(
         self,
@@ -45,46 +41,17 @@ class RetentionMixin(MemoriesMixin):
         dry_run: bool = False,
     ) -> list[PrunedMemory]:
         """Prune one namespace (see ``RetentionStore.prune_namespace``). Raises: InvalidInputError."""
-        if max_memories is not None and max_memories < 0:
-            raise InvalidInputError("max_memories must be >= 0")
-        chosen: list[tuple[Any, PruneReason]] = []
+        check_prune(max_memories)
+        chosen: list[tuple[Mapping[str, Any], PruneReason]] = []
         async with self._transaction() as conn:
             if not dry_run:
                 await changelog.lock_head(conn, namespace)
-            live = ""
-            args: list[Any] = [namespace]
-            if expires_before is not None:
-                rows = await conn.fetch(
-                    "SELECT * FROM memories WHERE namespace = $1 AND created_at < $2"
-                    ' ORDER BY created_at, memory_id COLLATE "C"',
-                    namespace,
-                    expires_before,
-                )
-                chosen += [(r, "expired") for r in rows]
-                live = " AND created_at >= $2"
-                args.append(expires_before)
-            if max_memories is not None:
-                rows = await conn.fetch(
-                    f"SELECT * FROM memories WHERE namespace = $1{live}"
-                    ' ORDER BY importance DESC, created_at DESC, memory_id COLLATE "C" DESC'
-                    f" OFFSET ${len(args) + 1}",
-                    *args,
-                    max_memories,
-                )
-                chosen += [(r, "over_limit") for r in reversed(rows)]
+            for query in prune_queries(PostgresParams, namespace, max_memories, expires_before):
+                chosen += query.chosen(await conn.fetch(query.sql, *query.values))
             pruned: list[PrunedMemory] = []
             for row, reason in chosen:
-                memory = memory_from_row(row)
+                memory = ROWS.memory(row)
                 if not dry_run:
                     await self._remove_memory(conn, memory, PRUNE_ACTOR)
-                pruned.append(
-                    PrunedMemory(
-                        memory_id=memory.memory_id,
-                        namespace=memory.namespace,
-                        kind=memory.kind,
-                        importance=memory.importance,
-                        created_at=memory.created_at,
-                        reason=reason,
-                    )
-                )
+                pruned.append(pruned_memory(memory, reason))
         return pruned

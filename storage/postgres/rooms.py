@@ -11,7 +11,7 @@ from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomSt
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.events import PostgresEvents, fetch_room_row
-from storage.postgres.filters import Params, readable_sql
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
 from storage.scope import Scope
 
@@ -50,7 +50,6 @@ class PostgresRooms(PostgresEvents):
             )
             if row is None:
                 raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -68,8 +67,8 @@ class PostgresRooms(PostgresEvents):
     ) -> Page[Room]:
         """List rooms readable in ``scope``, newest first (``created_at`` then id). Raises: InvalidInputError."""
         size = clamp_limit(limit)
-        p = Params()
-        conds: list[str] = [readable_sql("namespace", scope, p)]
+        p = PostgresParams()
+        conds: list[str] = [p.readable("namespace", scope)]
         params: list[Any] = p.values
         if status is not None:
             params.append(str(status))
@@ -99,7 +98,6 @@ class PostgresRooms(PostgresEvents):
                 room_id,
                 merged_metadata(current.metadata, metadata),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def close_room(self, room_id: str, *, scope: Scope | None = None) -> Room:
@@ -115,7 +113,6 @@ class PostgresRooms(PostgresEvents):
             )
             if row is None:
                 return ROWS.room(await fetch_room_row(conn, room_id))
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row)
 
     async def update_conversation_state(
@@ -148,7 +145,6 @@ class PostgresRooms(PostgresEvents):
                 active_agent,
                 utc_now(),
             )
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row).state
 
     async def record_handoff(
@@ -180,5 +176,4 @@ class PostgresRooms(PostgresEvents):
                 utc_now(),
             )
             created = await self._insert_event(conn, event, row["last_event_index"], None, row["namespace"])
-            await self._notify(conn, "room", room_id, room_id)
         return ROWS.room(row).state, created

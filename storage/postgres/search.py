@@ -9,9 +9,8 @@ their neighbours (``storage.indexing``), lexical recall@10: ``ts_rank`` 0.716 wi
 together, which an OR of a question's words rarely has); FTS5 BM25 0.726.
 Vector: see ``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
 ``EXACT_BELOW_ROWS`` documents is ranked exactly by pgvector in the server (no index scan). Both lists see the
-same WHERE clause (every filter and the
-scope, ``storage.postgres.filters``), take ``CANDIDATES_PER_LIST`` items, and meet in
-``storage.ranking.fuse``. Everything is read in one REPEATABLE READ read-only transaction, so the records
+same WHERE clause (every filter and the scope, ``Params.search_conditions``), take
+``storage.search.candidate_pool`` items, and meet in ``storage.search.fuse_request``. Everything is read in one REPEATABLE READ read-only transaction, so the records
 returned are those that were ranked.
 """
 
@@ -21,21 +20,18 @@ from collections.abc import Sequence
 
 import asyncpg
 
+from storage import search as hybrid
 from storage.errors import InvalidInputError
-from storage.indexing import names_sender, sender_label
-from storage.models import SearchHit, SearchRequest, utc_now
+from storage.models import SearchHit, SearchRequest
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params, search_conditions
-from storage.postgres.rows import event_from_row, memory_from_row
-from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates
-from storage.ranking import Candidate, FusedCandidate, fuse
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS
+from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates, row_candidate
+from storage.ranking import Candidate, FusedCandidate
 from storage.scope import Scope
 from storage.text import query_terms
 
-__all__ = ["CANDIDATES_PER_LIST", "EXACT_BELOW_ROWS", "SearchMixin", "tsquery_text"]
-
-#: Candidates taken from each list before fusion: ``max(50, 5 * limit)`` (limit <= 100, so <= 500).
-CANDIDATES_PER_LIST = 50
+__all__ = ["EXACT_BELOW_ROWS", "PostgresSearch", "tsquery_text"]
 
 #: In ``pgvector-hnsw`` mode, filters leaving fewer documents than this are ranked exactly (sequential
 #: scan, pgvector distance in the server). An iterative HNSW scan stops after ``hnsw.max_scan_tuples``
@@ -57,30 +53,7 @@ def tsquery_text(query: str) -> str | None:
     return " | ".join("'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in terms)
 
 
-async def _sender_boosts(
-    conn: asyncpg.Connection, request: SearchRequest, candidates: list[Candidate]
-) -> dict[tuple[str, str], float]:
-    """``1 + sender_boost`` for each candidate event whose sender the query names (``names_sender``)."""
-    event_ids = sorted({c.key[1] for c in candidates if c.key[0] == "event"})
-    if not request.sender_boost or not event_ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT e.event_id, e.agent, i.display_name,"
-        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.addr_seq LIMIT 1) AS address"
-        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
-        " WHERE e.event_id = ANY($1::text[])",
-        event_ids,
-    )
-    factor = 1.0 + request.sender_boost
-    return {
-        ("event", r["event_id"]): factor
-        for r in rows
-        if names_sender(request.query, sender_label(r["display_name"], r["address"], r["agent"]))
-    }
-
-
-class SearchMixin(PostgresCore):
+class PostgresSearch(PostgresCore):
     """``search``: hybrid retrieval over memories and events."""
 
     #: See ``EXACT_BELOW_ROWS`` (an attribute so a test can force either vector path).
@@ -98,109 +71,80 @@ class SearchMixin(PostgresCore):
         Raises:
             InvalidInputError: the embedding's size differs from the store's.
         """
-        scope = scope or Scope.unrestricted()
-        k = max(CANDIDATES_PER_LIST, 5 * request.limit)
-        query_blob: bytes | None = None
-        if query_embedding is not None:
-            async with self._connection() as conn:
-                dims = await self._load_dimensions(conn)
-                if dims is not None and dims != len(query_embedding):
-                    self._dimensions = None  # re-read: a reindex in another process may have changed it
-                    dims = await self._load_dimensions(conn)
-            if dims is not None:
-                query_blob = encode_embedding(query_embedding, dims)
-            elif not query_embedding:
-                raise InvalidInputError("the query embedding is empty")
+        k = hybrid.candidate_pool(request.limit)
+        query_blob = await self._query_blob(query_embedding)
         async with self._transaction("repeatable_read") as conn:
             lexical = await self._lexical(conn, request, scope, k)
             vector: list[Candidate] = []
             if query_blob is not None:
-                p = Params()
-                where = search_conditions(request, scope, p)
-                if self._vectors.mode == "pgvector-hnsw":
-                    assert self._dimensions is not None
-                    selective = not await _at_least(conn, where, p.values, self.exact_below_rows)
-                    vector = await hnsw_candidates(
-                        conn,
-                        where,
-                        p.values,
-                        query_blob,
-                        k,
-                        dimensions=self._dimensions,
-                        support=self._vectors,
-                        filtered=bool(p.values) or not request.include_memories or request.include_events,
-                        exact=selective,
-                    )
-                else:
-                    vector = await exact_candidates(conn, where, p.values, query_blob, k)
-            fused = fuse(
-                lexical,
-                vector,
-                boosts=await _sender_boosts(conn, request, [*lexical, *vector]),
-                limit=request.limit,
-                half_life_hours=request.half_life_hours,
-                importance_weight=request.importance_weight,
-                vector_weight=request.vector_weight,
-                decay_rules=request.decay_rules,
-                now=request.now or utc_now(),
-            )
-            return await self._load_hits(conn, fused)
+                vector = await self._vector(conn, request, scope, query_blob, k)
+            p = PostgresParams()
+            senders = hybrid.sender_sql(p, request, [*lexical, *vector])
+            boosts = hybrid.sender_boosts(request, await conn.fetch(senders, *p.values)) if senders else {}
+            fused = hybrid.fuse_request(request, lexical, vector, boosts)
+            memories = {r["memory_id"]: ROWS.memory(r) for r in await _records(conn, "memory", fused)}
+            events = {r["event_id"]: ROWS.event(r) for r in await _records(conn, "event", fused)}
+            return hybrid.hits(fused, memories, events)
+
+    async def _query_blob(self, query_embedding: Sequence[float] | None) -> bytes | None:
+        """The encoded query vector (``None`` without one, or while the store has no vectors)."""
+        if query_embedding is None:
+            return None
+        async with self._connection() as conn:
+            dims = await self._load_dimensions(conn)
+            if dims is not None and dims != len(query_embedding):
+                self._dimensions = None  # re-read: a reindex in another process may have changed it
+                dims = await self._load_dimensions(conn)
+        if dims is not None:
+            return encode_embedding(query_embedding, dims)
+        if not query_embedding:
+            raise InvalidInputError("the query embedding is empty")
+        return None
 
     async def _lexical(
-        self, conn: asyncpg.Connection, request: SearchRequest, scope: Scope, k: int
+        self, conn: asyncpg.Connection, request: SearchRequest, scope: Scope | None, k: int
     ) -> list[Candidate]:
         text = tsquery_text(request.query)
         if text is None:
             return []
-        p = Params(text)
-        where = search_conditions(request, scope, p)
+        p = PostgresParams(text)
         rows = await conn.fetch(
-            "SELECT item_type, item_id, item_at, importance, namespace, ts_rank(tsv, q, 1) AS rank"
+            f"SELECT {', '.join(hybrid.CANDIDATE_COLUMNS)}, ts_rank(tsv, q, 1) AS rank"
             " FROM search_docs, to_tsquery('english', $1) AS q"
-            f" WHERE tsv @@ q AND {where}"
+            f" WHERE tsv @@ q AND {p.search_conditions(request, scope)}"
             f" ORDER BY rank DESC, item_type, item_id LIMIT {int(k)}",
             *p.values,
         )
-        return [
-            Candidate(
-                key=(r["item_type"], r["item_id"]),
-                at=r["item_at"],
-                importance=r["importance"],
-                namespace=r["namespace"],
-            )
-            for r in rows
-        ]
+        return [row_candidate(r) for r in rows]
 
-    async def _load_hits(self, conn: asyncpg.Connection, items: list[FusedCandidate]) -> list[SearchHit]:
-        memory_ids = [f.key[1] for f in items if f.key[0] == "memory"]
-        event_ids = [f.key[1] for f in items if f.key[0] == "event"]
-        memories = {
-            r["memory_id"]: memory_from_row(r)
-            for r in await conn.fetch("SELECT * FROM memories WHERE memory_id = ANY($1::text[])", memory_ids)
-        }
-        events = {
-            r["event_id"]: event_from_row(r)
-            for r in await conn.fetch("SELECT * FROM events WHERE event_id = ANY($1::text[])", event_ids)
-        }
-        hits: list[SearchHit] = []
-        for f in items:
-            item_type, item_id = f.key
-            memory = memories.get(item_id) if item_type == "memory" else None
-            event = events.get(item_id) if item_type == "event" else None
-            if memory is None and event is None:
-                continue
-            hits.append(
-                SearchHit(
-                    item_type="memory" if memory is not None else "event",
-                    item_id=item_id,
-                    score=f.score,
-                    lexical_rank=f.lexical_rank,
-                    vector_rank=f.vector_rank,
-                    memory=memory,
-                    event=event,
-                )
-            )
-        return hits
+    async def _vector(
+        self, conn: asyncpg.Connection, request: SearchRequest, scope: Scope | None, blob: bytes, k: int
+    ) -> list[Candidate]:
+        p = PostgresParams()
+        where = p.search_conditions(request, scope)
+        if self._vectors.mode != "pgvector-hnsw":
+            return await exact_candidates(conn, where, p.values, blob, k)
+        assert self._dimensions is not None
+        selective = not await _at_least(conn, where, p.values, self.exact_below_rows)
+        return await hnsw_candidates(
+            conn,
+            where,
+            p.values,
+            blob,
+            k,
+            dimensions=self._dimensions,
+            support=self._vectors,
+            filtered=bool(p.values) or not request.include_memories or request.include_events,
+            exact=selective,
+        )
+
+
+async def _records(
+    conn: asyncpg.Connection, item_type: str, fused: Sequence[FusedCandidate]
+) -> list[asyncpg.Record]:
+    p = PostgresParams()
+    sql = hybrid.records_sql(p, item_type, hybrid.item_ids(fused, item_type))
+    return list(await conn.fetch(sql, *p.values)) if sql else []
 
 
 async def _at_least(conn: asyncpg.Connection, where: str, params: list[object], rows: int) -> bool:

@@ -2,120 +2,111 @@
 
 Many server processes on many machines share one database: every guarantee of the contract is enforced
 by the database (row locks, unique constraints, compare-and-set updates), never by process memory.
-The per-area methods live in mixins (``rooms``, ``participants``, ``events``, ``identities``,
-``memories``, ``search``, ``tasks``, ``escalations``, ``facts``, ``versions``); this module opens, migrates,
-describes and closes.
+The store is its area mixins composed (``PostgresFacts``, ``PostgresGraph``... each in the module of its
+area, all on ``PostgresCore``); this module opens, migrates, describes and closes.
 """
 
 from __future__ import annotations
 
 import logging
-import secrets
-from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import asyncpg
+from pydantic import ConfigDict, Field, model_validator
+from pydantic.dataclasses import dataclass
 
-from storage.contracts.changes import TopicListener, check_topics
 from storage.errors import BackendUnavailableError
-from storage.postgres.alerts import AlertsMixin
-from storage.postgres.audit import AuditMixin
+from storage.postgres.alerts import PostgresAlerts
+from storage.postgres.audit import PostgresAudit
 from storage.postgres.errors import map_driver_errors
 from storage.postgres.escalations import PostgresEscalations
 from storage.postgres.events import PostgresEvents
-from storage.postgres.graph import GraphMixin
+from storage.postgres.facts import PostgresFacts
+from storage.postgres.graph import PostgresGraph
 from storage.postgres.identities import PostgresIdentities
-from storage.postgres.memories import MemoriesMixin
-from storage.postgres.notify import ChangeSubscription, follow_topics, publish_topics
+from storage.postgres.memories import PostgresMemories
+from storage.postgres.meta import PostgresMeta
+from storage.postgres.notify import PostgresNotify
 from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
-from storage.postgres.reindex import ReindexMixin
-from storage.postgres.retention import RetentionMixin
+from storage.postgres.reindex import PostgresReindex
+from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
-from storage.postgres.search import SearchMixin
+from storage.postgres.search import PostgresSearch
 from storage.postgres.tasks import PostgresTasks
-from storage.postgres.vectors import VectorSupport, detect_vector_support, ensure_hnsw_index
-from storage.postgres.versions import VersionsMixin
+from storage.postgres.vectors import detect_vector_support, ensure_hnsw_index
+from storage.postgres.versions import PostgresVersions
 
-__all__ = ["PostgresStore", "migrate"]
+__all__ = ["PostgresOptions", "PostgresStore", "migrate"]
 
 logger = logging.getLogger("storage.postgres")
 
 
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class PostgresOptions:
+    """Options of ``PostgresStore.open`` (``open_store(url, **options)`` refuses any other name).
+
+    Attributes:
+        min_size, max_size: connection pool bounds (1 <= min_size <= max_size).
+        schema: schema holding the tables, created when missing (1-63 lowercase letters, digits and
+            ``_``); ``None`` uses ``public``.
+        embedding_dimensions: float32 values per embedding (1..16000); recorded on first use when omitted.
+    """
+
+    min_size: int = Field(default=1, ge=1)
+    max_size: int = Field(default=10, ge=1)
+    schema: str | None = None
+    embedding_dimensions: int | None = Field(default=None, ge=1, le=16_000)
+
+    @model_validator(mode="after")
+    def _pool_bounds(self) -> PostgresOptions:
+        if self.max_size < self.min_size:
+            raise ValueError(f"max_size ({self.max_size}) must not be below min_size ({self.min_size})")
+        validate_schema(self.schema)
+        return self
+
+
 class PostgresStore(
-    RetentionMixin,
-    VersionsMixin,
+    PostgresMeta,
+    PostgresFacts,
+    PostgresVersions,
+    PostgresGraph,
+    PostgresAlerts,
+    PostgresAudit,
     PostgresRooms,
     PostgresParticipants,
     PostgresEvents,
     PostgresIdentities,
-    MemoriesMixin,
-    SearchMixin,
     PostgresTasks,
     PostgresEscalations,
-    GraphMixin,
-    AlertsMixin,
-    AuditMixin,
-    ReindexMixin,
+    PostgresRetention,
+    PostgresMemories,
+    PostgresSearch,
+    PostgresReindex,
+    PostgresNotify,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 
     Open with ``await PostgresStore.open(url)``; the store is migrated and ready. Close with ``close()``
-    or ``async with``. Changes committed by any process can be followed with ``subscribe_changes()``.
+    or ``async with``.
     """
 
-    def __init__(
-        self,
-        pool: asyncpg.Pool,
-        *,
-        dsn: str,
-        schema: str | None,
-        vectors: VectorSupport,
-        dimensions: int | None,
-        min_size: int,
-        max_size: int,
-    ) -> None:
-        self._pool = pool
-        self._dsn = dsn
-        self._schema = schema
-        self._vectors = vectors
-        self._dimensions = dimensions
-        self._min_size = min_size
-        self._max_size = max_size
-        self._closed = False
-        #: Identifies this instance's change topics, so its own followers skip them.
-        self._origin = secrets.token_hex(8)
-
     @classmethod
-    async def open(
-        cls,
-        url: str,
-        *,
-        min_size: int = 1,
-        max_size: int = 10,
-        schema: str | None = None,
-        embedding_dimensions: int | None = None,
-        **_ignored: Any,
-    ) -> PostgresStore:
+    async def open(cls, url: str, options: PostgresOptions | None = None) -> PostgresStore:
         """Connect, apply pending migrations, detect pgvector, and return a ready store.
 
         Args:
             url: ``postgresql://user@host:port/db`` (or ``postgres://``); never logged.
-            min_size, max_size: connection pool bounds.
-            schema: schema holding the tables (created when missing); ``None`` uses ``public``.
-            embedding_dimensions: float32 values per embedding; recorded on first use when omitted.
-            **_ignored: options of other backends (e.g. ``busy_timeout_seconds``).
+            options: pool bounds, schema and embedding size (defaults: ``PostgresOptions()``).
 
         Raises:
-            InvalidInputError: bad schema name, or ``embedding_dimensions`` differs from the recorded size.
+            InvalidInputError: ``embedding_dimensions`` differs from the recorded size.
             SchemaVersionError: the database is newer than this code, or a migration failed.
             BackendUnavailableError: the database cannot be reached.
         """
-        schema = validate_schema(schema)
-        if min_size < 1 or max_size < min_size:
-            min_size, max_size = max(1, min_size), max(max_size, max(1, min_size))
+        options = options or PostgresOptions()
+        schema = options.schema
         with map_driver_errors():
             conn = await asyncpg.connect(
                 url, server_settings={"search_path": search_path(schema)}, timeout=10
@@ -127,20 +118,23 @@ class PostgresStore(
                 await conn.close()
             extra = (vectors.extension_schema,) if vectors.extension_schema else ()
             pool = await create_pool(
-                url, min_size=min_size, max_size=max_size, schema=schema, extra_schemas=extra
+                url,
+                min_size=options.min_size,
+                max_size=options.max_size,
+                schema=schema,
+                extra_schemas=extra,
             )
         store = cls(
             pool,
             dsn=url,
             schema=schema,
             vectors=vectors,
-            dimensions=None,
-            min_size=min_size,
-            max_size=max_size,
+            min_size=options.min_size,
+            max_size=options.max_size,
         )
         try:
-            if embedding_dimensions is not None:
-                await store._ensure_dimensions(int(embedding_dimensions))
+            if options.embedding_dimensions is not None:
+                await store._ensure_dimensions(options.embedding_dimensions)
             else:
                 async with store._connection() as c:
                     known = await store._load_dimensions(c)
@@ -173,7 +167,7 @@ class PostgresStore(
         Returns keys ``backend``, ``schema_version``, ``schema``, ``server_version``, ``pool_min_size``,
         ``pool_max_size``, ``pool_size`` (open connections), ``pool_idle``, ``vector_mode``
         (``pgvector-hnsw`` | ``exact-fallback``), ``pgvector_available``, ``pgvector_version``,
-        ``hnsw_iterative_scan``, ``embedding_dimensions``.
+        ``hnsw_iterative_scan``, ``embedding_dimensions``, ``change_feed``.
         """
         async with self._connection() as conn:
             version = await applied_version(conn)
@@ -196,35 +190,6 @@ class PostgresStore(
             "change_feed": "listen-notify",
         }
 
-    def subscribe_changes(self) -> ChangeSubscription:
-        """Follow committed changes of this store's schema made by any process (LISTEN/NOTIFY).
-
-        Usage::
-
-            async with store.subscribe_changes() as changes:
-                notice = await changes.get()  # ChangeNotice(kind="event", id="evt_…", room_id="room_…")
-
-        Listening starts when the block is entered, on a dedicated connection (not from the pool).
-        Kinds: ``room``, ``event``, ``task``, ``escalation``, ``memory``, ``fact`` (id ``namespace/key``).
-        """
-        return ChangeSubscription(self._dsn, self._schema_name, {"timeout": 10})
-
-    async def publish_changes(self, topics: Sequence[str]) -> None:
-        """Send ``topics`` to the followers of other store instances on this schema (``NOTIFY``).
-
-        Raises:
-            InvalidInputError: a topic is empty or too long.
-            BackendUnavailableError: the database cannot be reached.
-        """
-        check_topics(topics)
-        if topics:
-            async with self._connection() as conn:
-                await publish_topics(conn, self._schema_name, self._origin, topics)
-
-    def follow_changes(self, listener: TopicListener) -> AbstractAsyncContextManager[bool]:
-        """Call ``listener(topic)`` for topics other store instances publish (``LISTEN``; yields ``True``)."""
-        return follow_topics(self._dsn, self._schema_name, self._origin, listener, {"timeout": 10})
-
 
 async def migrate(url: str, *, schema: str | None = None) -> int:
     """Apply pending migrations to the database at ``url`` and return its schema version.
@@ -232,10 +197,11 @@ async def migrate(url: str, *, schema: str | None = None) -> int:
     For ``mcp-memory migrate``; safe to run while servers are running or starting (advisory lock).
 
     Raises:
+        InvalidInputError: bad schema name.
         SchemaVersionError: the database is newer than this code, or a migration failed.
         BackendUnavailableError: the database cannot be reached.
     """
-    store = await PostgresStore.open(url, min_size=1, max_size=1, schema=schema)
+    store = await PostgresStore.open(url, PostgresOptions(min_size=1, max_size=1, schema=schema))
     try:
         return await store.schema_version()
     finally:

@@ -9,7 +9,7 @@ from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, ne
 from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
-from storage.postgres.filters import Params
+from storage.postgres.filters import PostgresParams
 from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
 
@@ -40,7 +40,6 @@ class PostgresTasks(PostgresCore):
                 task.created_by,
                 now,
             )
-            await self._notify(conn, "task", row["task_id"], task.room_id)
         return ROWS.task(row)
 
     async def get_task(self, task_id: str) -> TaskRecord:
@@ -62,7 +61,7 @@ class PostgresTasks(PostgresCore):
     ) -> Page[TaskRecord]:
         """List tasks, highest priority first, then oldest first. Raises: InvalidInputError (bad cursor)."""
         size = clamp_limit(limit)
-        p = Params()
+        p = PostgresParams()
         conds: list[str] = []
         if status:
             conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
@@ -106,13 +105,12 @@ class PostgresTasks(PostgresCore):
             if current.version != expected_version:
                 raise stale_task(current, expected_version)
             changes = task_changes(update)
-            p = Params(task_id)
+            p = PostgresParams(task_id)
             sets = [f"{column} = {p.add(value)}" for column, value in changes.items()]
             sets += ["version = version + 1", f"updated_at = {p.add(utc_now())}"]
             row = await conn.fetchrow(
                 f"UPDATE tasks SET {', '.join(sets)} WHERE task_id = $1 RETURNING *", *p.values
             )
-            await self._notify(conn, "task", task_id, row["room_id"])
         return ROWS.task(row)
 
     async def claim_task(
@@ -135,7 +133,6 @@ class PostgresTasks(PostgresCore):
                 expected_version,
             )
             if row is not None:
-                await self._notify(conn, "task", task_id, row["room_id"])
                 return ROWS.task(row)
             row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
         if row is None:

@@ -28,10 +28,23 @@ import numpy as np
 
 from storage.errors import InvalidInputError
 from storage.postgres.pool import quote_ident
+from storage.postgres.rows import ROWS
 from storage.postgres.schema import lock_key
 from storage.ranking import Candidate
+from storage.search import CANDIDATE_COLUMNS, candidate
 
-__all__ = ["VectorMode", "VectorSupport", "detect_vector_support", "encode_embedding", "ensure_hnsw_index"]
+__all__ = [
+    "HNSW_INDEX",
+    "VectorMode",
+    "VectorSupport",
+    "detect_vector_support",
+    "encode_embedding",
+    "ensure_hnsw_index",
+    "exact_candidates",
+    "hnsw_candidates",
+    "row_candidate",
+    "vector_literal",
+]
 
 logger = logging.getLogger("storage.postgres")
 
@@ -39,7 +52,9 @@ VectorMode = Literal["pgvector-hnsw", "exact-fallback"]
 
 #: HNSW build parameters: pgvector defaults (m = 16, ef_construction = 64; pgvector README).
 _HNSW_OPTIONS = "m = 16, ef_construction = 64"
-_HNSW_INDEX = "search_docs_embedding_hnsw"
+HNSW_INDEX = "search_docs_embedding_hnsw"
+
+_COLUMNS = ", ".join(CANDIDATE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -101,7 +116,7 @@ async def ensure_hnsw_index(conn: asyncpg.Connection, schema: str | None, dimens
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", lock_key(schema))
         await conn.execute(
-            f"CREATE INDEX IF NOT EXISTS {_HNSW_INDEX} ON search_docs USING hnsw"
+            f"CREATE INDEX IF NOT EXISTS {HNSW_INDEX} ON search_docs USING hnsw"
             f" ((embedding_vec::vector({int(dimensions)})) vector_cosine_ops) WITH ({_HNSW_OPTIONS})"
         )
 
@@ -136,8 +151,7 @@ async def exact_candidates(
     Ties break by ``(item_type, item_id)``.
     """
     rows = await conn.fetch(
-        f"SELECT item_type, item_id, item_at, importance, namespace, embedding FROM search_docs"
-        f" WHERE embedding IS NOT NULL AND {where}",
+        f"SELECT {_COLUMNS}, embedding FROM search_docs WHERE embedding IS NOT NULL AND {where}",
         *params,
     )
     if not rows:
@@ -154,7 +168,7 @@ async def exact_candidates(
     ordered = sorted(
         chosen.tolist(), key=lambda i: (-float(sims[i]), rows[i]["item_type"], rows[i]["item_id"])
     )
-    return [_candidate(rows[i]) for i in ordered[:k]]
+    return [row_candidate(rows[i]) for i in ordered[:k]]
 
 
 async def hnsw_candidates(
@@ -182,7 +196,7 @@ async def hnsw_candidates(
             await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
         placeholder = f"${len(params) + 1}"
         rows = await conn.fetch(
-            f"SELECT item_type, item_id, item_at, importance, namespace,"
+            f"SELECT {_COLUMNS},"
             f" (embedding_vec::vector({dims})) <=> {placeholder}::text::vector({dims}) AS distance"
             f" FROM search_docs WHERE embedding_vec IS NOT NULL AND {where}"
             f" ORDER BY (embedding_vec::vector({dims})) <=> {placeholder}::text::vector({dims})"
@@ -191,17 +205,13 @@ async def hnsw_candidates(
             vector_literal(query),
         )
     ordered = sorted(rows, key=lambda r: (_distance(r["distance"]), r["item_type"], r["item_id"]))
-    return [_candidate(r) for r in ordered]
+    return [row_candidate(r) for r in ordered]
 
 
 def _distance(value: float | None) -> float:
     return math.inf if value is None or math.isnan(value) else float(value)
 
 
-def _candidate(row: asyncpg.Record) -> Candidate:
-    return Candidate(
-        key=(row["item_type"], row["item_id"]),
-        at=row["item_at"],
-        importance=row["importance"],
-        namespace=row["namespace"],
-    )
+def row_candidate(row: asyncpg.Record) -> Candidate:
+    """A candidate from a row holding ``storage.search.CANDIDATE_COLUMNS``."""
+    return candidate(row, ROWS.load_time)

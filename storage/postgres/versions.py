@@ -1,18 +1,19 @@
-"""Snapshots, rollback, branches and merges on PostgreSQL (semantics: ``storage.contracts.versions``).
+"""Snapshots, rollback, branches and merges on PostgreSQL: ``PostgresVersions``.
 
-Each operation is one transaction that first locks the head rows of the namespaces it reads or writes
-(in name order, so two operations cannot deadlock), then reads the change log and current state: no
-write to those namespaces can commit in between. The rules come from ``storage.versioning``.
+Semantics: ``storage.contracts.versions``; what to change comes from ``storage.versioning``. Each
+operation is one transaction that first locks the head rows of the namespaces it reads or writes (in name
+order, so two operations cannot deadlock), then reads the change log and current state: no write to those
+namespaces can commit in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import asyncpg
 
-from storage.errors import ConflictError, InvalidInputError, NotFoundError, PermissionDeniedError
+from storage import versioning
+from storage.errors import ConflictError, NotFoundError
 from storage.models import (
     BranchResult,
     Memory,
@@ -22,45 +23,15 @@ from storage.models import (
     Snapshot,
     new_id,
     utc_now,
-    validate_fact_address,
 )
 from storage.paging import clamp_limit, decode_cursor, encode_cursor
 from storage.postgres import changelog
-from storage.postgres.facts import FactsMixin, current_facts
-from storage.postgres.memories import MemoriesMixin
-from storage.postgres.rows import memory_from_row
+from storage.postgres.facts import current_facts, remove_fact, write_fact
+from storage.postgres.memories import PostgresMemories
+from storage.postgres.rows import ROWS
 from storage.scope import Scope
-from storage.versioning import Change, RollbackPlan, merge_plan, rollback_plan
 
-__all__ = ["VersionsMixin"]
-
-
-def _snapshot(row: Mapping[str, Any]) -> Snapshot:
-    return Snapshot(
-        snapshot_id=row["snapshot_id"],
-        namespace=row["namespace"],
-        label=row["label"],
-        seq=row["seq"],
-        created_by=row["created_by"],
-        created_at=row["created_at"],
-    )
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDeniedError(message)
-
-
-def _clearance(levels: Sequence[int], scope: Scope, what: str) -> None:
-    if levels and max(levels) > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"{what} would change items above the clearance of {scope.agent!r} "
-            f"({scope.max_sensitivity.value}); nothing was changed"
-        )
-
-
-def _keys(changes: Sequence[Change], item_type: str) -> list[str]:
-    return sorted({c.item_key for c in changes if c.item_type == item_type})
+__all__ = ["PostgresVersions"]
 
 
 async def _memories(
@@ -75,37 +46,34 @@ async def _memories(
         rows = await conn.fetch(sql, namespace)
     else:
         rows = await conn.fetch(sql + " AND m.memory_id = ANY($2::text[])", namespace, list(ids))
-    return {r["memory_id"]: (memory_from_row(r), r["embedding"]) for r in rows}
+    return {r["memory_id"]: (ROWS.memory(r), r["embedding"]) for r in rows}
 
 
 async def _snapshot_row(conn: asyncpg.Connection, namespace: str, snapshot_id: str) -> Snapshot:
     row = await conn.fetchrow("SELECT * FROM snapshots WHERE snapshot_id = $1", snapshot_id)
     if row is None or row["namespace"] != namespace:
         raise NotFoundError("snapshot", snapshot_id)
-    return _snapshot(row)
+    return ROWS.snapshot(row)
 
 
-async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> RollbackPlan:
+async def _plan_back(conn: asyncpg.Connection, namespace: str, seq: int) -> versioning.RollbackPlan:
     changes = await changelog.changes_since(conn, namespace, seq)
-    existing = await _memories(conn, namespace, _keys(changes, "memory"))
-    facts = await current_facts(conn, namespace, _keys(changes, "fact"))
-    return rollback_plan(
+    existing = await _memories(conn, namespace, versioning.item_keys(changes, "memory"))
+    facts = await current_facts(conn, namespace, versioning.item_keys(changes, "fact"))
+    return versioning.rollback_plan(
         changes,
         {i: m.sensitivity.level for i, (m, _) in existing.items()},
         {k: state for k, (state, _) in facts.items()},
     )
 
 
-class VersionsMixin(FactsMixin, MemoriesMixin):
-    """``VersionStore`` on PostgreSQL."""
+class PostgresVersions(PostgresMemories):
+    """``VersionStore`` on PostgreSQL (memories are restored and copied through the memories area)."""
 
     async def create_snapshot(self, namespace: str, label: str, *, scope: Scope | None = None) -> Snapshot:
         """Record the namespace's sequence number (after waiting for writers in flight)."""
         scope = scope or Scope.unrestricted()
-        validate_fact_address(namespace, "x")
-        if not 1 <= len(label) <= 200:
-            raise InvalidInputError("a snapshot label has 1-200 characters")
-        _require(scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}")
+        versioning.check_snapshot_label(namespace, label, scope)
         async with self._transaction() as conn:
             seq = await changelog.lock_head(conn, namespace)
             row = await conn.fetchrow(
@@ -118,14 +86,12 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                 scope.agent,
                 utc_now(),
             )
-        return _snapshot(row)
+        return ROWS.snapshot(row)
 
     async def list_snapshots(
         self, namespace: str, *, limit: int = 50, cursor: str | None = None, scope: Scope | None = None
     ) -> Page[Snapshot]:
-        """A namespace's snapshots newest first by ``(seq, snapshot_id)``."""
-        scope = scope or Scope.unrestricted()
-        if not scope.can_read(namespace):
+        if not (scope or Scope.unrestricted()).can_read(namespace):
             return Page[Snapshot](items=[])
         size = clamp_limit(limit)
         seq, last_id = decode_cursor(cursor, 2) if cursor is not None else (None, None)
@@ -139,49 +105,38 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                 None if last_id is None else str(last_id),
                 size + 1,
             )
-        items = [_snapshot(r) for r in rows[:size]]
+        items = [ROWS.snapshot(r) for r in rows[:size]]
         next_cursor = encode_cursor(items[-1].seq, items[-1].snapshot_id) if len(rows) > size else None
         return Page[Snapshot](items=items, next_cursor=next_cursor)
 
     async def _apply_back(
-        self, conn: asyncpg.Connection, namespace: str, plan: RollbackPlan, actor: str
+        self, conn: asyncpg.Connection, namespace: str, plan: versioning.RollbackPlan, actor: str
     ) -> None:
         for memory_id in plan.remove_memories:
             row = await conn.fetchrow("SELECT * FROM memories WHERE memory_id = $1", memory_id)
-            await self._remove_memory(conn, memory_from_row(row), actor)
+            await self._remove_memory(conn, ROWS.memory(row), actor)
         for before, embedding in plan.restore_memories:
             memory = Memory.model_validate(before)
             await self._insert_memory(conn, memory, embedding)
             await changelog.record_memory_add(conn, memory, actor)
         for key, state in plan.put_facts.items():
-            await self._write_fact(conn, namespace, key, state.value, state.sensitivity, actor)
+            await write_fact(conn, namespace, key, state.value, state.sensitivity, actor)
         for key in plan.remove_facts:
-            await self._remove_fact(conn, namespace, key, actor)
+            await remove_fact(conn, namespace, key, actor)
 
     async def rollback(
         self, namespace: str, snapshot_id: str, *, scope: Scope | None = None
     ) -> RollbackResult:
-        """Return a namespace to a snapshot's state (see ``VersionStore.rollback``)."""
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
-            _require(
-                scope.can_write(namespace), f"namespace {namespace!r} is not writable by {scope.agent!r}"
-            )
+            versioning.require_write(scope, namespace)
             await changelog.lock_head(conn, namespace)
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            _clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
+            versioning.check_clearance(plan.touched_levels, scope, f"rolling {namespace!r} back")
             await self._apply_back(conn, namespace, plan, scope.agent)
             seq = await changelog.head(conn, namespace)
-        return RollbackResult(
-            namespace=namespace,
-            snapshot_id=snapshot_id,
-            memories_removed=len(plan.remove_memories),
-            memories_restored=len(plan.restore_memories),
-            facts_restored=len(plan.put_facts),
-            facts_removed=len(plan.remove_facts),
-            seq=seq,
-        )
+        return versioning.rollback_result(namespace, snapshot_id, plan, seq)
 
     async def _copy_memory(
         self,
@@ -191,7 +146,7 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
         into: str,
         branch: str,
         actor: str,
-    ) -> str:
+    ) -> None:
         """Copy a memory into namespace ``into`` under a new id and log it; map it for ``branch``."""
         copy = memory.model_copy(update={"memory_id": new_id("mem"), "namespace": into})
         await self._insert_memory(conn, copy, embedding)
@@ -202,20 +157,12 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             branch,
             *pair,
         )
-        return copy.memory_id
 
     async def branch(
         self, namespace: str, snapshot_id: str, new_namespace: str, *, scope: Scope | None = None
     ) -> BranchResult:
-        """Fork a namespace at a snapshot into an empty one (see ``VersionStore.branch``)."""
         scope = scope or Scope.unrestricted()
-        validate_fact_address(new_namespace, "x")
-        if new_namespace == namespace:
-            raise InvalidInputError("a branch needs a new namespace, not the one it forks")
-        _require(scope.can_read(namespace), f"namespace {namespace!r} is not readable by {scope.agent!r}")
-        _require(
-            scope.can_write(new_namespace), f"namespace {new_namespace!r} is not writable by {scope.agent!r}"
-        )
+        versioning.check_branch_names(namespace, new_namespace, scope)
         async with self._transaction() as conn:
             snapshot = await _snapshot_row(conn, namespace, snapshot_id)
             for name in sorted((namespace, new_namespace)):
@@ -231,26 +178,15 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                     f"namespace {new_namespace!r} is not empty (or is a branch already): pick a new name"
                 )
             plan = await _plan_back(conn, namespace, snapshot.seq)
-            memories = await _memories(conn, namespace)
-            for memory_id in plan.remove_memories:
-                memories.pop(memory_id, None)
-            for before, embedding in plan.restore_memories:
-                restored = Memory.model_validate(before)
-                memories[restored.memory_id] = (restored, embedding)
-            facts = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
-            facts.update(plan.put_facts)
-            for key in plan.remove_facts:
-                facts.pop(key, None)
-            levels = [m.sensitivity.level for m, _ in memories.values()]
-            _clearance(
-                levels + [s.sensitivity.level for s in facts.values()], scope, f"branching {namespace!r}"
+            now = {k: state for k, (state, _) in (await current_facts(conn, namespace)).items()}
+            memories, facts = versioning.branch_state(plan, await _memories(conn, namespace), now)
+            versioning.check_clearance(
+                versioning.state_levels(memories, facts), scope, f"branching {namespace!r}"
             )
-            for memory, embedding in sorted(
-                memories.values(), key=lambda me: (me[0].created_at, me[0].memory_id)
-            ):
+            for memory, embedding in memories:
                 await self._copy_memory(conn, memory, embedding, new_namespace, new_namespace, scope.agent)
             for key in sorted(facts):
-                await self._write_fact(
+                await write_fact(
                     conn, new_namespace, key, facts[key].value, facts[key].sensitivity, scope.agent
                 )
             await conn.execute(
@@ -273,7 +209,6 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
         )
 
     async def merge(self, branch: str, into: str, *, scope: Scope | None = None) -> MergeResult:
-        """Apply a branch's changes to its origin (see ``VersionStore.merge``)."""
         scope = scope or Scope.unrestricted()
         async with self._transaction() as conn:
             for name in sorted((branch, into)):
@@ -281,15 +216,10 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             row = await conn.fetchrow("SELECT * FROM branches WHERE namespace = $1 FOR UPDATE", branch)
             if row is None:
                 raise NotFoundError("branch", branch)
-            if row["origin"] != into:
-                raise InvalidInputError(
-                    f"{branch!r} branches from {row['origin']!r}: merge it into that namespace"
-                )
-            _require(scope.can_read(branch), f"namespace {branch!r} is not readable by {scope.agent!r}")
-            _require(scope.can_write(into), f"namespace {into!r} is not writable by {scope.agent!r}")
+            versioning.check_merge(row["origin"], branch, into, scope)
             branch_changes = await changelog.changes_since(conn, branch, int(row["fork_seq"]))
             target_changes = await changelog.changes_since(conn, into, int(row["base_seq"]))
-            memory_ids = _keys(branch_changes, "memory")
+            memory_ids = versioning.item_keys(branch_changes, "memory")
             branch_memories = await _memories(conn, branch, memory_ids)
             mapped = await conn.fetch(
                 "SELECT memory_id, origin_memory_id FROM branch_memories"
@@ -299,10 +229,10 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
             )
             origin_of = {r["memory_id"]: r["origin_memory_id"] for r in mapped}
             target_memories = await _memories(conn, into, sorted(set(origin_of.values())))
-            fact_keys = _keys(branch_changes, "fact")
+            fact_keys = versioning.item_keys(branch_changes, "fact")
             branch_facts = {k: s for k, (s, _) in (await current_facts(conn, branch, fact_keys)).items()}
             target_facts = await current_facts(conn, into, fact_keys)
-            plan = merge_plan(
+            plan = versioning.merge_plan(
                 branch_changes,
                 set(branch_memories),
                 branch_facts,
@@ -311,19 +241,17 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                 set(target_memories),
                 target_facts,
             )
-            levels = [c.level for c in branch_changes] + [
-                s.sensitivity.level for s, _ in target_facts.values()
-            ]
-            _clearance(levels, scope, f"merging {branch!r} into {into!r}")
+            levels = versioning.merge_levels(branch_changes, target_facts)
+            versioning.check_clearance(levels, scope, f"merging {branch!r} into {into!r}")
             for memory_id in plan.add_memories:
                 memory, embedding = branch_memories[memory_id]
                 await self._copy_memory(conn, memory, embedding, into, branch, scope.agent)
             for memory_id in plan.remove_memories:
                 await self._remove_memory(conn, target_memories[memory_id][0], scope.agent)
             for key, state in plan.put_facts.items():
-                await self._write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
+                await write_fact(conn, into, key, state.value, state.sensitivity, scope.agent)
             for key in plan.remove_facts:
-                await self._remove_fact(conn, into, key, scope.agent)
+                await remove_fact(conn, into, key, scope.agent)
             await conn.execute(
                 "UPDATE branches SET base_seq = $2, fork_seq = $3, merged_at = $4 WHERE namespace = $1",
                 branch,
@@ -331,12 +259,4 @@ class VersionsMixin(FactsMixin, MemoriesMixin):
                 await changelog.head(conn, branch),
                 utc_now(),
             )
-        return MergeResult(
-            branch=branch,
-            into=into,
-            memories_added=len(plan.add_memories),
-            memories_removed=len(plan.remove_memories),
-            facts_set=len(plan.put_facts),
-            facts_removed=len(plan.remove_facts),
-            conflicts=plan.conflicts,
-        )
+        return versioning.merge_result(branch, into, plan)

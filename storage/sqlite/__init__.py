@@ -6,6 +6,6 @@
 
 from __future__ import annotations
 
-from storage.sqlite.store import SQLiteStore
+from storage.sqlite.store import SQLiteOptions, SQLiteStore
 
-__all__ = ["SQLiteStore"]
+__all__ = ["SQLiteOptions", "SQLiteStore"]

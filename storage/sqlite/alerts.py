@@ -1,32 +1,18 @@
-"""Alerts between agents on SQLite: one ``alerts`` row, one ``alert_recipients`` row per inbox."""
+"""Alerts between agents on SQLite: ``SQLiteAlerts`` (one ``alerts`` row, one ``alert_recipients`` row per inbox)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import apsw
 
 from storage.errors import NotFoundError
 from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
-from storage.paging import decode_cursor, encode_cursor
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, to_json, ts
+from storage.paging import clamp_limit, decode_cursor, encode_cursor
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
-__all__ = ["ack_alert", "list_inbox", "send_alert"]
-
-
-def _item(row: dict[str, Any]) -> InboxItem:
-    return InboxItem(
-        alert_id=row["alert_id"],
-        sender=row["sender"],
-        message=row["message"],
-        severity=row["severity"],
-        room_id=row["room_id"],
-        metadata=json.loads(row["metadata"]),
-        created_at=from_ts(row["created_at"]),
-        acked_at=None if row["acked_at"] is None else from_ts(row["acked_at"]),
-    )
-
+__all__ = ["SQLiteAlerts"]
 
 _INBOX = (
     "SELECT a.alert_id, a.sender, a.message, a.severity, a.room_id, a.metadata, a.created_at, r.acked_at"
@@ -34,45 +20,30 @@ _INBOX = (
 )
 
 
-def send_alert(conn: apsw.Connection, alert: NewAlert) -> Alert:
-    """Insert an alert and its inbox rows."""
-    alert_id = new_id("alr")
-    created_at = utc_now()
-    now = ts(created_at)
+def _send_alert(conn: apsw.Connection, alert: Alert) -> None:
+    at = ts(alert.created_at)
     conn.execute(
         "INSERT INTO alerts (alert_id, sender, message, severity, room_id, metadata, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (
-            alert_id,
+            alert.alert_id,
             alert.sender,
             alert.message,
             alert.severity.value,
             alert.room_id,
             to_json(alert.metadata),
-            now,
+            at,
         ),
     )
-    for agent in alert.to_agents:
-        conn.execute(
-            "INSERT INTO alert_recipients (agent, alert_id, created_at) VALUES (?, ?, ?)",
-            (agent, alert_id, now),
-        )
-    return Alert(
-        alert_id=alert_id,
-        sender=alert.sender,
-        recipients=list(alert.to_agents),
-        message=alert.message,
-        severity=alert.severity,
-        room_id=alert.room_id,
-        metadata=alert.metadata,
-        created_at=from_ts(now),
+    conn.executemany(
+        "INSERT INTO alert_recipients (agent, alert_id, created_at) VALUES (?, ?, ?)",
+        [(agent, alert.alert_id, at) for agent in alert.recipients],
     )
 
 
-def list_inbox(
+def _list_inbox(
     conn: apsw.Connection, agent: str, unacked_only: bool, limit: int, cursor: str | None
 ) -> Page[InboxItem]:
-    """An agent's inbox, newest first by ``(created_at, alert_id)``. Raises: InvalidInputError (cursor)."""
     where = ["r.agent = ?"]
     params: list[Any] = [agent]
     if unacked_only:
@@ -85,16 +56,13 @@ def list_inbox(
         f"{_INBOX} WHERE {' AND '.join(where)} ORDER BY r.created_at DESC, r.alert_id DESC LIMIT ?",
         (*params, limit + 1),
     )
-    items = [_item(r) for r in rows[:limit]]
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(last["created_at"], last["alert_id"])
+    items = [ROWS.inbox_item(r) for r in rows[:limit]]
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = None if last is None else encode_cursor(last["created_at"], last["alert_id"])
     return Page(items=items, next_cursor=next_cursor)
 
 
-def ack_alert(conn: apsw.Connection, alert_id: str, agent: str) -> InboxItem:
-    """Acknowledge an alert in an agent's inbox (idempotent). Raises: NotFoundError."""
+def _ack_alert(conn: apsw.Connection, alert_id: str, agent: str) -> InboxItem:
     conn.execute(
         "UPDATE alert_recipients SET acked_at = ? WHERE agent = ? AND alert_id = ? AND acked_at IS NULL",
         (ts(utc_now()), agent, alert_id),
@@ -102,4 +70,26 @@ def ack_alert(conn: apsw.Connection, alert_id: str, agent: str) -> InboxItem:
     row = fetch_one(conn, f"{_INBOX} WHERE r.agent = ? AND r.alert_id = ?", (agent, alert_id))
     if row is None:
         raise NotFoundError("alert", alert_id)
-    return _item(row)
+    return ROWS.inbox_item(row)
+
+
+class SQLiteAlerts(SQLiteCore):
+    """``AlertStore`` on SQLite: one ``Database`` transaction per method."""
+
+    async def send_alert(self, alert: NewAlert) -> Alert:
+        sent = Alert(
+            **alert.model_dump(exclude={"to_agents"}),
+            alert_id=new_id("alr"),
+            recipients=list(alert.to_agents),
+            created_at=utc_now(),
+        )
+        await self._db.write(_send_alert, sent)
+        return sent
+
+    async def list_inbox(
+        self, agent: str, *, unacked_only: bool = True, limit: int = 50, cursor: str | None = None
+    ) -> Page[InboxItem]:
+        return await self._db.read(_list_inbox, agent, unacked_only, clamp_limit(limit), cursor)
+
+    async def ack_alert(self, alert_id: str, agent: str) -> InboxItem:
+        return await self._db.write(_ack_alert, alert_id, agent)

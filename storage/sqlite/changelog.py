@@ -1,22 +1,37 @@
-"""The per-namespace change log of the SQLite backend (see ``storage.contracts.versions``).
+"""The per-namespace change log of the SQLite backend: storing ``storage.changelog.LogEntry`` rows.
 
-Every memory add/delete and fact set/delete calls one of these functions inside its write transaction.
-SQLite has one writer at a time, so bumping ``namespace_heads`` in the transaction makes sequence numbers
-gapless and in commit order.
+What an entry holds is decided in ``storage.changelog``; this module numbers and stores it. Every memory
+add/delete and fact set/delete calls ``record`` inside its write transaction. SQLite has one writer at a
+time, so bumping ``namespace_heads`` in the transaction makes sequence numbers gapless and in commit order.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import apsw
 
+from storage.changelog import (
+    CHANGE_COLUMNS,
+    LOG_COLUMNS,
+    LogEntry,
+    change_from_row,
+    memory_added,
+    memory_deleted,
+)
 from storage.models import Memory, utc_now
 from storage.sqlite.rows import fetch_all, fetch_one, to_json, ts
 from storage.versioning import Change
 
-__all__ = ["bump", "changes_since", "head", "record", "record_memory_add", "record_memory_delete"]
+__all__ = [
+    "bump",
+    "changes_since",
+    "head",
+    "last_fact_version",
+    "record",
+    "record_memory_add",
+    "record_memory_delete",
+]
 
 
 def bump(conn: apsw.Connection, namespace: str, count: int = 1) -> int:
@@ -37,40 +52,12 @@ def head(conn: apsw.Connection, namespace: str) -> int:
     return 0 if row is None else int(row["last_seq"])
 
 
-def record(
-    conn: apsw.Connection,
-    namespace: str,
-    item_type: str,
-    item_key: str,
-    op: str,
-    *,
-    level: int,
-    actor: str | None,
-    version: int | None = None,
-    before: Any = None,
-    before_embedding: bytes | None = None,
-    after: Any = None,
-    seq: int | None = None,
-) -> int:
-    """Append one change (bumping the namespace's head unless ``seq`` was reserved); return its seq."""
-    seq = bump(conn, namespace) if seq is None else seq
+def record(conn: apsw.Connection, entry: LogEntry, seq: int | None = None) -> int:
+    """Append ``entry`` (bumping its namespace's head unless ``seq`` was reserved); return its seq."""
+    seq = bump(conn, entry.namespace) if seq is None else seq
     conn.execute(
-        "INSERT INTO namespace_changes (namespace, seq, item_type, item_key, op, version, sensitivity_level,"
-        " before, before_embedding, after, actor, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            namespace,
-            seq,
-            item_type,
-            item_key,
-            op,
-            version,
-            level,
-            None if before is None else to_json(before),
-            before_embedding,
-            None if after is None else to_json(after),
-            actor,
-            ts(utc_now()),
-        ),
+        f"INSERT INTO namespace_changes ({LOG_COLUMNS}) VALUES ({', '.join('?' * 12)})",
+        entry.row(seq, to_json, ts(utc_now())),
     )
     return seq
 
@@ -78,52 +65,33 @@ def record(
 def record_memory_add(
     conn: apsw.Connection, memory: Memory, actor: str | None, seq: int | None = None
 ) -> int:
-    """Log the addition of ``memory`` (its id only: the row is the state)."""
-    return record(
-        conn,
-        memory.namespace,
-        "memory",
-        memory.memory_id,
-        "add",
-        level=memory.sensitivity.level,
-        actor=actor,
-        seq=seq,
-    )
+    """Log the addition of ``memory`` (``storage.changelog.memory_added``)."""
+    return record(conn, memory_added(memory, actor), seq)
 
 
 def record_memory_delete(
-    conn: apsw.Connection, memory: Memory, embedding: bytes | None, actor: str | None
+    conn: apsw.Connection, memory: Memory, embedding: bytes | None, actor: str | None, seq: int | None = None
 ) -> int:
-    """Log the deletion of ``memory`` with its whole record and embedding (so a rollback can restore it)."""
-    return record(
+    """Log the deletion of ``memory`` with its record and embedding (``storage.changelog.memory_deleted``)."""
+    return record(conn, memory_deleted(memory, embedding, actor), seq)
+
+
+def last_fact_version(conn: apsw.Connection, namespace: str, key: str) -> int:
+    """The highest version the change log holds for a fact key (0 when none)."""
+    row = fetch_one(
         conn,
-        memory.namespace,
-        "memory",
-        memory.memory_id,
-        "delete",
-        level=memory.sensitivity.level,
-        actor=actor,
-        before=memory.model_dump(mode="json"),
-        before_embedding=embedding,
+        "SELECT MAX(version) AS v FROM namespace_changes"
+        " WHERE namespace = ? AND item_type = 'fact' AND item_key = ?",
+        (namespace, key),
     )
+    return 0 if row is None or row["v"] is None else int(row["v"])
 
 
 def changes_since(conn: apsw.Connection, namespace: str, seq: int) -> list[Change]:
     """The namespace's changes with a sequence number above ``seq``, oldest first."""
     rows = fetch_all(
         conn,
-        "SELECT seq, item_type, item_key, sensitivity_level, before, before_embedding FROM namespace_changes"
-        " WHERE namespace = ? AND seq > ? ORDER BY seq",
+        f"SELECT {CHANGE_COLUMNS} FROM namespace_changes WHERE namespace = ? AND seq > ? ORDER BY seq",
         (namespace, seq),
     )
-    return [
-        Change(
-            seq=r["seq"],
-            item_type=r["item_type"],
-            item_key=r["item_key"],
-            level=r["sensitivity_level"],
-            before=None if r["before"] is None else json.loads(r["before"]),
-            before_embedding=r["before_embedding"],
-        )
-        for r in rows
-    ]
+    return [change_from_row(r, json.loads) for r in rows]

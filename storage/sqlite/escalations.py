@@ -8,7 +8,6 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.handoff import (
     CUSTOMER_ROLE,
@@ -34,10 +33,9 @@ from storage.models import (
 from storage.models.escalations import check_escalation_transition
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import room_row
-from storage.sqlite.facts import fact_from_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.graph import traverse_graph
 from storage.sqlite.identities import get_identity
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, ts
@@ -115,7 +113,7 @@ def _handoff(conn: apsw.Connection, room_id: str, event_limit: int) -> HandoffPa
         memories=[ROWS.memory(r) for r in memories],
         open_tasks=open_tasks_of_room(conn, room_id),
         identity=identity,
-        facts=[fact_from_row(r) for r in facts],
+        facts=[ROWS.fact(r) for r in facts],
         customer_graph=customer_graph(conn, identity),
     )
 
@@ -124,7 +122,7 @@ def _in_readable_room(scope: Scope | None) -> tuple[str, list[Any]]:
     """The escalation's room is readable in ``scope`` (SQL on ``escalations.room_id``)."""
     if scope is None:
         return "1", []
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     return f"room_id IN (SELECT r.room_id FROM rooms AS r WHERE {readable})", params
 
 
@@ -228,10 +226,8 @@ def resolve_escalation(conn: apsw.Connection, escalation_id: str, by: str, resol
     return ROWS.escalation(_escalation_row(conn, escalation_id))
 
 
-class SQLiteEscalations(MemoryStore):
+class SQLiteEscalations(SQLiteCore):
     """``EscalationStore`` on SQLite: the handoff package is frozen in the creating write transaction."""
-
-    _db: Database
 
     async def create_escalation(self, escalation: NewEscalation, *, event_limit: int = 50) -> Escalation:
         return await self._db.write(create_escalation, escalation, event_limit)

@@ -12,7 +12,6 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.indexing import (
     CONTEXT_AFTER,
@@ -27,8 +26,8 @@ from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
-from storage.sqlite.connection import Database
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, pack_embedding, to_json, ts
 from storage.text import lexical_text
@@ -41,7 +40,7 @@ EVENT_IMPORTANCE = 0.5
 
 def room_row(conn: apsw.Connection, room_id: str, scope: Scope | None = None) -> dict[str, Any]:
     """Return a room's row, if its namespace is readable in ``scope``. Raises: NotFoundError."""
-    readable, params = readable_clause("namespace", scope)
+    readable, params = SQLiteParams.readable_clause("namespace", scope)
     row = fetch_one(conn, f"SELECT * FROM rooms WHERE room_id = ? AND {readable}", (room_id, *params))
     if row is None:
         raise NotFoundError("room", room_id)
@@ -112,7 +111,7 @@ def append_event(
     documents, event_ids = _window(conn, event.room_id, index)
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
-        " sensitivity_level, importance, item_at, text, embedding)"
+        " sensitivity, importance, item_at, text, embedding)"
         " VALUES ('event', ?, ?, NULL, ?, ?, '[]', ?, ?, ?, ?, ?, ?)",
         (
             event_id,
@@ -162,7 +161,7 @@ def _window(conn: apsw.Connection, room_id: str, index: int) -> tuple[dict[int, 
 def get_event(conn: apsw.Connection, event_id: str, scope: Scope | None) -> Event:
     """Return one event within the scope's clearance, in a room it may read. Raises: NotFoundError."""
     ceiling = 2 if scope is None else scope.max_sensitivity.level
-    readable, params = readable_clause("r.namespace", scope)
+    readable, params = SQLiteParams.readable_clause("r.namespace", scope)
     row = fetch_one(
         conn,
         "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
@@ -216,11 +215,8 @@ def list_events(
     return events
 
 
-class SQLiteEvents(MemoryStore):
+class SQLiteEvents(SQLiteCore):
     """``EventStore`` on SQLite: a room's timeline, indexed for search in the appending transaction."""
-
-    _db: Database
-    _dims: int | None
 
     async def append_event(
         self, event: NewEvent, embedding: Sequence[float] | None = None, *, scope: Scope | None = None

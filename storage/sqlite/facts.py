@@ -1,4 +1,9 @@
-"""Versioned facts on SQLite: compare-and-set writes, listing, and history read from the change log."""
+"""Versioned facts on SQLite: ``SQLiteFacts`` (compare-and-set writes, listing, history).
+
+The rules (who may write, which version conflicts, what the change log records) are in
+``storage.facts`` and ``storage.changelog``; this module holds the SQL. SQLite's single writer
+serialises the read-check-write of each ``set_fact``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ from typing import Any
 
 import apsw
 
-from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.changelog import fact_change, fact_deleted, fact_set
+from storage.errors import NotFoundError
+from storage.facts import check_fact_delete, check_fact_set, next_fact_version, visible_fact
 from storage.models import (
     Fact,
     FactChange,
@@ -22,130 +29,64 @@ from storage.models import (
 from storage.paging import clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite import changelog
-from storage.sqlite.connection import Database
-from storage.sqlite.rows import fetch_all, fetch_one, from_ts, make_page, to_json, ts
-from storage.versioning import FactState, fact_state_json
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, from_ts, make_page, to_json, ts
+from storage.versioning import FactState
 
-__all__ = ["FactsMixin", "current_facts", "fact_from_row", "remove_fact", "write_fact"]
-
-Row = dict[str, Any]
+__all__ = ["SQLiteFacts", "current_facts", "remove_fact", "write_fact"]
 
 
-def fact_from_row(row: Row) -> Fact:
-    """A ``facts`` row as a ``Fact``."""
-    return Fact(
-        namespace=row["namespace"],
-        key=row["key"],
-        value=json.loads(row["value"]),
-        version=row["version"],
-        sensitivity=row["sensitivity"],
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        created_at=from_ts(row["created_at"]),
-        updated_at=from_ts(row["updated_at"]),
-    )
-
-
-def _row(conn: apsw.Connection, namespace: str, key: str) -> Row | None:
+def _row(conn: apsw.Connection, namespace: str, key: str) -> dict[str, Any] | None:
     return fetch_one(conn, "SELECT * FROM facts WHERE namespace = ? AND key = ?", (namespace, key))
 
 
-def _last_version(conn: apsw.Connection, namespace: str, key: str) -> int:
-    row = fetch_one(
-        conn,
-        "SELECT MAX(version) AS v FROM namespace_changes"
-        " WHERE namespace = ? AND item_type = 'fact' AND item_key = ?",
-        (namespace, key),
-    )
-    return 0 if row is None or row["v"] is None else int(row["v"])
+def _current(conn: apsw.Connection, namespace: str, key: str) -> Fact | None:
+    row = _row(conn, namespace, key)
+    return None if row is None else ROWS.fact(row)
 
 
 def write_fact(
     conn: apsw.Connection, namespace: str, key: str, value: Any, sensitivity: Sensitivity, actor: str | None
 ) -> Fact:
     """Create or replace a fact at the next version, logging the change (no version check)."""
-    row = _row(conn, namespace, key)
+    old = _current(conn, namespace, key)
+    version = next_fact_version(old, 0 if old else changelog.last_fact_version(conn, namespace, key))
     now = ts(utc_now())
-    text = to_json(value, "a fact's value")
-    if row is None:
-        version = _last_version(conn, namespace, key) + 1
-        conn.execute(
-            "INSERT INTO facts (namespace, key, value, version, sensitivity, sensitivity_level, created_by,"
-            " updated_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (namespace, key, text, version, sensitivity.value, sensitivity.level, actor, actor, now, now),
-        )
-        before = None
-        level = sensitivity.level
-    else:
-        version = int(row["version"]) + 1
-        conn.execute(
-            "UPDATE facts SET value = ?, version = ?, sensitivity = ?, sensitivity_level = ?, updated_by = ?,"
-            " updated_at = ? WHERE namespace = ? AND key = ?",
-            (text, version, sensitivity.value, sensitivity.level, actor, now, namespace, key),
-        )
-        old = fact_from_row(row)
-        before = fact_state_json(old.value, old.sensitivity, old.version)
-        level = max(sensitivity.level, old.sensitivity.level)
-    changelog.record(
-        conn,
-        namespace,
-        "fact",
-        key,
-        "set",
-        level=level,
-        actor=actor,
-        version=version,
-        before=before,
-        after=fact_state_json(value, sensitivity, version),
+    conn.execute(
+        "INSERT INTO facts (namespace, key, value, version, sensitivity, created_by, updated_by, created_at,"
+        " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7) ON CONFLICT (namespace, key) DO UPDATE"
+        " SET value = ?3, version = ?4, sensitivity = ?5, updated_by = ?6, updated_at = ?7",
+        (namespace, key, to_json(value, "a fact's value"), version, sensitivity.level, actor, now),
     )
-    written = _row(conn, namespace, key)
+    changelog.record(conn, fact_set(namespace, key, value, sensitivity, version, old, actor))
+    written = _current(conn, namespace, key)
     assert written is not None
-    return fact_from_row(written)
+    return written
 
 
 def remove_fact(conn: apsw.Connection, namespace: str, key: str, actor: str | None) -> Fact:
     """Delete a live fact, logging it at the next version. Raises: NotFoundError."""
-    row = _row(conn, namespace, key)
-    if row is None:
+    old = _current(conn, namespace, key)
+    if old is None:
         raise NotFoundError("fact", f"{namespace}/{key}")
-    old = fact_from_row(row)
     conn.execute("DELETE FROM facts WHERE namespace = ? AND key = ?", (namespace, key))
-    changelog.record(
-        conn,
-        namespace,
-        "fact",
-        key,
-        "delete",
-        level=old.sensitivity.level,
-        actor=actor,
-        version=old.version + 1,
-        before=fact_state_json(old.value, old.sensitivity, old.version),
-    )
+    changelog.record(conn, fact_deleted(old, actor))
     return old
 
 
 def current_facts(
-    conn: apsw.Connection, namespace: str, keys: Sequence[str]
+    conn: apsw.Connection, namespace: str, keys: Sequence[str] | None = None
 ) -> dict[str, tuple[FactState, int]]:
-    """key -> (state, version) of the live facts among ``keys``."""
-    found: dict[str, tuple[FactState, int]] = {}
-    for key in keys:
-        row = _row(conn, namespace, key)
-        if row is not None:
-            fact = fact_from_row(row)
-            found[key] = (FactState(fact.value, fact.sensitivity), fact.version)
-    return found
+    """key -> (state, version) of the namespace's live facts (all, or those among ``keys``)."""
+    if keys is None:
+        rows = fetch_all(conn, "SELECT * FROM facts WHERE namespace = ?", (namespace,))
+    else:
+        rows = [r for k in keys if (r := _row(conn, namespace, k)) is not None]
+    facts = [ROWS.fact(r) for r in rows]
+    return {f.key: (FactState(f.value, f.sensitivity), f.version) for f in facts}
 
 
-def _visible(row: Row | None, scope: Scope) -> Fact | None:
-    if row is None or not scope.can_read(row["namespace"]):
-        return None
-    if int(row["sensitivity_level"]) > scope.max_sensitivity.level:
-        return None
-    return fact_from_row(row)
-
-
-def set_fact(
+def _set_fact(
     conn: apsw.Connection,
     namespace: str,
     key: str,
@@ -154,62 +95,25 @@ def set_fact(
     sensitivity: Sensitivity,
     scope: Scope,
 ) -> Fact:
-    """Compare-and-set a fact (see ``FactStore.set_fact``)."""
-    validate_fact_address(namespace, key)
-    validate_fact_value(value)
-    check_fact_write(namespace, sensitivity, scope)
-    row = _row(conn, namespace, key)
-    if row is not None and int(row["sensitivity_level"]) > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"fact {namespace}/{key} exists above the clearance of {scope.agent!r}; it cannot be written"
-        )
-    current = None if row is None else fact_from_row(row)
-    current_version = 0 if current is None else current.version
-    expected = expected_version or 0
-    if expected != current_version:
-        raise ConflictError(
-            f"fact {namespace}/{key} is at version {current_version}, not {expected}; nothing was changed",
-            current_version=current_version,
-            current=current,
-        )
+    check_fact_set(namespace, key, _current(conn, namespace, key), expected_version, scope)
     return write_fact(conn, namespace, key, value, sensitivity, scope.agent)
 
 
-def delete_fact(
+def _delete_fact(
     conn: apsw.Connection, namespace: str, key: str, expected_version: int | None, scope: Scope
 ) -> Fact:
-    """Delete a fact if visible and (when given) at ``expected_version``."""
-    validate_fact_address(namespace, key)
-    current = _visible(_row(conn, namespace, key), scope)
-    if current is None:
-        raise NotFoundError("fact", f"{namespace}/{key}")
-    check_fact_write(namespace, current.sensitivity, scope)
-    if expected_version is not None and expected_version != current.version:
-        raise ConflictError(
-            f"fact {namespace}/{key} is at version {current.version}, not {expected_version}; "
-            "nothing was changed",
-            current_version=current.version,
-            current=current,
-        )
+    check_fact_delete(namespace, key, _current(conn, namespace, key), expected_version, scope)
     return remove_fact(conn, namespace, key, scope.agent)
 
 
-def get_fact(conn: apsw.Connection, namespace: str, key: str, scope: Scope) -> Fact:
-    """Return a visible live fact. Raises: NotFoundError."""
-    validate_fact_address(namespace, key)
-    fact = _visible(_row(conn, namespace, key), scope)
-    if fact is None:
-        raise NotFoundError("fact", f"{namespace}/{key}")
-    return fact
+def _get_fact(conn: apsw.Connection, namespace: str, key: str, scope: Scope) -> Fact | None:
+    return visible_fact(_current(conn, namespace, key), scope)
 
 
-def list_facts(
+def _list_facts(
     conn: apsw.Connection, namespace: str, prefix: str | None, limit: int, cursor: str | None, scope: Scope
 ) -> Page[Fact]:
-    """Visible live facts of a namespace by key. Raises: InvalidInputError (cursor)."""
-    if not scope.can_read(namespace):
-        return Page[Fact](items=[])
-    where = "namespace = ? AND sensitivity_level <= ?"
+    where = "namespace = ? AND sensitivity <= ?"
     params: list[Any] = [namespace, scope.max_sensitivity.level]
     if prefix:
         where += " AND substr(key, 1, ?) = ?"
@@ -218,45 +122,34 @@ def list_facts(
         where += " AND key > ?"
         params.append(str(decode_cursor(cursor, 1)[0]))
     rows = fetch_all(conn, f"SELECT * FROM facts WHERE {where} ORDER BY key LIMIT ?", (*params, limit + 1))
-    return make_page(rows, limit, fact_from_row, "key")
+    return make_page(rows, limit, ROWS.fact, "key")
 
 
-def fact_history(
-    conn: apsw.Connection, namespace: str, key: str, limit: int, before_version: int | None, scope: Scope
+def _fact_history(
+    conn: apsw.Connection, namespace: str, key: str, limit: int, before_version: int | None, ceiling: int
 ) -> list[FactChange]:
-    """A fact's changes newest first, within the scope."""
-    validate_fact_address(namespace, key)
-    if not scope.can_read(namespace):
-        return []
     rows = fetch_all(
         conn,
         "SELECT version, after, actor, changed_at FROM namespace_changes"
-        " WHERE namespace = ? AND item_type = 'fact' AND item_key = ? AND sensitivity_level <= ?"
+        " WHERE namespace = ? AND item_type = 'fact' AND item_key = ? AND sensitivity <= ?"
         " AND version < ? ORDER BY seq DESC LIMIT ?",
-        (namespace, key, scope.max_sensitivity.level, before_version or 2**62, limit),
+        (namespace, key, ceiling, before_version or 2**62, limit),
     )
-    changes = []
-    for r in rows:
-        after = None if r["after"] is None else json.loads(r["after"])
-        changes.append(
-            FactChange(
-                namespace=namespace,
-                key=key,
-                version=r["version"],
-                value=None if after is None else after["value"],
-                sensitivity=None if after is None else after["sensitivity"],
-                deleted=after is None,
-                changed_by=r["actor"],
-                changed_at=from_ts(r["changed_at"]),
-            )
+    return [
+        fact_change(
+            namespace,
+            key,
+            r["version"],
+            None if r["after"] is None else json.loads(r["after"]),
+            r["actor"],
+            from_ts(r["changed_at"]),
         )
-    return changes
+        for r in rows
+    ]
 
 
-class FactsMixin:
-    """``FactStore`` methods of ``SQLiteStore``: one ``Database`` transaction each."""
-
-    _db: Database
+class SQLiteFacts(SQLiteCore):
+    """``FactStore`` on SQLite: one ``Database`` transaction per method."""
 
     async def set_fact(
         self,
@@ -268,18 +161,25 @@ class FactsMixin:
         sensitivity: Sensitivity = Sensitivity.INTERNAL,
         scope: Scope | None = None,
     ) -> Fact:
-        return await self._db.write(
-            set_fact, namespace, key, value, expected_version, sensitivity, scope or Scope.unrestricted()
-        )
+        scope = scope or Scope.unrestricted()
+        validate_fact_address(namespace, key)
+        validate_fact_value(value)
+        check_fact_write(namespace, sensitivity, scope)
+        return await self._db.write(_set_fact, namespace, key, value, expected_version, sensitivity, scope)
 
     async def get_fact(self, namespace: str, key: str, *, scope: Scope | None = None) -> Fact:
-        return await self._db.read(get_fact, namespace, key, scope or Scope.unrestricted())
+        validate_fact_address(namespace, key)
+        fact = await self._db.read(_get_fact, namespace, key, scope or Scope.unrestricted())
+        if fact is None:
+            raise NotFoundError("fact", f"{namespace}/{key}")
+        return fact
 
     async def delete_fact(
         self, namespace: str, key: str, *, expected_version: int | None = None, scope: Scope | None = None
     ) -> Fact:
+        validate_fact_address(namespace, key)
         return await self._db.write(
-            delete_fact, namespace, key, expected_version, scope or Scope.unrestricted()
+            _delete_fact, namespace, key, expected_version, scope or Scope.unrestricted()
         )
 
     async def list_facts(
@@ -291,9 +191,10 @@ class FactsMixin:
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Fact]:
-        return await self._db.read(
-            list_facts, namespace, prefix, clamp_limit(limit), cursor, scope or Scope.unrestricted()
-        )
+        scope = scope or Scope.unrestricted()
+        if not scope.can_read(namespace):
+            return Page[Fact](items=[])
+        return await self._db.read(_list_facts, namespace, prefix, clamp_limit(limit), cursor, scope)
 
     async def fact_history(
         self,
@@ -304,6 +205,15 @@ class FactsMixin:
         before_version: int | None = None,
         scope: Scope | None = None,
     ) -> list[FactChange]:
+        scope = scope or Scope.unrestricted()
+        validate_fact_address(namespace, key)
+        if not scope.can_read(namespace):
+            return []
         return await self._db.read(
-            fact_history, namespace, key, clamp_limit(limit), before_version, scope or Scope.unrestricted()
+            _fact_history,
+            namespace,
+            key,
+            clamp_limit(limit),
+            before_version,
+            scope.max_sensitivity.level,
         )

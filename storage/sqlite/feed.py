@@ -1,4 +1,4 @@
-"""Change feed of the SQLite backend: topics between the processes sharing one database file.
+"""Change feed of the SQLite backend (``SQLiteFeed``): topics between the processes sharing one database file.
 
 SQLite is one machine, so the feed uses Unix datagram sockets instead of database writes (no extra
 transaction or fsync per change, no polling). Every follower binds a socket in a folder named after the
@@ -24,9 +24,10 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from storage.contracts.changes import ChangeFeedStore, TopicListener, check_topics
+from storage.contracts.changes import TopicListener, check_topics
+from storage.sqlite.core import SQLiteCore
 
-__all__ = ["DatagramFeedMixin", "feed_folder"]
+__all__ = ["SQLiteFeed", "feed_folder"]
 
 logger = logging.getLogger("storage.sqlite")
 
@@ -60,15 +61,8 @@ class _Receiver(asyncio.DatagramProtocol):
                     logger.exception("change topic listener raised")
 
 
-class DatagramFeedMixin(ChangeFeedStore):
-    """``publish_changes`` / ``follow_changes`` of ``SQLiteStore`` over Unix datagram sockets."""
-
-    _feed_db_path: Path
-    _feed_origin: str
-
-    def _init_feed(self, db_path: Path) -> None:
-        self._feed_db_path = db_path
-        self._feed_origin = secrets.token_hex(8)
+class SQLiteFeed(SQLiteCore):
+    """``ChangeFeedStore`` on SQLite: ``publish_changes`` / ``follow_changes`` over Unix datagram sockets."""
 
     async def publish_changes(self, topics: Sequence[str]) -> None:
         """Send ``topics`` to the followers of other store instances on this file (never raises for them).
@@ -77,14 +71,14 @@ class DatagramFeedMixin(ChangeFeedStore):
             InvalidInputError: a topic is empty or too long.
         """
         check_topics(topics)
-        folder = feed_folder(self._feed_db_path)
+        folder = feed_folder(self._db.path)
         if not topics or not folder.is_dir():
             return
-        datagrams = _datagrams(self._feed_origin, list(dict.fromkeys(topics)))
+        datagrams = _datagrams(self._origin, list(dict.fromkeys(topics)))
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
             sender.setblocking(False)
             for target in folder.glob("*.sock"):
-                if target.name.startswith(self._feed_origin):
+                if target.name.startswith(self._origin):
                     continue
                 for datagram in datagrams:
                     try:
@@ -102,12 +96,12 @@ class DatagramFeedMixin(ChangeFeedStore):
 
     @asynccontextmanager
     async def _follow(self, listener: TopicListener) -> AsyncIterator[bool]:
-        folder = feed_folder(self._feed_db_path)
+        folder = feed_folder(self._db.path)
         folder.mkdir(mode=0o700, exist_ok=True)
-        path = folder / f"{self._feed_origin}-{os.getpid()}-{secrets.token_hex(2)}.sock"
+        path = folder / f"{self._origin}-{os.getpid()}-{secrets.token_hex(2)}.sock"
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Receiver(self._feed_origin, listener), local_addr=str(path), family=socket.AF_UNIX
+            lambda: _Receiver(self._origin, listener), local_addr=str(path), family=socket.AF_UNIX
         )
         try:
             yield True

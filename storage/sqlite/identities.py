@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
 
 __all__ = ["SQLiteIdentities", "get_identity"]
@@ -89,10 +88,8 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
     return get_identity(conn, owner)
 
 
-class SQLiteIdentities(MemoryStore):
+class SQLiteIdentities(SQLiteCore):
     """``IdentityStore`` on SQLite: people and their channel addresses."""
-
-    _db: Database
 
     async def resolve_identity(
         self, channel_type: str, address: str, *, display_name: str | None = None

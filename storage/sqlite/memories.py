@@ -1,8 +1,9 @@
-"""Memories: writing them (with their search document), reading, deleting and listing within a scope.
+"""Memories on SQLite (``SQLiteMemories``): each written with its search document, in one transaction.
 
 Each memory has one ``search_docs`` row written and deleted in the same transaction; triggers keep the
 FTS5 index (``search_fts``) in step with it. Every add and delete is appended to the namespace's change
-log (``changelog``) in the same transaction.
+log (``changelog``) in the same transaction. The rules and the reading statements are
+``storage.memories``'; this module holds the writes and the driver calls.
 """
 
 from __future__ import annotations
@@ -11,66 +12,35 @@ from collections.abc import Sequence
 
 import apsw
 
-from storage.errors import NotFoundError, PermissionDeniedError
-from storage.models import Memory, MemoryFilter, NewMemory, Page, new_id, utc_now
-from storage.paging import decode_cursor
+from storage.errors import NotFoundError
+from storage.memories import check_memory_delete, list_sql, memory_page, new_memory_record, visible_sql
+from storage.models import Memory, MemoryFilter, NewMemory, Page
+from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
 from storage.scope import Scope
 from storage.sqlite import changelog
-from storage.sqlite.filters import memories_where
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import fetch_all, fetch_one, make_page, memory_from_row, pack_embedding, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_all, fetch_one, pack_embedding, to_json, ts
 from storage.text import lexical_text
 
-__all__ = ["add_memory", "delete_memory", "get_memory", "insert_memory", "list_memories", "remove_memory"]
+__all__ = ["SQLiteMemories", "insert_memory", "remove_memory"]
 
 
-def add_memory(
+def _add_memory(
     conn: apsw.Connection,
     memory: NewMemory,
     embedding: Sequence[float] | None,
     scope: Scope | None,
     configured_dimensions: int | None,
 ) -> Memory:
-    """Insert a memory and its search document.
-
-    Raises:
-        PermissionDeniedError: namespace not writable, or sensitivity above the scope's clearance.
-        InvalidInputError: embedding size differs from the store's; metadata not JSON.
-    """
-    if scope is not None:
-        if not scope.can_write(memory.namespace):
-            raise PermissionDeniedError(
-                f"namespace {memory.namespace!r} is not writable by {scope.agent!r}: write to one of "
-                f"{', '.join(scope.write_namespaces) or 'no namespace'}"
-            )
-        if memory.sensitivity.level > scope.max_sensitivity.level:
-            raise PermissionDeniedError(
-                f"sensitivity {memory.sensitivity.value!r} is above the clearance of {scope.agent!r} "
-                f"({scope.max_sensitivity.value})"
-            )
+    record = new_memory_record(memory, scope)
     blob = None
     if embedding is not None:
         blob = pack_embedding(embedding)
         check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=True)
-    now = utc_now()
-    record = Memory(
-        memory_id=new_id("mem"),
-        namespace=memory.namespace,
-        content=memory.content,
-        kind=memory.kind,
-        session_id=memory.session_id,
-        tags=list(memory.tags),
-        metadata=memory.metadata,
-        sensitivity=memory.sensitivity,
-        importance=memory.importance,
-        author=memory.author,
-        room_id=memory.room_id,
-        task_id=memory.task_id,
-        created_at=now,
-        updated_at=now,
-    )
     insert_memory(conn, record, blob)
-    changelog.record_memory_add(conn, record, scope.agent if scope is not None else memory.author)
+    changelog.record_memory_add(conn, record, scope.agent if scope is not None else record.author)
     return _visible(conn, record.memory_id, None)
 
 
@@ -87,8 +57,8 @@ def insert_memory(conn: apsw.Connection, memory: Memory, blob: bytes | None) -> 
     created = ts(memory.created_at)
     conn.execute(
         "INSERT INTO memories (memory_id, namespace, content, kind, session_id, tags, metadata, sensitivity,"
-        " sensitivity_level, importance, author, room_id, task_id, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " importance, author, room_id, task_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             memory.memory_id,
             memory.namespace,
@@ -97,7 +67,6 @@ def insert_memory(conn: apsw.Connection, memory: Memory, blob: bytes | None) -> 
             memory.session_id,
             tags,
             metadata,
-            memory.sensitivity.value,
             memory.sensitivity.level,
             memory.importance,
             memory.author,
@@ -109,7 +78,7 @@ def insert_memory(conn: apsw.Connection, memory: Memory, blob: bytes | None) -> 
     )
     conn.execute(
         "INSERT INTO search_docs (item_type, item_id, namespace, session_id, room_id, kind, tags, metadata,"
-        " sensitivity_level, importance, item_at, text, embedding)"
+        " sensitivity, importance, item_at, text, embedding)"
         " VALUES ('memory', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             memory.memory_id,
@@ -141,49 +110,49 @@ def remove_memory(conn: apsw.Connection, memory: Memory, actor: str | None) -> N
 
 
 def _visible(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
-    where = memories_where(MemoryFilter(), scope)
-    row = fetch_one(
-        conn,
-        f"SELECT * FROM memories AS m WHERE m.memory_id = ? AND {where.sql()}",
-        (memory_id, *where.params),
-    )
+    p = SQLiteParams()
+    row = fetch_one(conn, visible_sql(p, memory_id, scope), p.values)
     if row is None:
         raise NotFoundError("memory", memory_id)
-    return memory_from_row(row)
+    return ROWS.memory(row)
 
 
-def get_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
-    """Return a memory visible in the scope. Raises: NotFoundError."""
-    return _visible(conn, memory_id, scope)
-
-
-def delete_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
-    """Delete a memory and its search document. Raises: NotFoundError, PermissionDeniedError."""
+def _delete_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -> Memory:
     memory = _visible(conn, memory_id, scope)
-    if scope is not None and not scope.can_write(memory.namespace):
-        raise PermissionDeniedError(
-            f"memory {memory_id!r} is in namespace {memory.namespace!r}, which {scope.agent!r} may read "
-            "but not write"
-        )
+    check_memory_delete(memory_id, memory.namespace, scope)
     remove_memory(conn, memory, scope.agent if scope is not None else None)
     return memory
 
 
-def list_memories(
+def _list_memories(
     conn: apsw.Connection, filters: MemoryFilter, limit: int, cursor: str | None, scope: Scope | None
 ) -> Page[Memory]:
-    """Memories matching the filters in the scope, newest first by ``(created_at, memory_id)``.
-
-    Raises:
-        InvalidInputError: bad cursor.
-    """
-    where = memories_where(filters, scope)
-    if cursor is not None:
-        where.add("(m.created_at, m.memory_id) < (?, ?)", *decode_cursor(cursor, 2))
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM memories AS m WHERE {where.sql()}"
-        " ORDER BY m.created_at DESC, m.memory_id DESC LIMIT ?",
-        (*where.params, limit + 1),
+    p = SQLiteParams()
+    return memory_page(
+        fetch_all(conn, list_sql(p, filters, limit, cursor, scope), p.values), limit, ROWS.memory
     )
-    return make_page(rows, limit, memory_from_row, "created_at", "memory_id")
+
+
+class SQLiteMemories(SQLiteCore):
+    """``MemoryRecordStore`` writes and reads of the SQLite backend (``search`` is ``SQLiteSearch``'s)."""
+
+    async def add_memory(
+        self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
+    ) -> Memory:
+        return await self._db.write(_add_memory, memory, embedding, scope, self._dims)
+
+    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
+        return await self._db.read(_visible, memory_id, scope)
+
+    async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
+        return await self._db.write(_delete_memory, memory_id, scope)
+
+    async def list_memories(
+        self,
+        filters: MemoryFilter,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        cursor: str | None = None,
+        scope: Scope | None = None,
+    ) -> Page[Memory]:
+        return await self._db.read(_list_memories, filters, clamp_limit(limit), cursor, scope)

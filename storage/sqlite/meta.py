@@ -1,13 +1,14 @@
-"""Store-level settings (the ``meta`` table) and the embedding size they record."""
+"""Store-level settings (the ``meta`` table) and the embedding size they record: ``SQLiteMeta``."""
 
 from __future__ import annotations
 
 import apsw
 
 from storage.errors import InvalidInputError
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.rows import fetch_one
 
-__all__ = ["EMBEDDING_DIMENSIONS_KEY", "check_embedding_size", "get_meta", "set_meta"]
+__all__ = ["EMBEDDING_DIMENSIONS_KEY", "SQLiteMeta", "check_embedding_size", "get_meta", "set_meta"]
 
 #: Meta key holding the size of every embedding in the store, set by the first embedding written.
 EMBEDDING_DIMENSIONS_KEY = "embedding_dimensions"
@@ -47,3 +48,13 @@ def check_embedding_size(conn: apsw.Connection, size: int, configured: int | Non
         )
     if recorded is None and record:
         set_meta(conn, EMBEDDING_DIMENSIONS_KEY, str(size))
+
+
+class SQLiteMeta(SQLiteCore):
+    """``MetaStore`` on SQLite: one ``meta`` row per setting."""
+
+    async def get_meta(self, key: str) -> str | None:
+        return await self._db.read(get_meta, key)
+
+    async def set_meta(self, key: str, value: str) -> None:
+        await self._db.write(set_meta, key, value)

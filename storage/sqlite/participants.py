@@ -9,11 +9,10 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError, NotFoundError
 from storage.models import ChannelBinding, Participant, utc_now
 from storage.models.rooms import check_participant_kind
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import room_row
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, to_json, ts
 
@@ -133,10 +132,8 @@ def list_channel_bindings(conn: apsw.Connection, room_id: str) -> list[ChannelBi
     return [ROWS.binding(r) for r in rows]
 
 
-class SQLiteParticipants(MemoryStore):
+class SQLiteParticipants(SQLiteCore):
     """``RoomStore``'s participants and channel bindings on SQLite."""
-
-    _db: Database
 
     async def add_participant(
         self, room_id: str, participant_id: str, *, kind: str = "agent", role: str | None = None

@@ -1,82 +1,65 @@
-"""Retention on SQLite: counting memories per namespace and pruning one namespace by age and size.
+"""Retention on SQLite (``SQLiteRetention``): counting memories per namespace, pruning one by age and size.
 
 Pruned memories go through ``memories.remove_memory``, so each deletion is in the namespace's change log
-(a rollback to an earlier snapshot brings them back, see docs/versioning.md).
+(a rollback to an earlier snapshot brings them back, see docs/versioning.md). A dry run is a read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import apsw
 
-from storage.errors import InvalidInputError
+from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
+from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
 from storage.models import NamespaceCount, PrunedMemory, PruneReason
+from storage.sqlite.core import SQLiteCore
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import remove_memory
-from storage.sqlite.rows import fetch_all, from_ts, memory_from_row, ts
+from storage.sqlite.rows import ROWS, fetch_all, from_ts
 
-__all__ = ["PRUNE_ACTOR", "namespace_counts", "prune_namespace"]
-
-#: The actor recorded in the change log for memories removed by pruning.
-PRUNE_ACTOR = "retention"
+__all__ = ["SQLiteRetention"]
 
 
-def namespace_counts(conn: apsw.Connection) -> list[NamespaceCount]:
-    """Every namespace holding memories with its count and oldest ``created_at``, by namespace."""
-    rows = fetch_all(
-        conn,
-        "SELECT namespace, COUNT(*) AS n, MIN(created_at) AS oldest FROM memories GROUP BY namespace",
-    )
-    counts = [
-        NamespaceCount(namespace=r["namespace"], memories=r["n"], oldest_at=from_ts(r["oldest"]))
-        for r in rows
-    ]
-    return sorted(counts, key=lambda c: c.namespace)
+def _namespace_counts(conn: apsw.Connection) -> list[NamespaceCount]:
+    return namespace_counts(fetch_all(conn, NAMESPACE_COUNTS_SQL), from_ts)
 
 
-def prune_namespace(
+def _prune_namespace(
     conn: apsw.Connection,
     namespace: str,
     max_memories: int | None,
     expires_before: datetime | None,
     dry_run: bool,
 ) -> list[PrunedMemory]:
-    """Prune one namespace (see ``RetentionStore.prune_namespace``). Raises: InvalidInputError."""
-    if max_memories is not None and max_memories < 0:
-        raise InvalidInputError("max_memories must be >= 0")
-    chosen: list[tuple[dict[str, object], PruneReason]] = []
-    live = ""
-    params: list[object] = [namespace]
-    if expires_before is not None:
-        rows = fetch_all(
-            conn,
-            "SELECT * FROM memories WHERE namespace = ? AND created_at < ? ORDER BY created_at, memory_id",
-            (namespace, ts(expires_before)),
-        )
-        chosen += [(r, "expired") for r in rows]
-        live = " AND created_at >= ?"
-        params.append(ts(expires_before))
-    if max_memories is not None:
-        rows = fetch_all(
-            conn,
-            f"SELECT * FROM memories WHERE namespace = ?{live}"
-            " ORDER BY importance DESC, created_at DESC, memory_id DESC LIMIT -1 OFFSET ?",
-            (*params, max_memories),
-        )
-        chosen += [(r, "over_limit") for r in reversed(rows)]
+    check_prune(max_memories)
+    chosen: list[tuple[Mapping[str, Any], PruneReason]] = []
+    for query in prune_queries(SQLiteParams, namespace, max_memories, expires_before):
+        chosen += query.chosen(fetch_all(conn, query.sql, query.values))
     pruned: list[PrunedMemory] = []
     for row, reason in chosen:
-        memory = memory_from_row(row)
+        memory = ROWS.memory(row)
         if not dry_run:
             remove_memory(conn, memory, PRUNE_ACTOR)
-        pruned.append(
-            PrunedMemory(
-                memory_id=memory.memory_id,
-                namespace=memory.namespace,
-                kind=memory.kind,
-                importance=memory.importance,
-                created_at=memory.created_at,
-                reason=reason,
-            )
-        )
+        pruned.append(pruned_memory(memory, reason))
     return pruned
+
+
+class SQLiteRetention(SQLiteCore):
+    """``RetentionStore`` of the SQLite backend."""
+
+    async def namespace_counts(self) -> list[NamespaceCount]:
+        return await self._db.read(_namespace_counts)
+
+    async def prune_namespace(
+        self,
+        namespace: str,
+        *,
+        max_memories: int | None = None,
+        expires_before: datetime | None = None,
+        dry_run: bool = False,
+    ) -> list[PrunedMemory]:
+        run = self._db.read if dry_run else self._db.write
+        return await run(_prune_namespace, namespace, max_memories, expires_before, dry_run)

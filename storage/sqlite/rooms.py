@@ -9,7 +9,6 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import ConflictError
 from storage.handoff import handoff_event
 from storage.models import (
@@ -25,9 +24,9 @@ from storage.models import (
 from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import append_event, room_row
-from storage.sqlite.filters import readable_clause
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
 __all__ = ["SQLiteRooms"]
@@ -67,7 +66,7 @@ def list_rooms(
     scope: Scope | None = None,
 ) -> Page[Room]:
     """Rooms readable in ``scope``, newest first by ``(created_at, room_id)``. Raises: InvalidInputError."""
-    readable, readable_params = readable_clause("namespace", scope)
+    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
     where: list[str] = [readable]
     params: list[Any] = list(readable_params)
     if status is not None:
@@ -152,11 +151,8 @@ def record_handoff(
     return ROWS.room(room_row(conn, room_id)).state, result.event
 
 
-class SQLiteRooms(MemoryStore):
+class SQLiteRooms(SQLiteCore):
     """``RoomStore``'s rooms and conversation state on SQLite."""
-
-    _db: Database
-    _dims: int | None
 
     async def create_room(self, room: NewRoom, *, scope: Scope | None = None) -> Room:
         return await self._db.write(create_room, room, scope)

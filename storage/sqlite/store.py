@@ -1,54 +1,58 @@
 """``SQLiteStore``: the ``MemoryStore`` contract on one SQLite file (WAL, FTS5, sqlite-vec).
 
-Each method is one transaction run by ``Database`` in a worker thread: writes under ``BEGIN IMMEDIATE`` on
-the single writer connection, reads on a pool of reader connections. The SQL lives in one module per area
-(``rooms``, ``events``, ``identities``, ``memories``, ``search``, ``tasks``, ``escalations``); this class
-only dispatches to them. Facts and namespace versioning come as mixins (``facts``, ``versions``). Guarantees are those documented on ``storage.contracts.store.MemoryStore``.
+The store is its area mixins composed (``SQLiteFacts``, ``SQLiteGraph``... each in the module of its
+area, all on ``SQLiteCore``); this module opens, describes and closes. Each method is one transaction run
+by ``Database`` in a worker thread: writes under ``BEGIN IMMEDIATE`` on the single writer connection,
+reads on a pool of reader connections. Guarantees are those documented on
+``storage.contracts.store.MemoryStore``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import apsw
+from pydantic import ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
-from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.migrate import load_migrations
-from storage.models import (
-    AuditFilter,
-    AuditRecord,
-    Memory,
-    MemoryFilter,
-    NewAuditRecord,
-    NewMemory,
-    Page,
-    SearchHit,
-    SearchRequest,
-)
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
-from storage.scope import Scope
-from storage.sqlite import audit, memories, meta, search
+from storage.sqlite.alerts import SQLiteAlerts
+from storage.sqlite.audit import SQLiteAudit
 from storage.sqlite.connection import Database
-from storage.sqlite.coordination import AlertsMixin, GraphMixin, RetentionMixin
 from storage.sqlite.escalations import SQLiteEscalations
 from storage.sqlite.events import SQLiteEvents
-from storage.sqlite.facts import FactsMixin
-from storage.sqlite.feed import DatagramFeedMixin
+from storage.sqlite.facts import SQLiteFacts
+from storage.sqlite.feed import SQLiteFeed
+from storage.sqlite.graph import SQLiteGraph
 from storage.sqlite.identities import SQLiteIdentities
+from storage.sqlite.memories import SQLiteMemories
+from storage.sqlite.meta import EMBEDDING_DIMENSIONS_KEY, SQLiteMeta
 from storage.sqlite.participants import SQLiteParticipants
-from storage.sqlite.reindex import ReindexMixin
+from storage.sqlite.reindex import SQLiteReindex
+from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
 from storage.sqlite.rows import fetch_one
+from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
 from storage.sqlite.tasks import SQLiteTasks
-from storage.sqlite.versions import VersionsMixin
+from storage.sqlite.versions import SQLiteVersions
 
-__all__ = ["SQLiteStore", "parse_sqlite_url"]
+__all__ = ["SQLiteOptions", "SQLiteStore", "parse_sqlite_url"]
 
-#: Default wait for another process's write lock before ``BackendUnavailableError`` (seconds).
-DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid"))
+class SQLiteOptions:
+    """Options of ``SQLiteStore.open`` (``open_store(url, **options)`` refuses any other name).
+
+    Attributes:
+        busy_timeout_seconds: how long a write waits for another process's write lock before
+            ``BackendUnavailableError`` (seconds, >= 0).
+        embedding_dimensions: the expected embedding size until the store records one from a write.
+    """
+
+    busy_timeout_seconds: float = Field(default=30.0, ge=0)
+    embedding_dimensions: int | None = Field(default=None, ge=1)
 
 
 def parse_sqlite_url(url: str) -> Path:
@@ -72,10 +76,6 @@ def parse_sqlite_url(url: str) -> Path:
     return Path(path)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return None if value is None else int(value)
-
-
 def _schema_version(conn: apsw.Connection) -> int:
     row = fetch_one(conn, "SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
     return 0 if row is None else int(row["v"])
@@ -93,14 +93,17 @@ class SQLiteStore(
     SQLiteIdentities,
     SQLiteTasks,
     SQLiteEscalations,
-    GraphMixin,
-    AlertsMixin,
-    RetentionMixin,
-    FactsMixin,
-    VersionsMixin,
-    DatagramFeedMixin,
-    ReindexMixin,
-    MemoryStore,
+    SQLiteMemories,
+    SQLiteSearch,
+    SQLiteRetention,
+    SQLiteReindex,
+    SQLiteMeta,
+    SQLiteFacts,
+    SQLiteVersions,
+    SQLiteGraph,
+    SQLiteAlerts,
+    SQLiteAudit,
+    SQLiteFeed,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
@@ -108,52 +111,29 @@ class SQLiteStore(
     or call ``close()``.
     """
 
-    backend = "sqlite"
-
-    def __init__(self, db: Database, embedding_dimensions: int | None) -> None:
-        self._db = db
-        self._dims = embedding_dimensions
-        self._init_feed(db.path)
-
     @classmethod
-    async def open(
-        cls,
-        url: str,
-        *,
-        busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS,
-        embedding_dimensions: int | None = None,
-        **_ignored: Any,
-    ) -> SQLiteStore:
+    async def open(cls, url: str, options: SQLiteOptions | None = None) -> SQLiteStore:
         """Open the file at ``url`` (creating it and its directory), switch to WAL, apply migrations.
 
         Args:
             url: ``sqlite:///relative/path.db`` or ``sqlite:////absolute/path.db``.
-            busy_timeout_seconds: how long a write waits for another process's lock before failing.
-            embedding_dimensions: expected embedding size until the store records one from a write.
-            **_ignored: options of other backends (``min_size``, ``max_size``, ``schema``...).
+            options: busy timeout and embedding size (defaults: ``SQLiteOptions()``).
 
         Raises:
-            InvalidInputError: bad URL or options; ``embedding_dimensions`` differs from the recorded size.
+            InvalidInputError: bad URL; ``embedding_dimensions`` differs from the recorded size.
             SchemaVersionError: the database is newer than this code, or a migration failed.
             BackendUnavailableError: the file cannot be created or opened, or stayed locked.
         """
-        path = parse_sqlite_url(url)
-        if busy_timeout_seconds < 0:
-            raise InvalidInputError("busy_timeout_seconds must be >= 0")
-        if embedding_dimensions is not None and embedding_dimensions < 1:
-            raise InvalidInputError("embedding_dimensions must be >= 1")
-        db = Database(path, busy_timeout_seconds)
+        options = options or SQLiteOptions()
+        db = Database(parse_sqlite_url(url), options.busy_timeout_seconds)
         await db.open(load_migrations("storage.sqlite"))
-        store = cls(db, embedding_dimensions)
-        recorded = await store.get_meta(meta.EMBEDDING_DIMENSIONS_KEY)
-        if (
-            embedding_dimensions is not None
-            and recorded is not None
-            and int(recorded) != embedding_dimensions
-        ):
+        store = cls(db, options.embedding_dimensions)
+        recorded = await store.get_meta(EMBEDDING_DIMENSIONS_KEY)
+        dims = options.embedding_dimensions
+        if dims is not None and recorded is not None and int(recorded) != dims:
             await db.close()
             raise InvalidInputError(
-                f"this store holds {recorded}-dimensional embeddings, but {embedding_dimensions} were "
+                f"this store holds {recorded}-dimensional embeddings, but {dims} were "
                 "configured: use the embedder the store was built with"
             )
         return store
@@ -168,63 +148,13 @@ class SQLiteStore(
         """Backend, schema version, file path, journal mode, vector mode, embedding size, busy timeout."""
         facts = await super().describe()
         journal = await self._db.read(_journal_mode)
-        recorded = _int_or_none(await self.get_meta(meta.EMBEDDING_DIMENSIONS_KEY))
+        recorded = await self.get_meta(EMBEDDING_DIMENSIONS_KEY)
         facts.update(
             path=str(self._db.path.resolve()),
             journal_mode=journal,
-            vector_mode=search.VECTOR_MODE,
-            embedding_dimensions=recorded or self._dims,
+            vector_mode=VECTOR_MODE,
+            embedding_dimensions=int(recorded) if recorded is not None else self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
         )
         return facts
-
-    # --- store metadata ------------------------------------------------------------------------------
-
-    async def get_meta(self, key: str) -> str | None:
-        return await self._db.read(meta.get_meta, key)
-
-    async def set_meta(self, key: str, value: str) -> None:
-        await self._db.write(meta.set_meta, key, value)
-
-    # --- memories ------------------------------------------------------------------------------------
-
-    async def add_memory(
-        self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
-    ) -> Memory:
-        return await self._db.write(memories.add_memory, memory, embedding, scope, self._dims)
-
-    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.read(memories.get_memory, memory_id, scope)
-
-    async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.write(memories.delete_memory, memory_id, scope)
-
-    async def list_memories(
-        self,
-        filters: MemoryFilter,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Memory]:
-        return await self._db.read(memories.list_memories, filters, clamp_limit(limit), cursor, scope)
-
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
-    ) -> list[SearchHit]:
-        return await self._db.read(search.search, request, query_embedding, scope, self._dims)
-
-    # --- audit log -----------------------------------------------------------------------------------
-
-    async def append_audit(self, record: NewAuditRecord) -> AuditRecord:
-        return await self._db.write(audit.append_audit, record)
-
-    async def list_audit(
-        self, filters: AuditFilter, *, limit: int = DEFAULT_PAGE_SIZE, cursor: str | None = None
-    ) -> Page[AuditRecord]:
-        return await self._db.read(audit.list_audit, filters, clamp_limit(limit), cursor)

@@ -11,12 +11,11 @@ from typing import Any
 
 import apsw
 
-from storage.contracts.store import MemoryStore
 from storage.errors import NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import check_claim, stale_task, task_changes
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
-from storage.sqlite.connection import Database
+from storage.sqlite.core import SQLiteCore
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
 __all__ = ["SQLiteTasks", "open_tasks_of_room"]
@@ -140,10 +139,8 @@ def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
     return [ROWS.task(r) for r in rows]
 
 
-class SQLiteTasks(MemoryStore):
+class SQLiteTasks(SQLiteCore):
     """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
-
-    _db: Database
 
     async def create_task(self, task: NewTask) -> TaskRecord:
         return await self._db.write(create_task, task)

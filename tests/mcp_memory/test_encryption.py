@@ -38,7 +38,7 @@ async def _raw_contents(url: str) -> bytes:
     try:
         rows = await conn.fetch(
             "SELECT content AS t FROM memories UNION ALL SELECT content FROM events"
-            " UNION ALL SELECT body || ' ' || tsv::text FROM search_docs"
+            " UNION ALL SELECT text || ' ' || tsv::text FROM search_docs"
             " UNION ALL SELECT handoff::text FROM escalations"
         )
     finally:

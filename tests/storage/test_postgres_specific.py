@@ -1,4 +1,4 @@
-"""PostgreSQL-only behaviour: concurrent migrations, cross-connection races, LISTEN/NOTIFY, vector modes.
+"""PostgreSQL-only behaviour: concurrent migrations, cross-connection races, options, vector modes.
 
 Runs against the server at ``MCP_MEMORY_TEST_POSTGRES_ADMIN_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/postgres``), in a throwaway database per test; skipped when it is
@@ -24,9 +24,9 @@ import pytest
 
 asyncpg = pytest.importorskip("asyncpg")
 
-from storage import errors, models  # noqa: E402
+from storage import errors, models, open_store  # noqa: E402
 from storage.migrate import load_migrations  # noqa: E402
-from storage.postgres import ChangeNotice, PostgresStore, migrate  # noqa: E402
+from storage.postgres import PostgresStore, migrate  # noqa: E402
 from storage.scope import Scope  # noqa: E402
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -107,7 +107,9 @@ def pgvector_url(pgvector_admin_url: str) -> Iterator[str]:
 
 
 async def _open(url: str, **options: Any) -> PostgresStore:
-    return await PostgresStore.open(url, **options)
+    store = await open_store(url, **options)
+    assert isinstance(store, PostgresStore)
+    return store
 
 
 # --- migrations -----------------------------------------------------------------------------------------
@@ -218,46 +220,6 @@ async def test_concurrent_resolution_of_one_address_creates_one_identity(pg_url:
             results = await asyncio.gather(*(store.resolve_identity("sms", "+15550001") for _ in range(10)))
         assert len({identity.identity_id for identity, _ in results}) == 1
         assert sum(created for _, created in results) == 1
-
-
-# --- change notifications -------------------------------------------------------------------------------
-
-
-async def test_another_store_receives_the_notice_of_an_append(pg_url: str) -> None:
-    async with await _open(pg_url) as writer, await _open(pg_url) as reader:
-        room = await writer.create_room(models.NewRoom())
-        async with reader.subscribe_changes() as changes:
-            with anyio.fail_after(5):
-                result = await writer.append_event(models.NewEvent(room_id=room.room_id, content="hi"))
-                notice = await changes.get()
-                assert notice == ChangeNotice(kind="event", id=result.event.event_id, room_id=room.room_id)
-                task = await writer.create_task(models.NewTask(title="t", room_id=room.room_id))
-                assert await changes.get() == ChangeNotice(kind="task", id=task.task_id, room_id=room.room_id)
-
-
-async def test_a_rolled_back_write_sends_no_notice(pg_url: str) -> None:
-    async with await _open(pg_url) as store:
-        room = await store.create_room(models.NewRoom())
-        await store.close_room(room.room_id)
-        other = await store.create_room(models.NewRoom())
-        async with store.subscribe_changes() as changes:
-            with pytest.raises(errors.ConflictError):
-                await store.append_event(models.NewEvent(room_id=room.room_id, content="late"))
-            with anyio.fail_after(5):
-                ok = await store.append_event(models.NewEvent(room_id=other.room_id, content="on time"))
-                assert (await changes.get()).id == ok.event.event_id
-
-
-async def test_notices_of_another_schema_are_not_delivered(pg_url: str) -> None:
-    async with (
-        await _open(pg_url, schema="one") as one,
-        await _open(pg_url, schema="two") as two,
-        one.subscribe_changes() as changes,
-    ):
-        await two.create_room(models.NewRoom(room_id="in-two"))
-        await one.create_room(models.NewRoom(room_id="in-one"))
-        with anyio.fail_after(5):
-            assert (await changes.get()).id == "in-one"
 
 
 # --- vector search --------------------------------------------------------------------------------------

@@ -195,3 +195,21 @@ async def test_list_memories_time_range_is_half_open(store: MemoryStore) -> None
     listed = await _all(store, MemoryFilter(created_after=times[1], created_before=times[3]))
 
     assert set(listed) == {by_time[times[1]], by_time[times[2]]}
+
+
+async def test_namespace_patterns_have_star_as_their_only_wildcard(store: MemoryStore) -> None:
+    """Scope and filter patterns match like ``storage.patterns.namespace_matches``: ``_`` (LIKE), ``?``
+    and ``[`` (GLOB) are literal characters, ``*`` is any run (also an empty one)."""
+    names = ["team_a", "team_a-1", "teamxa-1", "other"]
+    ids = {ns: (await store.add_memory(NewMemory(namespace=ns, content="x"))).memory_id for ns in names}
+    scope = Scope(agent="reader", read_namespaces=("team_a*",))
+
+    assert set(await _all(store, scope=scope)) == {ids["team_a"], ids["team_a-1"]}
+    assert set(await _all(store, MemoryFilter(namespaces=["*a-1"]))) == {ids["team_a-1"], ids["teamxa-1"]}
+    assert set(await _all(store, MemoryFilter(namespaces=["team_a", "oth*"]))) == {
+        ids["team_a"],
+        ids["other"],
+    }
+    for literal in ["team?a*", "t[e]am_a*", "team%a*", "team\\_a*"]:
+        assert await _all(store, MemoryFilter(namespaces=[literal])) == [], literal
+    assert await _all(store, scope=Scope(agent="nobody", read_namespaces=())) == []

@@ -1,0 +1,79 @@
+"""Fact rules both backends share: visibility, the compare-and-set of a write or delete, the next version.
+
+The backends read the live fact under their write lock (SQLite's single writer, PostgreSQL's namespace
+head row lock) and ask these functions whether the write may go ahead; semantics in
+``storage.contracts.facts``. What the write logs is in ``storage.changelog``.
+"""
+
+from __future__ import annotations
+
+from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.models import Fact, check_fact_write
+from storage.scope import Scope
+
+__all__ = ["check_fact_delete", "check_fact_set", "next_fact_version", "visible_fact"]
+
+
+def visible_fact(fact: Fact | None, scope: Scope) -> Fact | None:
+    """``fact`` when its namespace is readable and its sensitivity within the clearance, else ``None``."""
+    if fact is None or not scope.can_read(fact.namespace):
+        return None
+    return fact if fact.sensitivity.level <= scope.max_sensitivity.level else None
+
+
+def check_fact_set(
+    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
+) -> None:
+    """Refuse a ``set_fact`` over ``current`` (the live fact, read under the write lock) when stale.
+
+    ``expected_version`` ``None`` or ``0`` means create-only (see ``FactStore.set_fact``).
+
+    Raises:
+        PermissionDeniedError: ``current`` is above the scope's clearance.
+        ConflictError: ``current`` is at another version (``current_version`` 0 when it does not exist).
+    """
+    if current is not None and current.sensitivity.level > scope.max_sensitivity.level:
+        raise PermissionDeniedError(
+            f"fact {namespace}/{key} exists above the clearance of {scope.agent!r}; it cannot be written"
+        )
+    current_version = 0 if current is None else current.version
+    expected = expected_version or 0
+    if expected != current_version:
+        raise ConflictError(
+            f"fact {namespace}/{key} is at version {current_version}, not {expected}; nothing was changed",
+            current_version=current_version,
+            current=current,
+        )
+
+
+def check_fact_delete(
+    namespace: str, key: str, current: Fact | None, expected_version: int | None, scope: Scope
+) -> Fact:
+    """Return the fact ``delete_fact`` may delete: ``current`` (the live fact) when visible and current.
+
+    Raises:
+        NotFoundError: no live fact, or one invisible in ``scope``.
+        PermissionDeniedError: the namespace is not writable in ``scope``.
+        ConflictError: ``expected_version`` is given and is not the fact's version.
+    """
+    fact = visible_fact(current, scope)
+    if fact is None:
+        raise NotFoundError("fact", f"{namespace}/{key}")
+    check_fact_write(namespace, fact.sensitivity, scope)
+    if expected_version is not None and expected_version != fact.version:
+        raise ConflictError(
+            f"fact {namespace}/{key} is at version {fact.version}, not {expected_version}; "
+            "nothing was changed",
+            current_version=fact.version,
+            current=fact,
+        )
+    return fact
+
+
+def next_fact_version(old: Fact | None, last_logged: int) -> int:
+    """The version a write gives a fact: one above the live one, or above the last one logged for its key.
+
+    ``last_logged`` is the highest version in the change log (0 when none), so the versions of a key that
+    was deleted and written again never repeat.
+    """
+    return (old.version if old is not None else last_logged) + 1
