@@ -5,10 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from storage.errors import ConflictError, InvalidInputError
+from storage.errors import InvalidInputError
 from storage.handoff import handoff_event
 from storage.models import ConversationState, Event, NewRoom, Page, Room, RoomStatus, new_id, utc_now
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
+from storage.models.rooms import (
+    check_room_creation,
+    check_room_writable,
+    merged_metadata,
+    room_id_taken,
+    stale_state,
+)
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.events import PostgresEvents, fetch_room_row
 from storage.postgres.filters import PostgresParams
@@ -49,7 +55,7 @@ class PostgresRooms(PostgresEvents):
                 room.namespace,
             )
             if row is None:
-                raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
+                raise room_id_taken(room_id)
         return ROWS.room(row)
 
     async def get_room(self, room_id: str, *, scope: Scope | None = None) -> Room:

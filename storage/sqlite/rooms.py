@@ -9,7 +9,6 @@ from typing import Any
 
 import apsw
 
-from storage.errors import ConflictError
 from storage.handoff import handoff_event
 from storage.models import (
     ConversationState,
@@ -21,7 +20,13 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, stale_state
+from storage.models.rooms import (
+    check_room_creation,
+    check_room_writable,
+    merged_metadata,
+    room_id_taken,
+    stale_state,
+)
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
@@ -43,7 +48,7 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
     check_room_creation(room.namespace, scope)
     room_id = room.room_id or new_id("room")
     if fetch_one(conn, "SELECT 1 FROM rooms WHERE room_id = ?", (room_id,)) is not None:
-        raise ConflictError(f"room {room_id!r} already exists: choose another id or omit it")
+        raise room_id_taken(room_id)
     now = ts(utc_now())
     conn.execute(
         "INSERT INTO rooms (room_id, namespace, name, status, metadata, state_updated_at, created_by,"
