@@ -30,6 +30,7 @@ from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
 from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.refusals import RefusedCalls
 from mcp_memory.resources import register_resources, uri_ids
 from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
 from mcp_memory.services import Service, open_service
@@ -226,7 +227,7 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
     running always finish, their writes committed (``InFlightCalls``); close the store; return.
 
     Raises:
-        ConfigError: no agent has a token.
+        ConfigError: no agent has a token, or ``encryption_key`` is not the store's key.
         StorageError: the store cannot be opened.
     """
     parts = _assemble(settings, transport=transport)
@@ -244,7 +245,10 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds),
     )
     loop = asyncio.get_running_loop()
-    await _Uvicorn(config, on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close)).serve()
+    # The service opens before uvicorn starts: a store or key that fails is this function's error (one line
+    # from the CLI), not a traceback of the app's lifespan; the lifespan then shares the open service.
+    async with parts.shared.use():
+        await _Uvicorn(config, on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close)).serve()
     logger.info("mcp-memory stopped cleanly")
 
 
@@ -319,7 +323,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=bridge,
-        middleware=[in_flight],
+        middleware=[RefusedCalls(), in_flight],
         **auth_options,
     )
     register_all(server)

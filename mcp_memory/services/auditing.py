@@ -39,7 +39,7 @@ from mcp_memory.auth import Principal
 from storage import AuditOutcome, AuditRecord, AuditStore, NewAuditRecord, StorageError
 from storage.models import MAX_AUDIT_IDS, utc_now
 
-__all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "ids_in"]
+__all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "RequestMark", "ids_in"]
 
 logger = logging.getLogger("mcp_memory.audit")
 
@@ -63,6 +63,16 @@ class AuditedCall:
 
 
 _OPEN_CALL: ContextVar[AuditedCall | None] = ContextVar("mcp_memory_open_audited_call", default=None)
+
+
+class RequestMark:
+    """Whether an audited call was opened while one MCP request ran (``AuditLog.marking_request``)."""
+
+    def __init__(self) -> None:
+        self.audited = False
+
+
+_REQUEST: ContextVar[RequestMark | None] = ContextVar("mcp_memory_request_mark", default=None)
 
 
 def ids_in(value: Any, depth: int = 3) -> Iterator[str]:
@@ -112,6 +122,9 @@ class AuditLog:
         Yields:
             The open call; add the ids of the result with ``add_result`` or ``add_ids``.
         """
+        mark = _REQUEST.get()
+        if mark is not None:
+            mark.audited = True
         joined = _OPEN_CALL.get()
         if joined is not None and not joined.closed:
             joined.add_ids(ids)
@@ -139,6 +152,21 @@ class AuditLog:
                     duration_ms=(time.perf_counter() - started) * 1000.0,
                     at=started_at,
                 )
+
+    @staticmethod
+    @contextmanager
+    def marking_request() -> Iterator[RequestMark]:
+        """Run one MCP request and tell afterwards whether it opened an audited call (it was recorded).
+
+        The server's refusal audit (``mcp_memory.refusals``) records a request refused before it reached
+        the audited path (malformed parameters) only when the mark says nothing recorded it.
+        """
+        mark = RequestMark()
+        token = _REQUEST.set(mark)
+        try:
+            yield mark
+        finally:
+            _REQUEST.reset(token)
 
     @contextmanager
     def unrecorded(self) -> Iterator[None]:
