@@ -71,7 +71,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port for HTTP transports.")] = None,
 ) -> None:
     """Run the MCP server (stdio for one local agent; HTTP/SSE for a team)."""
-    from mcp_memory.server import build_server, serve_http
+    from mcp_memory.server import serve_http
+    from mcp_memory.stdio import serve_stdio
     from storage import StorageError
 
     settings = _settings(config)
@@ -83,7 +84,7 @@ def serve(
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     try:
         if chosen == "stdio":
-            build_server(settings, agent=agent, transport="stdio").run("stdio")
+            anyio.run(partial(serve_stdio, settings, agent=agent))
         else:
             anyio.run(partial(serve_http, settings, transport=chosen))
     except ConfigError as exc:

@@ -45,7 +45,7 @@ from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
 
-__all__ = ["INSTRUCTIONS", "build_server", "serve_http"]
+__all__ = ["INSTRUCTIONS", "ServerParts", "assemble", "build_server", "serve_http"]
 
 logger = logging.getLogger("mcp_memory")
 
@@ -195,11 +195,14 @@ async def _audited(
 
 
 @dataclass
-class _Parts:
+class ServerParts:
+    """A built server and what serving it needs: the shared service, in-flight calls, listen streams."""
+
     server: MCPServer[AppState]
     shared: _SharedService
     in_flight: InFlightCalls
     listen: ScopedListenHandler
+    grace_seconds: float
 
 
 def build_server(
@@ -215,7 +218,7 @@ def build_server(
         ConfigError: an HTTP transport is asked for but no agent has a token, or ``agent`` is not a valid
             agent name (``auth.AGENT_NAME_PATTERN``: a name never expands a namespace pattern).
     """
-    return _assemble(settings, agent=agent, transport=transport).server
+    return assemble(settings, agent=agent, transport=transport).server
 
 
 async def serve_http(settings: Settings, *, transport: Literal["streamable-http", "sse"]) -> None:
@@ -230,7 +233,7 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
         ConfigError: no agent has a token, or ``encryption_key`` is not the store's key.
         StorageError: the store cannot be opened.
     """
-    parts = _assemble(settings, transport=transport)
+    parts = assemble(settings, transport=transport)
     host, port = settings.server.host, settings.server.port
     if transport == "sse":
         app = parts.server.sse_app(host=host)
@@ -275,7 +278,7 @@ class _Uvicorn(uvicorn.Server):
             self._captured_signals.clear()
 
 
-def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
+def _hold_service(app: Starlette, parts: ServerParts, grace_seconds: float) -> None:
     """Open the service for the app's whole life (SSE opens one per session otherwise), drain, close."""
     inner = app.router.lifespan_context
 
@@ -289,7 +292,7 @@ def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
     app.router.lifespan_context = lifespan
 
 
-def _assemble(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> _Parts:
+def assemble(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> ServerParts:
     bridge = ResourceChangeBridge()
     shared = _SharedService(settings, bridge)
     in_flight = InFlightCalls()
@@ -335,7 +338,13 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
     async def health(_: Request) -> Response:
         return await _health(shared, in_flight)
 
-    return _Parts(server=server, shared=shared, in_flight=in_flight, listen=listen)
+    return ServerParts(
+        server=server,
+        shared=shared,
+        in_flight=in_flight,
+        listen=listen,
+        grace_seconds=settings.server.shutdown_grace_seconds,
+    )
 
 
 async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:
