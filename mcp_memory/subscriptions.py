@@ -49,7 +49,7 @@ from mcp_memory.sdk_adapter import add_request_handler, connection_of
 from mcp_memory.services import Service
 from mcp_memory.tools._common import AppState
 from mcp_memory.watches import Watch, audit_subscription
-from storage import StorageError
+from storage import RESYNC_TOPIC, StorageError
 
 __all__ = [
     "ResourceChangeBridge",
@@ -134,10 +134,11 @@ class ResourceChangeBridge:
     # --- delivery --------------------------------------------------------------------------------------
 
     def _on_change(self, uri: str) -> None:
+        # RESYNC_TOPIC: the store's feed was interrupted and is back; every watch re-reads its URI (and only
+        # those whose subscriber's view changed are notified).
         self._fan_out(ResourceUpdated(uri=uri))
         for connection, watches in list(self._legacy.items()):
-            watch = watches.get(uri)
-            if watch is not None:
+            for watch in watches.values() if uri == RESYNC_TOPIC else filter(None, [watches.get(uri)]):
                 self._send_later(connection, watch)
 
     def _fan_out(self, event: ServerEvent) -> None:
@@ -228,6 +229,10 @@ class ScopedListenHandler:
         send, recv = anyio.create_memory_object_stream[ServerEvent](self._max_buffered)
 
         def deliver(event: ServerEvent) -> None:
+            if isinstance(event, ResourceUpdated) and event.uri == RESYNC_TOPIC:
+                for uri in uris:  # the feed was interrupted: re-check every URI of this stream
+                    deliver(ResourceUpdated(uri=uri))
+                return
             if not event_matches(honored, frozenset(uris), event):
                 return
             try:

@@ -14,7 +14,8 @@ Publishing delivers to this process's listeners at once and hands the URIs to th
 database (PostgreSQL ``LISTEN``/``NOTIFY``; SQLite: Unix datagram sockets between the processes of one
 machine sharing the file). Events are level
 triggers without data ("re-read it"), delivered at most once: a publish that fails to reach other
-processes is logged, never raised, because the write it reports has already committed.
+processes is logged, never raised, because the write it reports has already committed. When the store's
+feed was interrupted and is back, listeners hear ``storage.RESYNC_TOPIC`` ("*"): re-read everything.
 """
 
 from __future__ import annotations

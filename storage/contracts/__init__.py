@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from storage.contracts.alerts import AlertStore
 from storage.contracts.audit import AuditStore
-from storage.contracts.changes import MAX_TOPIC_CHARS, ChangeFeedStore, TopicListener, check_topics
+from storage.contracts.changes import (
+    MAX_TOPIC_CHARS,
+    RESYNC_TOPIC,
+    ChangeFeedStore,
+    TopicListener,
+    check_topics,
+)
 from storage.contracts.escalations import EscalationStore
 from storage.contracts.events import EventStore
 from storage.contracts.facts import FactStore
@@ -43,6 +49,7 @@ __all__ = [
     "IdentityStore",
     "MAX_EDGES",
     "MAX_TOPIC_CHARS",
+    "RESYNC_TOPIC",
     "MAX_TRAVERSAL_DEPTH",
     "MAX_TRAVERSAL_NODES",
     "MemoryRecordStore",

@@ -19,10 +19,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from storage.errors import InvalidInputError
 
-__all__ = ["MAX_TOPIC_CHARS", "ChangeFeedStore", "TopicListener", "check_topics"]
+__all__ = ["MAX_TOPIC_CHARS", "RESYNC_TOPIC", "ChangeFeedStore", "TopicListener", "check_topics"]
 
 #: Longest topic accepted (PostgreSQL ``NOTIFY`` payloads must stay under 8000 bytes).
 MAX_TOPIC_CHARS = 1000
+
+#: The topic a follower hears when its feed was interrupted and is back: topics may have been missed in
+#: between, so re-read everything you follow. Reserved: no publisher may send it.
+RESYNC_TOPIC = "*"
 
 #: Called once per topic received from another process; MUST NOT block or raise.
 TopicListener = Callable[[str], None]
@@ -47,7 +51,9 @@ class ChangeFeedStore(abc.ABC):  # noqa: B024 (a mixin of MemoryStore: defaults,
 
         The context value says whether a cross-process feed is active (``False``: this backend has none,
         the listener will never be called). Listening starts when the block is entered; ``listener`` runs
-        on the event loop, MUST NOT block and MUST NOT raise. The default yields ``False``.
+        on the event loop, MUST NOT block and MUST NOT raise. A backend whose feed can be interrupted (a
+        lost connection) MUST reconnect by itself, with backoff, while the block runs, and then call
+        ``listener(RESYNC_TOPIC)``. The default yields ``False``.
 
         Raises:
             BackendUnavailableError: the feed's connection cannot be opened.
@@ -56,10 +62,13 @@ class ChangeFeedStore(abc.ABC):  # noqa: B024 (a mixin of MemoryStore: defaults,
 
 
 def check_topics(topics: Sequence[str]) -> None:
-    """Raise ``InvalidInputError`` unless every topic has 1..``MAX_TOPIC_CHARS`` characters."""
+    """Raise ``InvalidInputError`` unless every topic has 1..``MAX_TOPIC_CHARS`` characters and none is
+    the reserved ``RESYNC_TOPIC``."""
     for topic in topics:
         if not topic or len(topic) > MAX_TOPIC_CHARS:
             raise InvalidInputError(f"a change topic must have 1..{MAX_TOPIC_CHARS} characters")
+        if topic == RESYNC_TOPIC:
+            raise InvalidInputError(f"the change topic {RESYNC_TOPIC!r} is reserved (the feed's resync)")
 
 
 @asynccontextmanager
