@@ -32,6 +32,7 @@ from pydantic_settings import (
 
 from mcp_memory.auth import AgentPolicy, check_agent_name
 from mcp_memory.crypto import CipherError, ContentCipher
+from storage.models import NAMESPACE_PATTERN
 
 __all__ = [
     "AgentConfig",
@@ -177,6 +178,17 @@ class ServerSettings(_Section):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
 
 
+class IdentitySettings(_Section):
+    """Who may see and change identities and their addresses (personal data).
+
+    Identities live in one directory namespace: an agent reads them (``get_identity``, the customer in a
+    handoff package, ``memory://identities/{id}``) when its ``read_namespaces`` match it, and resolves,
+    links, unlinks or merges addresses when its ``write_namespaces`` match it too.
+    """
+
+    directory_namespace: str = Field(default="shared-directory", pattern=NAMESPACE_PATTERN)
+
+
 class LimitSettings(_Section):
     """Caps that keep one reply from flooding an agent's context."""
 
@@ -227,6 +239,7 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    identities: IdentitySettings = Field(default_factory=IdentitySettings)
     default_policy: AgentPolicy = Field(default_factory=AgentPolicy)
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     retention: dict[str, RetentionSettings] = Field(

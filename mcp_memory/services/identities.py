@@ -1,4 +1,9 @@
-"""Identities: one person across channels."""
+"""Identities: one person across channels; personal data in the directory namespace.
+
+Reading an identity needs the directory namespace (``identities.directory_namespace``) in the caller's
+``read_namespaces``; resolving, linking and unlinking addresses need it in ``write_namespaces`` too
+(``ServiceContext.require_directory``). A refusal is the same for every identity id: it is the policy's.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,9 @@ class IdentityService(AuditedArea, area="identities"):
     async def resolve_identity(
         self, principal: Principal, channel_type: str, address: str, *, display_name: str | None = None
     ) -> ResolvedIdentity:
-        """Return the identity owning an address, creating it on first contact."""
+        """Return the identity owning an address, creating it on first contact. Raises: PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         identity, created = await self._ctx.store.resolve_identity(
             channel, normalize_address(channel, address), display_name=display_name
@@ -40,8 +46,10 @@ class IdentityService(AuditedArea, area="identities"):
         Raises:
             NotFoundError: no such identity.
             ConflictError: the address belongs to someone else.
+            PermissionDeniedError: the caller may not change the directory.
         """
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         normalized = normalize_address(channel, address)
         try:
@@ -55,12 +63,14 @@ class IdentityService(AuditedArea, area="identities"):
             ) from None
 
     async def unlink_address(self, principal: Principal, channel_type: str, address: str) -> Identity:
-        """Detach an address from its identity. Raises: NotFoundError."""
+        """Detach an address from its identity. Raises: NotFoundError, PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         return await self._ctx.store.unlink_address(channel, normalize_address(channel, address))
 
     async def get_identity(self, principal: Principal, identity_id: str) -> Identity:
-        """Return an identity with all its addresses. Raises: NotFoundError."""
+        """Return an identity with all its addresses. Raises: NotFoundError, PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=False)
         return await self._ctx.store.get_identity(identity_id)

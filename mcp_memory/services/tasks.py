@@ -1,4 +1,7 @@
-"""Tasks: create, claim (atomic), update with optimistic concurrency, list."""
+"""Tasks: create, claim (atomic), update with optimistic concurrency, list.
+
+A task lives in a namespace (by default its room's, else ``shared-tasks``) and is read and changed under
+the caller's policy like a room: the store applies the caller's scope (hidden tasks look missing)."""
 
 from __future__ import annotations
 
@@ -32,12 +35,17 @@ class TaskService(AuditedArea, area="tasks"):
         priority: int = 1,
         assignee: str | None = None,
         room_id: str | None = None,
+        namespace: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> TaskRecord:
-        """Create a task (open, or claimed when an assignee is given). Raises: NotFoundError (room)."""
+        """Create a task (open, or claimed when an assignee is given) in ``namespace`` (default: the room's,
+        else ``shared-tasks``).
+
+        Raises:
+            NotFoundError: ``room_id`` names no room the caller reads.
+            PermissionDeniedError: the caller may not write the task's namespace.
+        """
         self._ctx.require_group(principal, GROUP)
-        if room_id is not None:
-            await self._ctx.store.get_room(room_id, scope=principal.scope())
         return await self._ctx.store.create_task(
             NewTask(
                 title=title,
@@ -45,15 +53,17 @@ class TaskService(AuditedArea, area="tasks"):
                 priority=priority,
                 assignee=assignee,
                 room_id=room_id,
+                namespace=namespace,
                 metadata=metadata or {},
                 created_by=principal.agent,
-            )
+            ),
+            scope=principal.scope(),
         )
 
     async def get_task(self, principal: Principal, task_id: str) -> TaskRecord:
-        """Return a task. Raises: NotFoundError."""
+        """Return a task the caller may read. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_task(task_id)
+        return await self._ctx.store.get_task(task_id, scope=principal.scope())
 
     async def claim_task(
         self, principal: Principal, task_id: str, *, expected_version: int | None = None
@@ -67,7 +77,7 @@ class TaskService(AuditedArea, area="tasks"):
         self._ctx.require_group(principal, GROUP)
         try:
             task = await self._ctx.store.claim_task(
-                task_id, principal.agent, expected_version=expected_version
+                task_id, principal.agent, expected_version=expected_version, scope=principal.scope()
             )
         except ConflictError as exc:
             current = exc.current if isinstance(exc.current, TaskRecord) else None
@@ -98,7 +108,9 @@ class TaskService(AuditedArea, area="tasks"):
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            task = await self._ctx.store.update_task(task_id, update, expected_version=expected_version)
+            task = await self._ctx.store.update_task(
+                task_id, update, expected_version=expected_version, scope=principal.scope()
+            )
         except ConflictError as exc:
             raise ConflictError(
                 f"task {task_id} is at version {exc.current_version}, you sent {expected_version}: "
@@ -123,6 +135,11 @@ class TaskService(AuditedArea, area="tasks"):
         self._ctx.require_group(principal, GROUP)
         limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_tasks(
-            status=status, assignee=assignee, room_id=room_id, limit=limit, cursor=cursor
+            status=status,
+            assignee=assignee,
+            room_id=room_id,
+            limit=limit,
+            cursor=cursor,
+            scope=principal.scope(),
         )
         return TaskPage(tasks=page.items, next_cursor=page.next_cursor)

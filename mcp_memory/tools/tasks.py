@@ -30,6 +30,13 @@ def register(server: MCPServer[Any]) -> None:
         assignee: Annotated[
             str | None, Field(description="Assign now instead of letting someone claim it.", max_length=128)
         ] = None,
+        namespace: Annotated[
+            str | None,
+            Field(
+                description="Who may see and change it; default: the room's, else shared-tasks.",
+                max_length=128,
+            ),
+        ] = None,
         metadata: dict[str, Any] | None = None,
     ) -> TaskRecord:
         """Create a work item for the team; it stays open until an agent claims it."""
@@ -41,6 +48,7 @@ def register(server: MCPServer[Any]) -> None:
             priority=priority,
             room_id=room_id,
             assignee=assignee,
+            namespace=namespace,
             metadata=metadata,
         )
 

@@ -13,9 +13,19 @@ import apsw
 
 from storage.errors import NotFoundError
 from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
-from storage.models.tasks import check_claim, stale_task, task_changes
+from storage.models.tasks import (
+    check_claim,
+    check_task_visible,
+    check_task_writable,
+    stale_task,
+    task_changes,
+    task_namespace,
+)
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
+from storage.sqlite.events import room_row
+from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
 
 __all__ = ["SQLiteTasks", "open_tasks_of_room"]
@@ -28,14 +38,28 @@ def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
     return row
 
 
-def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
-    """Insert a task: status ``open``, or ``claimed`` with an assignee; version 1."""
+def _visible(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
+    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+    return check_task_visible(None if row is None else ROWS.task(row), task_id, scope)
+
+
+def _writable(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
+    task = _visible(conn, task_id, scope)
+    check_task_writable(task.namespace, scope, what=f"task {task_id!r}")
+    return task
+
+
+def create_task(conn: apsw.Connection, task: NewTask, scope: Scope | None) -> TaskRecord:
+    """Insert a task: status ``open``, or ``claimed`` with an assignee; version 1; in its namespace."""
+    room_namespace = room_row(conn, task.room_id, scope)["namespace"] if task.room_id is not None else None
+    namespace = task_namespace(task, room_namespace)
+    check_task_writable(namespace, scope, what=f"tasks in namespace {namespace!r}")
     task_id = new_id("task")
     now = ts(utc_now())
     status = TaskStatus.CLAIMED if task.assignee else TaskStatus.OPEN
     conn.execute(
-        "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id, metadata,"
-        " created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id, namespace,"
+        " metadata, created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         (
             task_id,
             task.title,
@@ -44,6 +68,7 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
             task.priority,
             task.assignee,
             task.room_id,
+            namespace,
             to_json(task.metadata),
             task.created_by,
             now,
@@ -53,9 +78,9 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
     return ROWS.task(_task_row(conn, task_id))
 
 
-def get_task(conn: apsw.Connection, task_id: str) -> TaskRecord:
-    """Return a task. Raises: NotFoundError."""
-    return ROWS.task(_task_row(conn, task_id))
+def get_task(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
+    """Return a task the scope reads. Raises: NotFoundError."""
+    return _visible(conn, task_id, scope)
 
 
 def list_tasks(
@@ -65,10 +90,12 @@ def list_tasks(
     room_id: str | None,
     limit: int,
     cursor: str | None,
+    scope: Scope | None,
 ) -> Page[TaskRecord]:
     """Tasks by priority (highest first), then ``created_at`` and id ascending. Raises: InvalidInputError."""
-    where: list[str] = ["1"]
-    params: list[Any] = []
+    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
+    where: list[str] = [readable]
+    params: list[Any] = list(readable_params)
     if status:
         where.append(f"status IN ({', '.join('?' * len(status))})")
         params.extend(TaskStatus(s).value for s in status)
@@ -106,9 +133,14 @@ def _compare_and_set(
     return ROWS.task(_task_row(conn, task_id))
 
 
-def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
-    """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
-    current = ROWS.task(_task_row(conn, task_id))
+def update_task(
+    conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int, scope: Scope | None
+) -> TaskRecord:
+    """Apply ``update`` at ``expected_version``.
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable), ConflictError (stale version).
+    """
+    current = _writable(conn, task_id, scope)
     if current.version != expected_version:
         raise stale_task(current, expected_version)
     changes = task_changes(update)
@@ -118,9 +150,14 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
     return _compare_and_set(conn, task_id, expected_version, changes)
 
 
-def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
-    """Assign an open, unassigned task to ``agent`` (``check_claim``). Raises: NotFoundError, ConflictError."""
-    current = ROWS.task(_task_row(conn, task_id))
+def claim_task(
+    conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None, scope: Scope | None
+) -> TaskRecord:
+    """Assign an open, unassigned task to ``agent`` (``check_claim``).
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable), ConflictError.
+    """
+    current = _writable(conn, task_id, scope)
     if check_claim(current, agent, expected_version):
         return current
     return _compare_and_set(
@@ -142,11 +179,11 @@ def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
 class SQLiteTasks(SQLiteCore):
     """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
 
-    async def create_task(self, task: NewTask) -> TaskRecord:
-        return await self._db.write(create_task, task)
+    async def create_task(self, task: NewTask, *, scope: Scope | None = None) -> TaskRecord:
+        return await self._db.write(create_task, task, scope)
 
-    async def get_task(self, task_id: str) -> TaskRecord:
-        return await self._db.read(get_task, task_id)
+    async def get_task(self, task_id: str, *, scope: Scope | None = None) -> TaskRecord:
+        return await self._db.read(get_task, task_id, scope)
 
     async def list_tasks(
         self,
@@ -156,13 +193,16 @@ class SQLiteTasks(SQLiteCore):
         room_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[TaskRecord]:
-        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor)
+        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor, scope)
 
-    async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
-        return await self._db.write(update_task, task_id, update, expected_version)
+    async def update_task(
+        self, task_id: str, update: TaskUpdate, *, expected_version: int, scope: Scope | None = None
+    ) -> TaskRecord:
+        return await self._db.write(update_task, task_id, update, expected_version, scope)
 
     async def claim_task(
-        self, task_id: str, agent: str, *, expected_version: int | None = None
+        self, task_id: str, agent: str, *, expected_version: int | None = None, scope: Scope | None = None
     ) -> TaskRecord:
-        return await self._db.write(claim_task, task_id, agent, expected_version)
+        return await self._db.write(claim_task, task_id, agent, expected_version, scope)
