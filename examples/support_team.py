@@ -1,8 +1,11 @@
-"""A support team of three agents sharing one mcp-memory data directory, each over its own stdio session.
+"""A support team of three agents and a human supervisor sharing one mcp-memory data directory, each
+over its own stdio session (four ``mcp-memory serve`` processes on one SQLite file).
 
-Story: a customer writes over SMS, later over email (the same person); triage records an observation,
-technical records the root cause, billing searches the shared context by meaning, a task is created and
-claimed, and the case is escalated to a human with a complete handoff package. Prints what each agent saw.
+Story: a customer writes over SMS, later over email (the same person). Triage records what she said and
+hands the conversation to technical, who records the root cause and hands it to billing. Billing finds
+the root cause by meaning, creates and claims a refund task (a late claim by technical is refused), and
+escalates the refund to a human. The supervisor, in a session of her own, reads the escalation's handoff
+package, approves the refund, resolves the escalation and checks the audit log.
 
 Run:  python examples/support_team.py [--data-dir DIR] [--embedder local|none]
 """
@@ -13,11 +16,24 @@ import argparse
 import json
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
 import anyio
 from mcp import Client, StdioServerParameters
+
+#: The team's policies: the agents use the defaults (their own namespace and shared-*); the supervisor
+#: reads every namespace, may resolve escalations and read the audit log (the operator group "audit").
+CONFIG = """\
+data_dir = "{data_dir}"
+[embedder]
+provider = "{embedder}"
+[agents.supervisor]
+read_namespaces = ["*"]
+tool_groups = ["rooms", "events", "identities", "memories", "tasks", "escalations", "graph", "alerts",
+               "facts", "snapshots", "audit"]
+"""
 
 
 def server_for(config: Path, agent: str) -> StdioServerParameters:
@@ -28,7 +44,7 @@ def server_for(config: Path, agent: str) -> StdioServerParameters:
 
 
 async def call(client: Client, agent: str, tool: str, **arguments: Any) -> dict[str, Any]:
-    """Call a tool, print a one-line summary, and return its structured result (raise on a tool error)."""
+    """Call a tool and return its structured result (raise on a tool error)."""
     result = await client.call_tool(tool, arguments)
     if result.is_error:
         raise RuntimeError(f"{agent} {tool} failed: {result.content}")
@@ -37,7 +53,21 @@ async def call(client: Client, agent: str, tool: str, **arguments: Any) -> dict[
 
 
 def say(agent: str, text: str) -> None:
-    print(f"[{agent:>9}] {text}")
+    """Print what ``agent`` did, wrapped at 100 columns under the agent's name (whole sentences, no cuts)."""
+    lines = textwrap.wrap(text, width=88) or [""]
+    print(f"[{agent:>10}] {lines[0]}")
+    for line in lines[1:]:
+        print(f"{'':13}{line}")
+
+
+async def hand_off(client: Client, agent: str, room_id: str, to: str, reason: str) -> None:
+    """Hand the conversation to ``to`` and print the handoff as the room records it."""
+    result = await call(client, agent, "handoff", room_id=room_id, to_agent=to, reason=reason)
+    count = result["state"]["handoff_count"]
+    say(
+        agent,
+        f"Handed the conversation to {to} (handoff {count} of this room, event #{result['event']['index']}): {reason}.",
+    )
 
 
 async def run(config: Path) -> None:
@@ -45,12 +75,13 @@ async def run(config: Path) -> None:
         Client(server_for(config, "triage")) as triage,
         Client(server_for(config, "technical")) as technical,
         Client(server_for(config, "billing")) as billing,
+        Client(server_for(config, "supervisor")) as supervisor,
     ):
         room = await call(
             triage, "triage", "create_room", name="Ana: charged twice", participants=["technical", "billing"]
         )
         rid = room["room_id"]
-        say("triage", f"opened room {rid}")
+        say("triage", f"Opened room {rid} ({room['name']}) in namespace {room['namespace']}.")
 
         sms = await call(
             triage,
@@ -63,7 +94,10 @@ async def run(config: Path) -> None:
             idempotency_key="sms-001",
         )
         identity_id = sms["event"]["source"]["sender_identity_id"]
-        say("triage", f"SMS stored as event #{sms['event']['index']}, customer identity {identity_id}")
+        say(
+            "triage",
+            f"Stored the SMS as event #{sms['event']['index']}; the sender is customer {identity_id}.",
+        )
 
         linked = await call(
             triage,
@@ -82,11 +116,15 @@ async def run(config: Path) -> None:
             sender_address="Ana.Silva@example.com",
             content="Following up by email: invoice INV-3391 shows two payments of $49 on March 3.",
         )
-        same = email["event"]["source"]["sender_identity_id"] == identity_id
+        same = (
+            "the same person"
+            if email["event"]["source"]["sender_identity_id"] == identity_id
+            else "someone else"
+        )
+        addresses = ", ".join(f"{a['channel_type']} {a['address']}" for a in linked["addresses"])
         say(
             "triage",
-            f"email stored as event #{email['event']['index']}; same person as the SMS: {same}; "
-            f"addresses: {[a['channel_type'] + ':' + a['address'] for a in linked['addresses']]}",
+            f"Stored the email as event #{email['event']['index']}: {same} as the SMS ({addresses}).",
         )
 
         obs = await call(
@@ -99,10 +137,11 @@ async def run(config: Path) -> None:
             content="Ana Silva reports a duplicate charge on invoice INV-3391 (March) and repeated logouts in the app.",
             tags=["ana", "billing", "login"],
         )
-        say("triage", f"observation {obs['memory_id']} in shared-customer-context")
-        await call(
-            triage, "triage", "handoff", room_id=rid, to_agent="technical", reason="logouts need a root cause"
+        say(
+            "triage",
+            f"Noted an observation ({obs['memory_id']}) in shared-customer-context for the whole team.",
         )
+        await hand_off(triage, "triage", rid, "technical", "the logouts need a root cause")
 
         await call(
             technical,
@@ -116,40 +155,41 @@ async def run(config: Path) -> None:
             tags=["ana", "root-cause"],
             importance=0.9,
         )
-        say("technical", "recorded the root cause as a decision")
-        await call(
-            technical,
+        say(
             "technical",
-            "handoff",
-            room_id=rid,
-            to_agent="billing",
-            reason="refund the duplicate charge",
+            "Recorded the root cause as a decision: a doubled payment retry, and tokens revoked on failure.",
         )
+        await hand_off(technical, "technical", rid, "billing", "the duplicate charge needs a refund")
 
+        question = "why was the customer billed two times?"
         found = await call(
-            billing,
-            "billing",
-            "search_memory",
-            query="why was the customer billed two times?",
-            namespaces=["shared-*"],
-            limit=3,
+            billing, "billing", "search_memory", query=question, namespaces=["shared-*"], limit=3
         )
-        say("billing", f"search ({found['mode']}) for 'why was the customer billed two times?':")
-        for hit in found["results"]:
-            say("billing", f"   {hit['score']:.4f} [{hit['kind']}] {hit['content'][:90]}")
+        say("billing", f'Searched the shared context for "{question}" ({found["mode"]} search); best first:')
+        if not found["results"]:
+            say(
+                "billing",
+                "  Nothing matched (lexical search needs shared words; the local embedder finds meaning).",
+            )
+        for rank, hit in enumerate(found["results"], start=1):
+            say("billing", f"  {rank}. {hit['kind']} by {hit['author']}: {hit['content']}")
 
         task = await call(
             billing,
             "billing",
             "create_task",
-            title="Refund duplicate $49 charge on INV-3391",
+            title="Refund the duplicate $49 charge on INV-3391",
             room_id=rid,
             priority=2,
         )
         claim = await call(billing, "billing", "claim_task", task_id=task["task_id"])
+        say(
+            "billing",
+            f"Created task {task['task_id']} ({task['title']}) and claimed it (version {claim['version']}).",
+        )
         late = await technical.call_tool("claim_task", {"task_id": task["task_id"]})
-        say("billing", f"task {task['task_id']} claimed by {claim['assignee']} (v{claim['version']})")
-        say("technical", f"late claim refused: {late.content[0].text}")  # type: ignore[union-attr]
+        refusal = late.content[0].text.partition("Conflict: ")[2]  # type: ignore[union-attr]
+        say("technical", f"Tried to claim the same task and was refused: {refusal}.")
 
         escalation = await call(
             billing,
@@ -161,21 +201,43 @@ async def run(config: Path) -> None:
         )
         say(
             "billing",
-            f"escalated as {escalation['escalation_id']} ({escalation['handoff_event_count']} events, "
-            f"{escalation['handoff_open_task_count']} open task)",
+            f"Escalated the room to a human as {escalation['escalation_id']}, with a handoff package of "
+            f"{escalation['handoff_event_count']} events and {escalation['handoff_open_task_count']} open task.",
         )
-        package = await billing.read_resource(f"memory://escalations/{escalation['escalation_id']}")
+
+        # The supervisor's own session: what is waiting, the full package, a decision, the trail.
+        waiting = await call(supervisor, "supervisor", "list_escalations", status=["open"])
+        say("supervisor", f"{len(waiting['escalations'])} escalation is waiting in the queue:")
+        for item in waiting["escalations"]:
+            say("supervisor", f"  {item['escalation_id']} from {item['created_by']}: {item['reason']}")
+        package = await supervisor.read_resource(f"memory://escalations/{escalation['escalation_id']}")
         handoff = json.loads(package.contents[0].text)["handoff"]  # type: ignore[union-attr]
-        say("supervisor", "handoff package:")
-        say("supervisor", f"   customer: {[a['address'] for a in handoff['identity']['addresses']]}")
-        say("supervisor", f"   events: {[e['type'] + '#' + str(e['index']) for e in handoff['events']]}")
-        say("supervisor", f"   observations: {[m['content'][:50] for m in handoff['observations']]}")
-        say("supervisor", f"   decisions: {[m['content'][:50] for m in handoff['decisions']]}")
-        say("supervisor", f"   open tasks: {[t['title'] for t in handoff['open_tasks']]}")
+        say("supervisor", "Read the handoff package:")
+        customer = ", ".join(a["address"] for a in handoff["identity"]["addresses"])
+        say("supervisor", f"  Customer: {customer}.")
+        for event in handoff["events"]:
+            say("supervisor", f"  Event #{event['index']} ({event['type']}): {event['content']}")
+        for memory in handoff["observations"] + handoff["decisions"]:
+            say("supervisor", f"  {memory['kind'].capitalize()} by {memory['author']}: {memory['content']}")
+        for open_task in handoff["open_tasks"]:
+            say("supervisor", f"  Open task, held by {open_task['assignee']}: {open_task['title']}.")
+        resolved = await call(
+            supervisor,
+            "supervisor",
+            "resolve_escalation",
+            escalation_id=escalation["escalation_id"],
+            resolution="Refund of $49 approved; technical to fix the retry job.",
+        )
+        say("supervisor", f"Resolved the escalation ({resolved['status']}): {resolved['resolution']}")
+        trail = await call(supervisor, "supervisor", "query_audit_log", item_id=rid, limit=50)
+        calls = [f"{r['agent']} {r['name']}" for r in reversed(trail["records"]) if r["kind"] == "tool"]
+        say("supervisor", f"The audit log shows {len(calls)} tool calls on this room: {', '.join(calls)}.")
+
         state = await call(triage, "triage", "get_conversation_state", room_id=rid)
         say(
             "triage",
-            f"room state: active={state['state']['active_agent']} handoffs={state['state']['handoff_count']}",
+            f"The room is now handled by {state['state']['active_agent']} after "
+            f"{state['state']['handoff_count']} handoffs.",
         )
 
 
@@ -193,8 +255,7 @@ def main() -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         config = data_dir / "support-team.toml"
         config.write_text(
-            f'data_dir = "{data_dir.as_posix()}"\n[embedder]\nprovider = "{args.embedder}"\n',
-            encoding="utf-8",
+            CONFIG.format(data_dir=data_dir.as_posix(), embedder=args.embedder), encoding="utf-8"
         )
         anyio.run(run, config)
 

@@ -1,4 +1,5 @@
-"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex``.
+"""Command line: ``mcp-memory serve | init | doctor | migrate | audit | prune | reindex`` here, and
+``inspect | stats | config | export | import`` from ``mcp_memory.commands``.
 
 The only module besides ``config.py`` that reads the environment (through ``load_settings``).
 """
@@ -20,7 +21,9 @@ import typer
 from rich.console import Console
 
 from mcp_memory import __version__
-from mcp_memory.config import ConfigError, Settings, load_settings
+from mcp_memory.commands import register
+from mcp_memory.commands._common import ConfigOption, err, settings_or_exit
+from mcp_memory.config import ConfigError, Settings
 
 app = typer.Typer(
     name="mcp-memory",
@@ -28,24 +31,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-#: Errors: one line each, never wrapped at the terminal width (a log collector sees one record per failure).
-err = Console(stderr=True, soft_wrap=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="Team config (TOML). Default: $MCP_MEMORY_CONFIG, else built-in defaults."
-    ),
-]
 Transport = Literal["stdio", "streamable-http", "sse"]
 
 
 def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+    return settings_or_exit(config)
 
 
 @app.callback(invoke_without_command=True)
@@ -71,6 +61,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port for HTTP transports.")] = None,
 ) -> None:
     """Run the MCP server (stdio for one local agent; HTTP/SSE for a team)."""
+    from mcp_memory.config import redacted_url
     from mcp_memory.server import serve_http
     from mcp_memory.stdio import serve_stdio
     from storage import StorageError
@@ -81,12 +72,30 @@ def serve(
     if port:
         settings.server.port = port
     chosen = transport or settings.server.transport
+    if agent is not None and chosen != "stdio":
+        err.print(
+            f"[red]error:[/red] --agent only applies to stdio, and this server runs {chosen}: over HTTP "
+            "every agent authenticates with its own bearer token (agents.<name>.token_env), so the agent "
+            f"is the token's. Drop --agent, or pass --transport stdio to run one local session as {agent}.",
+            highlight=False,
+        )
+        raise typer.Exit(2)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    where = f"mcp-memory {__version__}: data {redacted_url(settings.storage_url)}"
+
+    def banner(line: str) -> None:  # one plain line for the human at the terminal (stdout is the protocol)
+        print(line, file=sys.stderr, flush=True)
+
     try:
         if chosen == "stdio":
-            anyio.run(partial(serve_stdio, settings, agent=agent))
+            who = agent or settings.server.default_agent
+            ready = partial(
+                banner, f"{where}, agent {who}; waiting for an MCP client on stdio; Ctrl-C to stop"
+            )
+            anyio.run(partial(serve_stdio, settings, agent=agent, on_ready=ready))
         else:
-            anyio.run(partial(serve_http, settings, transport=chosen))
+            listening = lambda url: banner(f"{where}; listening on {url}; Ctrl-C to stop")  # noqa: E731
+            anyio.run(partial(serve_http, settings, transport=chosen, on_ready=listening))
     except ConfigError as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -238,7 +247,7 @@ def prune(
         bool, typer.Option("--dry-run", help="Only report what the retention rules would remove.")
     ] = False,
 ) -> None:
-    """Apply the [retention] rules now: remove expired memories and those beyond max_memories."""
+    """Apply the \\[retention] rules now: remove expired memories and those beyond max_memories."""
     from rich.progress import Progress
     from rich.table import Table
 
@@ -248,7 +257,7 @@ def prune(
 
     settings = _settings(config)
     if not settings.retention:
-        err.print("[yellow]no [retention] rules in the config: nothing to prune[/yellow]")
+        err.print("[yellow]no \\[retention] rules in the config: nothing to prune[/yellow]")
         raise typer.Exit(0)
 
     async def run() -> PruneReport:
@@ -345,3 +354,6 @@ def reindex(
         f"reindexed {report.items} items: {previous} -> {report.model!r} ({report.dimensions} dims) "
         f"in {report.seconds:.1f} s{resumed}"
     )
+
+
+register(app)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -32,31 +30,32 @@ from pydantic_settings import (
 
 from mcp_memory.auth import AgentPolicy, check_agent_name
 from mcp_memory.crypto import CipherError, ContentCipher
-from storage.models import NAMESPACE_PATTERN
+from mcp_memory.sections import IdentitySettings, LimitSettings, PruningSettings, RetentionSettings, _Section
 
 __all__ = [
     "AgentConfig",
     "ConfigError",
     "EmbedderSettings",
+    "IdentitySettings",
     "LimitSettings",
     "PruningSettings",
     "RetentionSettings",
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "find_config",
     "load_settings",
+    "redacted_url",
 ]
 
 ENV_PREFIX = "MCP_MEMORY_"
 CONFIG_ENV = "MCP_MEMORY_CONFIG"
+#: The config file ``mcp-memory init`` writes, found in the working directory when no config is named.
+LOCAL_CONFIG = "mcp-memory.toml"
 
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the offending key(s)."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AgentConfig(AgentPolicy):
@@ -88,7 +87,9 @@ class EmbedderSettings(_Section):
     ``provider``: ``local`` (offline ONNX MiniLM, the default), ``fastembed`` or ``sentence-transformers``
     (a local model folder), ``openai`` (an OpenAI-compatible HTTP endpoint) or ``none`` (lexical only).
     Keys a provider does not use are ignored. The API key of ``openai`` is read from the environment
-    variable named by ``api_key_env``, or from ``MCP_MEMORY_EMBEDDER__API_KEY``.
+    variable named by ``api_key_env``, or from ``MCP_MEMORY_EMBEDDER__API_KEY``. ``deferred = true``:
+    writes commit without waiting for their vector, which the server adds in the background from a
+    durable queue (``mcp_memory.services.embedding``); the default embeds inside each write.
     """
 
     provider: EmbedderProvider = "local"
@@ -106,6 +107,7 @@ class EmbedderSettings(_Section):
     send_dimensions: bool = False
     query_prefix: str = Field(default="", max_length=200)
     document_prefix: str = Field(default="", max_length=200)
+    deferred: bool = False
 
     @model_validator(mode="after")
     def _check_provider_keys(self) -> EmbedderSettings:
@@ -176,51 +178,6 @@ class ServerSettings(_Section):
     port: int = Field(default=8765, ge=1, le=65535)
     default_agent: str = Field(default="assistant", min_length=1, max_length=128)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
-
-
-class IdentitySettings(_Section):
-    """Who may see and change identities and their addresses (personal data).
-
-    Identities live in one directory namespace: an agent reads them (``get_identity``, the customer in a
-    handoff package, ``memory://identities/{id}``) when its ``read_namespaces`` match it, and resolves,
-    links, unlinks or merges addresses when its ``write_namespaces`` match it too.
-    """
-
-    directory_namespace: str = Field(default="shared-directory", pattern=NAMESPACE_PATTERN)
-
-
-class LimitSettings(_Section):
-    """Caps that keep one reply from flooding an agent's context."""
-
-    max_items_per_response: int = Field(default=50, ge=1, le=500)
-    max_chars_per_response: int = Field(default=20_000, ge=1_000, le=1_000_000)
-    handoff_event_limit: int = Field(default=50, ge=1, le=500)
-
-
-class RetentionSettings(_Section):
-    """Retention and decay of the namespaces matching one ``[retention."<pattern>"]`` table.
-
-    ``max_memories``: keep at most this many (pruning removes the least important, then oldest, first).
-    ``ttl_days``: prune memories older than this. ``decay``: lower old memories' search rank with an
-    ``exponential`` or ``logarithmic`` curve of ``half_life_hours`` (formulas: ``storage/ranking.py``).
-    """
-
-    max_memories: int | None = Field(default=None, ge=0)
-    ttl_days: float | None = Field(default=None, gt=0)
-    decay: Literal["none", "exponential", "logarithmic"] = "none"
-    half_life_hours: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _check_decay(self) -> RetentionSettings:
-        if self.decay != "none" and self.half_life_hours is None:
-            raise ValueError(f"decay = {self.decay!r} needs half_life_hours")
-        return self
-
-
-class PruningSettings(_Section):
-    """Background pruning by the server: every ``interval_seconds`` (0 turns it off)."""
-
-    interval_seconds: float = Field(default=3600.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -365,6 +322,23 @@ def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Se
         if path is not None and folder is not None and not folder.is_absolute():
             setattr(settings.embedder, key, (path.parent / folder).resolve())
     return settings
+
+
+def find_config() -> Path | None:
+    """The config to use when none is named: ``$MCP_MEMORY_CONFIG``, else ``./mcp-memory.toml`` when it
+    exists (what ``mcp-memory init`` wrote), else ``None`` (built-in defaults)."""
+    named = _env_config_path()
+    if named is not None:
+        return named
+    local = Path(LOCAL_CONFIG)
+    return local.resolve() if local.is_file() else None
+
+
+def redacted_url(url: str) -> str:
+    """A storage URL safe to print: a SQLite URL as its file path, a password in a DSN replaced by ``***``."""
+    if url.startswith("sqlite:///"):
+        return url.removeprefix("sqlite:///") or url
+    return re.sub(r"^([a-z+]+://[^:/@]*):[^@]*@", r"\1:***@", url)
 
 
 def _env_config_path() -> Path | None:

@@ -5,7 +5,9 @@ Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/e
 ``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
 (an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
 the agent itself may read it), ``memory://facts/{namespace}/{key}``, ``memory://facts/{namespace}`` (first
-page of its facts), ``memory://snapshots/{namespace}``. Every read runs as the caller and inside its scope.
+page of its facts), ``memory://snapshots/{namespace}``, ``memory://stats/coordination/{by}`` (operators:
+coordination metrics by ``agent``, ``room`` or ``week``, all time). Every read runs as the caller and inside
+its scope.
 
 ``READERS`` is the one table from a template to the service call that reads it: the registered resources
 and ``read_as`` (what a subscription checks before it subscribes and before each notification) use it, so
@@ -84,6 +86,10 @@ READERS: dict[str, tuple[str, Reader]] = {
     "memory://snapshots/{namespace}": (
         "A namespace's snapshots, newest first.",
         lambda s, me, v: s.versions.list_snapshots(me, v["namespace"]),
+    ),
+    "memory://stats/coordination/{by}": (
+        "Operators: task completion time, rework and escalation rates per agent, room or week.",
+        lambda s, me, v: s.coordination.stats(me, by=v["by"]),  # type: ignore[arg-type]  # checked there
     ),
 }
 
@@ -168,3 +174,7 @@ def register_resources(server: MCPServer[Any]) -> None:
     @described("memory://snapshots/{namespace}")
     async def snapshots(namespace: str, ctx: Context[Any, Any]) -> str:
         return await _read(ctx, "memory://snapshots/{namespace}", namespace=namespace)
+
+    @described("memory://stats/coordination/{by}")
+    async def coordination(by: str, ctx: Context[Any, Any]) -> str:
+        return await _read(ctx, "memory://stats/coordination/{by}", by=by)

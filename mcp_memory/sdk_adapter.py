@@ -11,6 +11,8 @@ upgrade is a change here (and nowhere else):
   our own (``mcp_memory.stdio``: the SDK's stdio reader drops malformed lines unanswered).
 - ``connection_of``: ``ServerSession._connection`` (the connection outlives the per-request session:
   legacy subscriptions are kept on it).
+- ``tool_input_schemas``: ``MCPServer._tool_manager`` (the registered tools, read synchronously while the
+  server is assembled; ``MCPServer.list_tools`` is async).
 - ``lifespan_state``: the lifespan state behind a ``Context`` (public ``request_context``, but it raises
   ``ValueError`` outside a request).
 - ``sdk_cause``: the exception a tool or resource raised, behind the SDK's ``UnexpectedToolError`` /
@@ -32,7 +34,14 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.shared.message import SessionMessage
 from pydantic import BaseModel
 
-__all__ = ["add_request_handler", "connection_of", "lifespan_state", "run_session", "sdk_cause"]
+__all__ = [
+    "add_request_handler",
+    "connection_of",
+    "lifespan_state",
+    "run_session",
+    "sdk_cause",
+    "tool_input_schemas",
+]
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -71,6 +80,14 @@ def connection_of(ctx: ServerRequestContext[Any, Any]) -> Connection:
             f"the SDK's ServerSession._connection is a {type(connection).__name__}, not a Connection"
         )
     return connection
+
+
+def tool_input_schemas(server: MCPServer[Any]) -> dict[str, dict[str, Any]]:
+    """The JSON input schema of each tool registered on ``server`` so far (tool name -> schema).
+
+    Reaches into ``MCPServer._tool_manager`` (SDK 2.3 lists tools only asynchronously, per request).
+    """
+    return {tool.name: tool.parameters for tool in server._tool_manager.list_tools()}
 
 
 def lifespan_state(ctx: Context[Any, Any] | None) -> Any:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any, Literal
 
 import anyio
@@ -23,16 +22,18 @@ from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
-from mcp_memory.lifecycle import InFlightCalls
+from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls, health_response
+from mcp_memory.operators import operator_routes
 from mcp_memory.refusals import RefusedCalls
+from mcp_memory.replies import fit_resource, fit_tool_result
 from mcp_memory.resources import register_resources, uri_ids
-from mcp_memory.sdk_adapter import lifespan_state, sdk_cause
+from mcp_memory.sdk_adapter import lifespan_state, sdk_cause, tool_input_schemas
 from mcp_memory.services import Service, open_service
 from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
 from mcp_memory.subscriptions import (
@@ -41,6 +42,7 @@ from mcp_memory.subscriptions import (
     install_legacy_handlers,
     install_listen_handler,
 )
+from mcp_memory.tool_view import ToolView
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
@@ -51,17 +53,15 @@ logger = logging.getLogger("mcp_memory")
 
 Transport = Literal["stdio", "streamable-http", "sse"]
 
-#: Bound of the store check behind ``GET /health`` (seconds).
-HEALTH_TIMEOUT_SECONDS = 5.0
 
 INSTRUCTIONS = """\
-Shared memory for a team of agents. Rooms are conversations: store_event appends to a room's timeline,
-list_events reads it, get_conversation_state says who handles it, handoff passes it on. remember keeps
-knowledge in a namespace (your private agent-<name>, or shared-* for the team); search_memory finds it by
-meaning and keywords. Tasks: create_task, claim_task (one winner), update_task (send the version you read).
-escalate hands a room to a human with a full handoff package. Facts: get_fact, set_fact (send the version
-you read; 0 creates). snapshot_namespace before a risky change; rollback_namespace undoes it. Lists are paged: follow next_cursor or
-next_after_index instead of asking for everything."""
+Shared memory for a team of agents (you see the tools your profile allows). Rooms are conversations: store_event
+appends to a room's timeline, list_events reads it, get_conversation_state says who handles it, handoff passes it
+on. remember keeps knowledge in a namespace (your private agent-<name>, or shared-* for the team); search_memory
+finds it by meaning and keywords. Tasks: create_task, claim_task (one winner), update_task (send the version you
+read). escalate hands a room to a human with a full handoff package. Facts: get_fact, set_fact (send the version
+you read; 0 creates). snapshot_namespace before a risky change; rollback_namespace undoes it. Lists are paged:
+follow next_cursor or next_after_index instead of asking for everything."""
 
 
 class _SharedService:
@@ -125,8 +125,13 @@ class _SharedService:
 
 class MemoryServer(MCPServer[AppState]):
     """``MCPServer`` with one path for every call: each tool call and resource read is audited once
-    (``AuditLog.call``, as the calling agent; the service calls it makes join it) and its domain errors
-    are mapped once (``mcp_memory.errors``: avoidable -> tool error, outage -> protocol error).
+    (``AuditLog.call``, as the calling agent; the service calls it makes join it), its domain errors
+    are mapped once (``mcp_memory.errors``: avoidable -> tool error, outage -> protocol error) and its reply
+    is compact JSON within ``limits.max_chars_per_response`` (``mcp_memory.replies``).
+
+    Before a tool runs, the call is admitted: the caller's policy must allow the tool (``ToolView``: the
+    tools it lists are exactly those) and every argument must be a declared parameter, free-form JSON
+    within the ``[limits]`` caps (``mcp_memory.arguments``).
 
     A tool call's record names the tool and the ids in its arguments then in its result; a resource
     read's names the URI and the ids in it (the path segments after each collection name:
@@ -134,31 +139,43 @@ class MemoryServer(MCPServer[AppState]):
     (it never ran as anyone).
     """
 
+    def __init__(self, *args: Any, view: ToolView, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.view = view
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[AppState, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        """Call a tool (see ``MCPServer.call_tool``), audited, with domain errors mapped.
+        """Call a tool (see ``MCPServer.call_tool``), admitted, audited, with domain errors mapped.
 
         Raises:
             ToolError: the call failed in a way the model can act on (the message says how).
             MCPError: the store is unavailable (or failed otherwise).
         """
         async with _audited(context, kind="tool", name=name, ids=named_ids(arguments)) as call:
+            state = lifespan_state(context)
+            limits = state.service.context.settings.limits if isinstance(state, AppState) else None
             try:
+                if limits is not None and context is not None:
+                    self.view.admit(state.principal_of(), name, arguments, limits)
                 result = await super().call_tool(name, arguments, context)
-            except ToolError as exc:
-                mapped = tool_failure(sdk_cause(exc), tool=name)
+            except (ToolError, StorageError) as exc:
+                cause = exc if isinstance(exc, StorageError) else sdk_cause(exc)
+                mapped = tool_failure(cause, tool=name)
                 if mapped is None:
                     raise
-                raise mapped from sdk_cause(exc)
+                raise mapped from cause
             if isinstance(result, CallToolResult):
                 call.add_result(result.structured_content)
+                if limits is not None:
+                    result = fit_tool_result(result, limits.max_chars_per_response)
             return result
 
     async def read_resource(
         self, uri: AnyUrl | str, context: Context[AppState, Any] | None = None
     ) -> Iterable[ReadResourceContents] | InputRequiredResult:
-        """Read a resource (see ``MCPServer.read_resource``), audited, with domain errors mapped.
+        """Read a resource (see ``MCPServer.read_resource``), audited, with domain errors mapped; JSON
+        contents fitted to ``limits.max_chars_per_response``.
 
         Raises:
             ResourceNotFoundError: no such resource, or the item is missing or hidden from the caller.
@@ -166,12 +183,16 @@ class MemoryServer(MCPServer[AppState]):
         """
         async with _audited(context, kind="resource", name=str(uri), ids=uri_ids(str(uri))):
             try:
-                return await super().read_resource(uri, context)
+                contents = await super().read_resource(uri, context)
             except ResourceError as exc:
                 mapped = resource_failure(sdk_cause(exc), uri=str(uri))
                 if mapped is None:
                     raise
                 raise mapped from sdk_cause(exc)
+            state = lifespan_state(context)
+            if isinstance(contents, InputRequiredResult) or not isinstance(state, AppState):
+                return contents
+            return fit_resource(contents, state.service.context.settings.limits.max_chars_per_response)
 
 
 @asynccontextmanager
@@ -202,6 +223,7 @@ class ServerParts:
     shared: _SharedService
     in_flight: InFlightCalls
     listen: ScopedListenHandler
+    bridge: ResourceChangeBridge
     grace_seconds: float
 
 
@@ -221,8 +243,17 @@ def build_server(
     return assemble(settings, agent=agent, transport=transport).server
 
 
-async def serve_http(settings: Settings, *, transport: Literal["streamable-http", "sse"]) -> None:
+async def serve_http(
+    settings: Settings,
+    *,
+    transport: Literal["streamable-http", "sse"],
+    on_ready: Callable[[str], object] | None = None,
+) -> None:
     """Serve over HTTP on ``server.host:server.port`` until SIGTERM or SIGINT, then shut down gracefully.
+
+    Beside the MCP endpoint: ``GET /health``, the operators' ``/inspect`` pages and ``GET /metrics``
+    (``mcp_memory.operators``). ``on_ready`` gets the endpoint's URL (``http://HOST:PORT/mcp``, or
+    ``/sse``) once the socket listens.
 
     Shutdown order: stop accepting connections and end open ``subscriptions/listen`` streams gracefully;
     let open requests finish for up to
@@ -240,6 +271,14 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
     else:
         app = parts.server.streamable_http_app(host=host)
     _hold_service(app, parts, settings.server.shutdown_grace_seconds)
+    app.router.routes.extend(
+        operator_routes(
+            settings,
+            service=lambda: parts.shared.current,
+            open_subscriptions=lambda: parts.bridge.open_subscriptions,
+            in_flight=lambda: parts.in_flight.running,
+        )
+    )
     config = uvicorn.Config(
         app,
         host=host,
@@ -248,34 +287,16 @@ async def serve_http(settings: Settings, *, transport: Literal["streamable-http"
         timeout_graceful_shutdown=int(settings.server.shutdown_grace_seconds),
     )
     loop = asyncio.get_running_loop()
+    url = f"http://{host}:{port}/{'sse' if transport == 'sse' else 'mcp'}"
     # The service opens before uvicorn starts: a store or key that fails is this function's error (one line
     # from the CLI), not a traceback of the app's lifespan; the lifespan then shares the open service.
     async with parts.shared.use():
-        await _Uvicorn(config, on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close)).serve()
+        await GracefulUvicorn(
+            config,
+            on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close),
+            on_ready=(lambda: on_ready(url)) if on_ready else None,
+        ).serve()
     logger.info("mcp-memory stopped cleanly")
-
-
-class _Uvicorn(uvicorn.Server):
-    """uvicorn's server, except that a handled SIGTERM/SIGINT is not raised again after shutdown.
-
-    uvicorn re-raises the signal once it stopped (so the process dies "by" it); the shutdown here is
-    complete when ``serve`` returns, so the process exits normally (status 0).
-    """
-
-    def __init__(self, config: uvicorn.Config, *, on_exit: Callable[[], object]) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        """Start uvicorn's shutdown and call ``on_exit`` (from the signal handler: keep it thread-safe)."""
-        super().handle_exit(sig, frame)
-        self._on_exit()
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        with super().capture_signals():
-            yield
-            self._captured_signals.clear()
 
 
 def _hold_service(app: Starlette, parts: ServerParts, grace_seconds: float) -> None:
@@ -318,7 +339,8 @@ def assemble(settings: Settings, *, agent: str | None = None, transport: Transpo
             ),
         }
 
-    server: MCPServer[AppState] = MemoryServer(
+    view = ToolView()
+    server = MemoryServer(
         name="mcp-memory",
         title="mcp-memory",
         version=__version__,
@@ -326,45 +348,27 @@ def assemble(settings: Settings, *, agent: str | None = None, transport: Transpo
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=bridge,
-        middleware=[RefusedCalls(), in_flight],
+        middleware=[RefusedCalls(), in_flight, view],
+        view=view,
         **auth_options,
     )
-    register_all(server)
+    view.add_tools(register_all(server), tool_input_schemas(server))
     register_resources(server)
     install_legacy_handlers(server, bridge)
     listen = install_listen_handler(server, bridge)
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:
-        return await _health(shared, in_flight)
+        return await health_response(shared.current, in_flight)
 
     return ServerParts(
         server=server,
         shared=shared,
         in_flight=in_flight,
         listen=listen,
+        bridge=bridge,
         grace_seconds=settings.server.shutdown_grace_seconds,
     )
-
-
-async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:
-    """200 ``{"status": "ok", "store": "ok", ...}`` when the store answers a query within
-    ``HEALTH_TIMEOUT_SECONDS``; 503 while starting, draining, or when the store is unreachable."""
-    body: dict[str, Any] = {"version": __version__, "in_flight_calls": in_flight.running}
-    service = shared.current
-    if in_flight.draining:
-        return JSONResponse({**body, "status": "draining", "store": "closing"}, status_code=503)
-    if service is None:
-        return JSONResponse({**body, "status": "starting", "store": "not open"}, status_code=503)
-    body["backend"] = service.store.backend
-    try:
-        with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
-            body["schema_version"] = await service.store.schema_version()
-    except (StorageError, TimeoutError) as exc:
-        reason = exc.message if isinstance(exc, StorageError) else "no answer in time"
-        logger.warning("health check: the store is unreachable: %s", reason)
-        return JSONResponse({**body, "status": "unavailable", "store": "unreachable"}, status_code=503)
-    return JSONResponse({**body, "status": "ok", "store": "ok"})
 
 
 def _stdio_principal(settings: Settings, agent: str | None) -> Any:

@@ -29,7 +29,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any, BinaryIO
 
@@ -80,8 +80,12 @@ def parse_error_reply(line: str, error: ValidationError) -> types.JSONRPCError:
     )
 
 
-async def serve_stdio(settings: Settings, *, agent: str | None = None) -> None:
+async def serve_stdio(
+    settings: Settings, *, agent: str | None = None, on_ready: Callable[[], object] | None = None
+) -> None:
     """Serve one MCP session over stdin/stdout as ``agent`` until stdin ends, SIGINT or SIGTERM.
+
+    ``on_ready`` is called once the store is open and the session is about to start (the CLI's banner).
 
     Raises:
         ConfigError: the settings or ``agent`` are invalid, or ``encryption_key`` is not the store's key.
@@ -94,6 +98,8 @@ async def serve_stdio(settings: Settings, *, agent: str | None = None) -> None:
         lines_send, lines_recv = anyio.create_memory_object_stream[bytes](0)
         _start_reader_thread(wire_in, lines_send)
         stop = anyio.Event()
+        if on_ready is not None:
+            on_ready()
         async with anyio.create_task_group() as writing:
             writing.start_soon(_write_messages, write_recv, wire_out)  # ends once every sender closed
             with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:

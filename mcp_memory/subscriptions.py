@@ -99,6 +99,11 @@ class ResourceChangeBridge:
 
         return unsubscribe
 
+    @property
+    def open_subscriptions(self) -> int:
+        """Open ``subscriptions/listen`` streams plus legacy ``resources/subscribe`` URIs of live sessions."""
+        return len(self._listeners) + sum(len(uris) for uris in list(self._legacy.values()))
+
     # --- wiring to the service -----------------------------------------------------------------------
 
     @contextmanager
@@ -134,8 +139,11 @@ class ResourceChangeBridge:
     # --- delivery --------------------------------------------------------------------------------------
 
     def _on_change(self, uri: str) -> None:
-        # RESYNC_TOPIC: the store's feed was interrupted and is back; every watch re-reads its URI (and only
-        # those whose subscriber's view changed are notified).
+        # RESYNC_TOPIC: changes from other processes may have been lost (the feed was interrupted, or a
+        # datagram dropped); every watch re-reads its URI and only those whose subscriber's view changed
+        # are notified.
+        if uri == RESYNC_TOPIC:
+            logger.warning("change notifications from other processes may be lost: subscribers re-read")
         self._fan_out(ResourceUpdated(uri=uri))
         for connection, watches in list(self._legacy.items()):
             for watch in watches.values() if uri == RESYNC_TOPIC else filter(None, [watches.get(uri)]):

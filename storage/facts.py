@@ -7,11 +7,52 @@ head row lock) and ask these functions whether the write may go ahead; semantics
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
-from storage.models import Fact, check_fact_write
+from storage.models import Fact, Sensitivity, check_fact_write
 from storage.scope import Scope
 
-__all__ = ["check_fact_delete", "check_fact_set", "fact_key_taken", "next_fact_version", "visible_fact"]
+__all__ = [
+    "FactWrite",
+    "check_fact_delete",
+    "check_fact_set",
+    "fact_key_taken",
+    "next_fact_version",
+    "visible_fact",
+]
+
+
+@dataclass(frozen=True)
+class FactWrite:
+    """One ``set_fact`` (``delete`` false) or ``delete_fact``, its input already checked.
+
+    A backend runs it in one transaction: it reads the live fact under its write lock, calls ``check``,
+    then writes (``value`` at ``sensitivity``) or deletes, logging the change as ``scope.agent``.
+    """
+
+    namespace: str
+    key: str
+    expected_version: int | None
+    scope: Scope
+    delete: bool = False
+    value: Any = None
+    sensitivity: Sensitivity = Sensitivity.INTERNAL
+
+    def check(self, current: Fact | None) -> None:
+        """The compare-and-set against ``current`` (``check_fact_set`` or ``check_fact_delete``).
+
+        Raises:
+            NotFoundError: a delete of no visible fact.
+            ConflictError: ``current`` is at another version.
+            PermissionDeniedError: ``current`` is above the clearance, or (delete) its namespace is not
+                writable.
+        """
+        if self.delete:
+            check_fact_delete(self.namespace, self.key, current, self.expected_version, self.scope)
+        else:
+            check_fact_set(self.namespace, self.key, current, self.expected_version, self.scope)
 
 
 def visible_fact(fact: Fact | None, scope: Scope) -> Fact | None:

@@ -57,6 +57,10 @@ class Params(ABC):
     WILDCARD: str
     #: The column holding an item's sensitivity level.
     SENSITIVITY: str = "sensitivity"
+    #: Whether a recursive CTE's LIMIT stands in its recursive SELECT (SQLite: it bounds the rows ever
+    #: added to the CTE) or on an outer subquery reading the CTE (PostgreSQL refuses LIMIT in a recursive
+    #: term, and stops evaluating the CTE once the outer query has fetched enough, manual section 7.8.2).
+    LIMIT_IN_RECURSIVE: bool
 
     def __init__(self, *initial: Any) -> None:
         self.values: list[Any] = []
@@ -89,6 +93,14 @@ class Params(ABC):
     @abstractmethod
     def metadata_equals(self, column: str, metadata: dict[str, Any]) -> str:
         """SQL: the JSON object in ``column`` has each top-level key equal to its scalar value (type-exact)."""
+
+    @abstractmethod
+    def json_value(self, value: Any) -> Any:
+        """``value`` (JSON-able) as the dialect binds a JSON column. Raises: InvalidInputError (not JSON)."""
+
+    @abstractmethod
+    def json_text(self, column: str, key: str) -> str:
+        """SQL: the text of the top-level ``key`` (a constant identifier) of the JSON object in ``column``."""
 
     @abstractmethod
     def time_value(self, value: datetime) -> Any:

@@ -12,27 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from storage.errors import InvalidInputError, PermissionDeniedError
+from storage.errors import PermissionDeniedError
 from storage.filters import Params, all_of
 from storage.models import (
     Memory,
     MemoryFilter,
     NamespaceCount,
     NewMemory,
-    Page,
     PruneReason,
     new_id,
     utc_now,
 )
-from storage.paging import decode_cursor, encode_cursor, isoformat
 from storage.scope import Scope
 
 __all__ = [
     "NAMESPACE_COUNTS_SQL",
     "PruneQuery",
     "check_memory_delete",
-    "list_sql",
-    "memory_page",
     "namespace_counts",
     "new_memory_record",
     "prune_queries",
@@ -91,40 +87,6 @@ def visible_sql(p: Params, memory_id: str, scope: Scope | None, columns: str = "
     """SQL selecting ``columns`` of the memory ``memory_id`` when it is visible in ``scope``."""
     where = all_of([f"memory_id = {p.add(memory_id)}", *p.memory_conditions(MemoryFilter(), scope)])
     return f"SELECT {columns} FROM memories WHERE {where}"
-
-
-def list_sql(p: Params, filters: MemoryFilter, limit: int, cursor: str | None, scope: Scope | None) -> str:
-    """SQL listing ``limit + 1`` memories matching ``filters`` in ``scope`` after ``cursor``, newest first
-    by ``(created_at, memory_id)`` (read the page with ``memory_page``).
-
-    Raises:
-        InvalidInputError: bad cursor.
-    """
-    conds = p.memory_conditions(filters, scope)
-    if cursor is not None:
-        at, last_id = decode_cursor(cursor, 2)
-        try:
-            after = p.time_value(datetime.fromisoformat(str(at)))
-        except ValueError as exc:
-            raise InvalidInputError(
-                "cursor is not valid: pass back the next_cursor of the previous page"
-            ) from exc
-        conds.append(f"(created_at, memory_id) < ({p.add(after)}, {p.add(str(last_id))})")
-    return (
-        f"SELECT * FROM memories WHERE {all_of(conds)}"
-        f" ORDER BY created_at DESC, memory_id DESC LIMIT {p.add(limit + 1)}"
-    )
-
-
-def memory_page(
-    rows: Sequence[Mapping[str, Any]], limit: int, load: Callable[[Mapping[str, Any]], Memory]
-) -> Page[Memory]:
-    """The page of ``list_sql``'s rows (``load``: the dialect's row mapper); the cursor is the last item's
-    ``(created_at, memory_id)``."""
-    items = [load(r) for r in rows[:limit]]
-    more = len(rows) > limit
-    next_cursor = encode_cursor(isoformat(items[-1].created_at), items[-1].memory_id) if more else None
-    return Page[Memory](items=items, next_cursor=next_cursor)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ __all__ = [
     "require_target",
     "sender_of",
     "target_of",
+    "unembedded_keys_sql",
 ]
 
 #: ``meta`` keys of the unfinished reindex's target model and size.
@@ -99,6 +100,14 @@ def batch_keys_sql(p: Params, after: tuple[str, str] | None, limit: int) -> str:
     return (
         f"SELECT item_type, item_id FROM search_docs WHERE {' AND '.join(conds)}"
         f" ORDER BY item_type, item_id LIMIT {p.add(limit)}"
+    )
+
+
+def unembedded_keys_sql(p: Params, limit: int) -> str:
+    """SQL: up to ``limit`` ``(item_type, item_id)`` whose document has no live vector, oldest first."""
+    return (
+        "SELECT item_type, item_id FROM search_docs WHERE embedding IS NULL"
+        f" ORDER BY doc_id LIMIT {p.add(limit)}"
     )
 
 

@@ -200,6 +200,9 @@ class Rows:
             version=row["version"],
             created_at=self.load_time(row["created_at"]),
             updated_at=self.load_time(row["updated_at"]),
+            completed_at=None if row["completed_at"] is None else self.load_time(row["completed_at"]),
+            reopen_count=row["reopen_count"],
+            claim_count=row["claim_count"],
         )
 
     def escalation(self, row: Row) -> Escalation:

@@ -1,7 +1,7 @@
 """The domain layer: authorization, scoping, orchestration. The only caller of ``storage``.
 
 ``Service`` groups one object per area (``rooms``, ``events``, ``identities``, ``memories``, ``tasks``,
-``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``); every method takes the calling ``Principal``
+``escalations``, ``graph``, ``alerts``, ``facts``, ``versions``, ``audit``, ``coordination``); every method takes the calling ``Principal``
 first. ``changes`` is the change bus: writes publish the resource URIs they changed, and anyone may
 ``await service.changes.publish(uri)`` (see ``services/changes.py``). Every call of a public area method is
 audited (``services/auditing.py``): in-process as ``<area>.<method>``, or as part of the MCP tool call or
@@ -14,6 +14,7 @@ resource read that made it. Use it in-process::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,7 @@ from mcp_memory.services.alerts import AlertService
 from mcp_memory.services.audit import AuditService
 from mcp_memory.services.changes import ChangeBus
 from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.coordination import CoordinationService
 from mcp_memory.services.embedding import EmbeddingGate
 from mcp_memory.services.escalations import EscalationService
 from mcp_memory.services.events import EventService
@@ -39,6 +41,9 @@ from mcp_memory.services.versions import VersionService
 from storage import MemoryStore, backend_of, open_store
 
 __all__ = ["Service", "open_configured_store", "open_service"]
+
+#: Seconds ``open_service`` waits for the embedding drain to stop at exit.
+DRAIN_STOP_SECONDS = 5.0
 
 
 class Service:
@@ -73,6 +78,7 @@ class Service:
         self.retention = RetentionService(ctx)
         self.facts = FactService(ctx)
         self.versions = VersionService(ctx)
+        self.coordination = CoordinationService(ctx)
 
     @property
     def store(self) -> MemoryStore:
@@ -112,8 +118,10 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         ConfigError: ``encryption_key`` is not the key the store's confidential content was sealed with.
     """
     store = await open_configured_store(settings)
+    drain: asyncio.Future[None] | None = None
     embeddings = EmbeddingGate(
-        make_embedder(settings.embedder.provider, **settings.embedder.provider_options())
+        make_embedder(settings.embedder.provider, **settings.embedder.provider_options()),
+        deferred=settings.embedder.deferred,
     )
     try:
         await embeddings.bind(store)
@@ -121,8 +129,15 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
         service = Service(store, embeddings, settings, changes)
         await service.context.sealer.bind(store)
         embeddings.start_warmup()
+        if embeddings.deferred:
+            # A plain asyncio task, not a task group: the service may be entered and left by different
+            # tasks (the MCP server's lifespan, test fixtures), which a cancel scope does not allow.
+            drain = asyncio.ensure_future(embeddings.drain(service.context.sealer.reveal))
         async with changes.following():
             yield service
     finally:
+        if drain is not None:
+            drain.cancel()
+            await asyncio.wait({drain}, timeout=DRAIN_STOP_SECONDS)
         await embeddings.aclose()
         await store.close()

@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal
 import anyio
 from pydantic import BaseModel
 
+from mcp_memory import metrics
 from mcp_memory.auth import Principal
 from storage import AuditOutcome, AuditRecord, AuditStore, NewAuditRecord, StorageError
 from storage.models import MAX_AUDIT_IDS, utc_now
@@ -206,6 +207,7 @@ class AuditLog:
         Returns:
             The stored record, or ``None`` when the store could not write it (logged at ERROR).
         """
+        metrics.observe_call(kind, name, error, duration_ms / 1000.0)
         unique = list(dict.fromkeys(i for i in ids if i))[:MAX_AUDIT_IDS]
         cause = error.__cause__ if error is not None and error.__cause__ is not None else error
         new = NewAuditRecord(

@@ -88,8 +88,10 @@ class EventService(AuditedArea, area="events"):
         )
         # The vector is of the event's indexed head (date, sender, content): see storage.indexing.
         head = event_head(content, sender=sender, occurred_at=new.occurred_at or occurred_at)
-        embedding = await self._ctx.embeddings.embed_document(head)
+        embedding = await self._ctx.embeddings.embed_for_write(head)
         result = await store.append_event(new, embedding, scope=scope)
+        if embedding is None and result.created:
+            self._ctx.embeddings.queued()
         if identity_id is not None and result.created:
             participants = await store.list_participants(room_id, include_left=True)
             if not any(p.role == "customer" for p in participants):

@@ -87,10 +87,13 @@ class MemoryService(AuditedArea, area="memories"):
             author=principal.agent,
         )
         # The vector is of the plain text (what ``document_text`` makes of it), never of the sealed content.
-        embedding = await self._ctx.embeddings.embed_document(
+        embedding = await self._ctx.embeddings.embed_for_write(
             document_text(new.model_copy(update={"content": content}))
         )
-        return sealer.reveal(await self._ctx.store.add_memory(new, embedding, scope=scope))
+        stored = await self._ctx.store.add_memory(new, embedding, scope=scope)
+        if embedding is None:
+            self._ctx.embeddings.queued()
+        return sealer.reveal(stored)
 
     async def search(self, principal: Principal, request: SearchRequest) -> SearchResults:
         """Hybrid search (lexical + vector, fused by RRF) inside the caller's scope.

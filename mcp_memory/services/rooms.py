@@ -38,7 +38,8 @@ class RoomService(AuditedArea, area="rooms"):
         metadata: dict[str, Any] | None = None,
         participants: list[str] | None = None,
     ) -> Room:
-        """Create a room in ``namespace`` (default ``shared-rooms``); the caller and ``participants`` join.
+        """Create a room in ``namespace`` (default: the caller policy's ``room_namespace``, else
+        ``shared-rooms``); the caller and ``participants`` join.
 
         Raises:
             PermissionDeniedError: the caller may not write ``namespace``.
@@ -49,7 +50,7 @@ class RoomService(AuditedArea, area="rooms"):
         room = await store.create_room(
             NewRoom(
                 room_id=room_id,
-                namespace=namespace or DEFAULT_ROOM_NAMESPACE,
+                namespace=namespace or principal.room_namespace() or DEFAULT_ROOM_NAMESPACE,
                 name=name,
                 metadata=metadata or {},
                 created_by=principal.agent,

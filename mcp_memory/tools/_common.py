@@ -8,33 +8,59 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.types import ToolAnnotations
+from pydantic import Field
+from pydantic.fields import FieldInfo
 
 from mcp_memory.auth import Principal
 from mcp_memory.services import Service
+from storage.models import Sensitivity
 
-__all__ = ["DESTRUCTIVE", "MAX_SQL_INTEGER", "READ", "WRITE", "WRITE_IDEMPOTENT", "AppState", "caller"]
+__all__ = [
+    "DESTRUCTIVE",
+    "MAX_SQL_INTEGER",
+    "READ",
+    "WRITE",
+    "WRITE_IDEMPOTENT",
+    "AppState",
+    "Cursor",
+    "Metadata",
+    "RoomId",
+    "SensitivityArg",
+    "caller",
+    "page_limit",
+]
 
 #: The largest integer a tool accepts for an index or a version: a signed 64-bit SQL integer (SQLite's
 #: INTEGER, PostgreSQL's bigint), so a larger one is refused by the tool's input schema on both backends
 #: (SQLite's driver raised ``OverflowError`` where PostgreSQL answered ``InvalidInput``).
 MAX_SQL_INTEGER = 2**63 - 1
 
-READ = ToolAnnotations(
-    read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-WRITE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False
-)
-WRITE_IDEMPOTENT = ToolAnnotations(
-    read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False
-)
-DESTRUCTIVE = ToolAnnotations(
-    read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False
-)
+#: Tool annotations (MCP ``ToolAnnotations``), each naming only hints that differ from the spec's defaults
+#: (``readOnlyHint`` false, ``destructiveHint`` true, ``idempotentHint`` false, ``openWorldHint`` true) or
+#: that a read-only tool makes meaningless; every tool works on the team's own memory (a closed world).
+READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+WRITE = ToolAnnotations(destructive_hint=False, open_world_hint=False)
+WRITE_IDEMPOTENT = ToolAnnotations(destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+#: Parameters many tools share, each described for the model that fills it in.
+RoomId = Annotated[str, Field(description="The room's room_id.", max_length=128)]
+Cursor = Annotated[str | None, Field(description="next_cursor of the previous page.", max_length=500)]
+Metadata = Annotated[
+    dict[str, Any] | None, Field(description='Your own JSON keys, e.g. {"order_id": "1182"}.')
+]
+SensitivityArg = Annotated[Sensitivity, Field(description="Who may read it: up to your clearance.")]
+
+
+def page_limit(maximum: int) -> FieldInfo:
+    """The ``Field`` of a page size parameter: 1..``maximum`` items."""
+    info: FieldInfo = Field(description="Most items to return.", ge=1, le=maximum)
+    return info
 
 
 @dataclass

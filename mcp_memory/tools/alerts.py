@@ -11,10 +11,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.alerts import InboxPage
-from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, caller
+from mcp_memory.tools._common import READ, WRITE, WRITE_IDEMPOTENT, Cursor, caller, page_limit
 from storage.models import Alert, AlertSeverity, InboxItem
 
-AlertId = Annotated[str, Field(max_length=128)]
+AlertId = Annotated[str, Field(description="The alert's alert_id.", max_length=128)]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -27,9 +27,13 @@ def register(server: MCPServer[Any]) -> None:
             list[Annotated[str, Field(min_length=1, max_length=128)]],
             Field(description="Agent names to notify.", min_length=1, max_length=100),
         ],
-        message: Annotated[str, Field(min_length=1, max_length=4000)],
-        severity: AlertSeverity = AlertSeverity.INFO,
-        room_id: Annotated[str | None, Field(max_length=128)] = None,
+        message: Annotated[
+            str, Field(description="What they must know or do.", min_length=1, max_length=4000)
+        ],
+        severity: Annotated[
+            AlertSeverity, Field(description="info, warning or critical.")
+        ] = AlertSeverity.INFO,
+        room_id: Annotated[str | None, Field(description="The room it is about.", max_length=128)] = None,
     ) -> Alert:
         """Warn other agents now (e.g. "client budget cut, all deals on hold"); it lands in their inboxes."""
         service, me = caller(ctx)
@@ -38,9 +42,9 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=READ)
     async def read_inbox(
         ctx: Context[Any, Any],
-        include_acked: bool = False,
-        limit: Annotated[int, Field(ge=1, le=50)] = 20,
-        cursor: Annotated[str | None, Field(max_length=512)] = None,
+        include_acked: Annotated[bool, Field(description="Also alerts you already acknowledged.")] = False,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
     ) -> InboxPage:
         """Read alerts other agents sent you, newest first; acknowledge each with ack_alert."""
         service, me = caller(ctx)

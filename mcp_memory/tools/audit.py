@@ -9,7 +9,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.audit import AuditPage
-from mcp_memory.tools._common import READ, caller
+from mcp_memory.tools._common import READ, Cursor, caller, page_limit
 from storage import AuditFilter, AuditOutcome
 
 
@@ -26,11 +26,15 @@ def register(server: MCPServer[Any]) -> None:
         item_id: Annotated[
             str | None, Field(description="Only calls that touched this id.", max_length=128)
         ] = None,
-        outcome: AuditOutcome | None = None,
-        kind: Literal["tool", "resource"] | None = None,
+        outcome: Annotated[
+            AuditOutcome | None, Field(description="Only calls that ended ok or in an error.")
+        ] = None,
+        kind: Annotated[
+            Literal["tool", "resource"] | None, Field(description="Only tool calls or only resource reads.")
+        ] = None,
         since: Annotated[datetime | None, Field(description="From this time (UTC ISO 8601).")] = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
-        cursor: Annotated[str | None, Field(max_length=200)] = None,
+        limit: Annotated[int, page_limit(100)] = 20,
+        cursor: Cursor = None,
     ) -> AuditPage:
         """Operators: see who called which tool or read which resource, newest first (audit log)."""
         service, me = caller(ctx)

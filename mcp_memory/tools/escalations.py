@@ -9,10 +9,10 @@ from pydantic import Field
 
 from mcp_memory.services.escalations import summarize
 from mcp_memory.services.results import EscalationPage, EscalationSummary
-from mcp_memory.tools._common import READ, WRITE, caller
+from mcp_memory.tools._common import READ, WRITE, Cursor, RoomId, caller, page_limit
 from storage.models import EscalationStatus
 
-EscalationId = Annotated[str, Field(max_length=128)]
+EscalationId = Annotated[str, Field(description="The escalation's escalation_id.", max_length=128)]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -21,15 +21,17 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE)
     async def escalate(
         ctx: Context[Any, Any],
-        room_id: Annotated[str, Field(max_length=128)],
+        room_id: RoomId,
         reason: Annotated[
             str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)
         ],
         queue: Annotated[
             str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)
         ] = None,
-        assignee: Annotated[str | None, Field(max_length=128)] = None,
-        priority: Annotated[int, Field(ge=0, le=3)] = 2,
+        assignee: Annotated[
+            str | None, Field(description="A named human, if you know who.", max_length=128)
+        ] = None,
+        priority: Annotated[int, Field(description="0 low, 1 normal, 2 high, 3 urgent.", ge=0, le=3)] = 2,
     ) -> EscalationSummary:
         """Hand a room to a human; its timeline, observations, decisions, tasks and customer are packaged."""
         service, me = caller(ctx)
@@ -41,11 +43,13 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=READ)
     async def list_escalations(
         ctx: Context[Any, Any],
-        status: Annotated[list[EscalationStatus] | None, Field(description="e.g. ['open']")] = None,
-        room_id: Annotated[str | None, Field(max_length=128)] = None,
-        queue: Annotated[str | None, Field(max_length=128)] = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 20,
-        cursor: Annotated[str | None, Field(max_length=500)] = None,
+        status: Annotated[
+            list[EscalationStatus] | None, Field(description="Only these, e.g. ['open'].")
+        ] = None,
+        room_id: Annotated[str | None, Field(description="Only this room's.", max_length=128)] = None,
+        queue: Annotated[str | None, Field(description="Only this queue's.", max_length=128)] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
     ) -> EscalationPage:
         """List escalations, newest first; read memory://escalations/{id} for a full handoff package."""
         service, me = caller(ctx)

@@ -9,7 +9,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import EventPage, StoredEvent
-from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE_IDEMPOTENT, caller
+from mcp_memory.tools._common import (
+    MAX_SQL_INTEGER,
+    READ,
+    WRITE_IDEMPOTENT,
+    Metadata,
+    RoomId,
+    SensitivityArg,
+    caller,
+    page_limit,
+)
 from storage.models import Sensitivity, Visibility
 
 
@@ -19,7 +28,7 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE_IDEMPOTENT)
     async def store_event(
         ctx: Context[Any, Any],
-        room_id: Annotated[str, Field(max_length=128)],
+        room_id: RoomId,
         content: Annotated[
             str, Field(description="The message or note text.", min_length=1, max_length=100_000)
         ],
@@ -36,7 +45,7 @@ def register(server: MCPServer[Any]) -> None:
         visibility: Annotated[
             Visibility, Field(description="'all' or 'agents' (hidden from the customer).")
         ] = Visibility.ALL,
-        sensitivity: Sensitivity = Sensitivity.INTERNAL,
+        sensitivity: SensitivityArg = Sensitivity.INTERNAL,
         idempotency_key: Annotated[
             str | None,
             Field(description="Reuse the same key when retrying: no duplicate is written.", max_length=200),
@@ -44,7 +53,7 @@ def register(server: MCPServer[Any]) -> None:
         occurred_at: Annotated[
             datetime | None, Field(description="When it happened (UTC ISO 8601); default now.")
         ] = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata = None,
     ) -> StoredEvent:
         """Append a message or note to a room's timeline. Returns the event with its per-room index."""
         service, me = caller(ctx)
@@ -65,7 +74,7 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=READ)
     async def list_events(
         ctx: Context[Any, Any],
-        room_id: Annotated[str, Field(max_length=128)],
+        room_id: RoomId,
         after_index: Annotated[
             int | None,
             Field(description="Only events after this index (continue paging).", ge=0, le=MAX_SQL_INTEGER),
@@ -74,7 +83,7 @@ def register(server: MCPServer[Any]) -> None:
             int | None,
             Field(description="Only the latest events before this index.", ge=1, le=MAX_SQL_INTEGER),
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=100)] = 20,
+        limit: Annotated[int, page_limit(100)] = 20,
         types: Annotated[
             list[str] | None, Field(description="Keep only these event types.", max_length=20)
         ] = None,

@@ -8,7 +8,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.facts import FactHistory, FactPage
-from mcp_memory.tools._common import DESTRUCTIVE, MAX_SQL_INTEGER, READ, WRITE, caller
+from mcp_memory.tools._common import (
+    DESTRUCTIVE,
+    MAX_SQL_INTEGER,
+    READ,
+    WRITE,
+    Cursor,
+    SensitivityArg,
+    caller,
+    page_limit,
+)
 from storage.models import FACT_KEY_PATTERN, Fact, Sensitivity
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
@@ -34,7 +43,7 @@ def register(server: MCPServer[Any]) -> None:
             int,
             Field(description="The version you last read; 0 creates a new fact.", ge=0, le=MAX_SQL_INTEGER),
         ] = 0,
-        sensitivity: Sensitivity = Sensitivity.INTERNAL,
+        sensitivity: SensitivityArg = Sensitivity.INTERNAL,
     ) -> Fact:
         """Create or change a shared fact safely: a stale expected_version fails and returns the current one."""
         service, me = caller(ctx)
@@ -62,10 +71,8 @@ def register(server: MCPServer[Any]) -> None:
         prefix: Annotated[
             str | None, Field(description="Only keys starting with this.", max_length=200)
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 50,
-        cursor: Annotated[
-            str | None, Field(description="next_cursor of the previous page.", max_length=500)
-        ] = None,
+        limit: Annotated[int, page_limit(50)] = 50,
+        cursor: Cursor = None,
     ) -> FactPage:
         """List the facts of a namespace by key, with their values and versions."""
         service, me = caller(ctx)
@@ -76,7 +83,7 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         namespace: Namespace,
         key: Key,
-        limit: Annotated[int, Field(ge=1, le=50)] = 20,
+        limit: Annotated[int, page_limit(50)] = 20,
         before_version: Annotated[
             int | None, Field(description="Page back: versions below this.", ge=1, le=MAX_SQL_INTEGER)
         ] = None,

@@ -38,8 +38,10 @@ def register(server: MCPServer[Any]) -> None:
         namespace: Namespace = None,
         source_type: EntityType = "entity",
         target_type: EntityType = "entity",
-        confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0,
-        properties: dict[str, Any] | None = None,
+        confidence: Annotated[float, Field(description="0 to 1: how sure you are.", ge=0.0, le=1.0)] = 1.0,
+        properties: Annotated[
+            dict[str, Any] | None, Field(description='JSON attributes of the relation, e.g. {"since": 2021}.')
+        ] = None,
     ) -> AddedRelation:
         """Record that source relates to target (creates missing entities); repeating it updates confidence."""
         service, me = caller(ctx)
@@ -58,13 +60,15 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE_IDEMPOTENT)
     async def set_entity(
         ctx: Context[Any, Any],
-        name: Annotated[str, Field(min_length=1, max_length=200)],
+        name: Annotated[str, Field(description="Its name, e.g. Acme Corp.", min_length=1, max_length=200)],
         type: EntityType = "entity",
         namespace: Namespace = None,
         properties: Annotated[
             dict[str, Any] | None, Field(description="Merged into existing ones; null removes a key.")
         ] = None,
-        sensitivity: Sensitivity | None = None,
+        sensitivity: Annotated[
+            Sensitivity | None, Field(description="Who may read it: up to your clearance.")
+        ] = None,
     ) -> Entity:
         """Create a graph entity or update its properties (e.g. link a person to identity_id)."""
         service, me = caller(ctx)
@@ -77,7 +81,9 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         entity: Name,
         namespace: Namespace = None,
-        type: Annotated[str | None, Field(max_length=64)] = None,
+        type: Annotated[
+            str | None, Field(description="Its type, when several entities share the name.", max_length=64)
+        ] = None,
     ) -> EntityView:
         """Look up an entity with its direct relations and neighbours."""
         service, me = caller(ctx)
@@ -92,8 +98,11 @@ def register(server: MCPServer[Any]) -> None:
         relation_types: Annotated[
             list[str] | None, Field(description="Follow only these types.", max_length=16)
         ] = None,
-        direction: Literal["out", "in", "both"] = "both",
-        max_nodes: Annotated[int, Field(ge=1, le=500)] = 50,
+        direction: Annotated[
+            Literal["out", "in", "both"],
+            Field(description="Follow relations from it (out), to it (in) or both."),
+        ] = "both",
+        max_nodes: Annotated[int, Field(description="Stop after this many entities.", ge=1, le=500)] = 50,
     ) -> GraphTraversal:
         """Explore what is connected to an entity, up to max_depth hops (cycle-safe, capped)."""
         service, me = caller(ctx)

@@ -25,16 +25,18 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         channel_type: ChannelType,
         address: AddressText,
-        display_name: Annotated[str | None, Field(max_length=200)] = None,
+        display_name: Annotated[
+            str | None, Field(description="Their name, if known.", max_length=200)
+        ] = None,
     ) -> ResolvedIdentity:
-        """Find the person behind a channel address (created on first contact), with all their addresses."""
+        """Find the person behind a channel address (created on first contact), with their addresses."""
         service, me = caller(ctx)
         return await service.identities.resolve_identity(me, channel_type, address, display_name=display_name)
 
     @server.tool(annotations=WRITE_IDEMPOTENT)
     async def link_address(
         ctx: Context[Any, Any],
-        identity_id: Annotated[str, Field(max_length=128)],
+        identity_id: Annotated[str, Field(description="The person's identity_id.", max_length=128)],
         channel_type: ChannelType,
         address: AddressText,
     ) -> Identity:

@@ -9,10 +9,13 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import SearchResults
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
+from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, Metadata, SensitivityArg, caller, page_limit
 from storage.models import Memory, MetadataValue, SearchRequest, Sensitivity
 
-Tags = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]] | None, Field(max_length=32)]
+Tags = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
+    Field(description="Short labels to find it by.", max_length=32),
+]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -43,13 +46,17 @@ def register(server: MCPServer[Any]) -> None:
         room_id: Annotated[
             str | None, Field(description="The conversation this is about.", max_length=128)
         ] = None,
-        task_id: Annotated[str | None, Field(max_length=128)] = None,
-        session_id: Annotated[str | None, Field(max_length=128)] = None,
-        sensitivity: Sensitivity = Sensitivity.INTERNAL,
-        importance: Annotated[float, Field(ge=0.0, le=1.0)] = 0.5,
-        metadata: dict[str, Any] | None = None,
+        task_id: Annotated[str | None, Field(description="The task this is about.", max_length=128)] = None,
+        session_id: Annotated[
+            str | None, Field(description="The work session it belongs to.", max_length=128)
+        ] = None,
+        sensitivity: SensitivityArg = Sensitivity.INTERNAL,
+        importance: Annotated[
+            float, Field(description="0 to 1; more important memories rank higher.", ge=0.0, le=1.0)
+        ] = 0.5,
+        metadata: Metadata = None,
     ) -> Memory:
-        """Store a fact, observation or decision for later recall by you or (in a shared namespace) the team."""
+        """Keep an observation, decision or note for later recall by you or (shared-*) the team."""
         service, me = caller(ctx)
         return await service.memories.remember(
             me,
@@ -80,20 +87,24 @@ def register(server: MCPServer[Any]) -> None:
             Field(description="e.g. [success, failure] for learning signals.", max_length=32),
         ] = None,
         tags: Annotated[Tags, Field(description="Results must carry all of these tags.")] = None,
-        room_id: Annotated[str | None, Field(max_length=128)] = None,
-        session_id: Annotated[str | None, Field(max_length=128)] = None,
+        room_id: Annotated[str | None, Field(description="Only about this room.", max_length=128)] = None,
+        session_id: Annotated[
+            str | None, Field(description="Only from this session.", max_length=128)
+        ] = None,
         include_events: Annotated[bool, Field(description="Also search room timelines.")] = False,
         metadata: Annotated[
             dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")
         ] = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        created_after: Annotated[datetime | None, Field(description="Only created after this time.")] = None,
+        created_before: Annotated[
+            datetime | None, Field(description="Only created before this time.")
+        ] = None,
         half_life_hours: Annotated[
             float | None, Field(description="Favour recent items (decay half-life).", gt=0, le=1_000_000)
         ] = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 10,
+        limit: Annotated[int, page_limit(50)] = 10,
     ) -> SearchResults:
-        """Find memories (and optionally room events) by meaning and keywords, best first, within your access."""
+        """Find memories (and optionally room events) by meaning and keywords, best first."""
         service, me = caller(ctx)
         request = SearchRequest(
             query=query,
@@ -112,7 +123,10 @@ def register(server: MCPServer[Any]) -> None:
         return await service.memories.search(me, request)
 
     @server.tool(annotations=DESTRUCTIVE)
-    async def forget(ctx: Context[Any, Any], memory_id: Annotated[str, Field(max_length=128)]) -> Memory:
+    async def forget(
+        ctx: Context[Any, Any],
+        memory_id: Annotated[str, Field(description="The memory's memory_id.", max_length=128)],
+    ) -> Memory:
         """Delete a memory that is wrong or obsolete. Returns what was deleted."""
         service, me = caller(ctx)
         return await service.memories.forget(me, memory_id)

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import HandoffResult, RoomStateView
-from mcp_memory.tools._common import READ, WRITE, caller
+from mcp_memory.tools._common import READ, WRITE, RoomId, caller
 from storage.models import Room
 
 AgentName = Annotated[str, Field(min_length=1, max_length=128)]
@@ -28,13 +28,17 @@ def register(server: MCPServer[Any]) -> None:
         ] = None,
         namespace: Annotated[
             str | None,
-            Field(description="Who may see it, e.g. rooms-billing; default shared-rooms.", max_length=128),
+            Field(
+                description="Who may see it, e.g. rooms-billing; default: your policy's room namespace.",
+                max_length=128,
+            ),
         ] = None,
         participants: Annotated[
             list[AgentName] | None, Field(description="Other agents to add.", max_length=50)
         ] = None,
         metadata: Annotated[
-            dict[str, Any] | None, Field(description="Free JSON metadata, e.g. {'order_id': '1182'}.")
+            dict[str, Any] | None,
+            Field(description='Your own JSON keys, e.g. {"order_id": "1182"}.'),
         ] = None,
     ) -> Room:
         """Open a room for a new conversation or case. Returns the room with its id; you join it."""
@@ -44,17 +48,15 @@ def register(server: MCPServer[Any]) -> None:
         )
 
     @server.tool(annotations=READ)
-    async def get_conversation_state(
-        ctx: Context[Any, Any], room_id: Annotated[str, Field(max_length=128)]
-    ) -> RoomStateView:
-        """Read who is handling a room now (active agent, phase, handoff count) and who takes part."""
+    async def get_conversation_state(ctx: Context[Any, Any], room_id: RoomId) -> RoomStateView:
+        """Read who handles a room now (active agent, phase, handoff count) and who takes part."""
         service, me = caller(ctx)
         return await service.rooms.get_conversation_state(me, room_id)
 
     @server.tool(annotations=WRITE)
     async def handoff(
         ctx: Context[Any, Any],
-        room_id: Annotated[str, Field(max_length=128)],
+        room_id: RoomId,
         to_agent: Annotated[AgentName, Field(description="The agent that takes over the conversation.")],
         reason: Annotated[
             str | None, Field(description="Why, for the next agent to read.", max_length=2000)

@@ -8,10 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import TaskPage
-from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE, caller
+from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE, Cursor, Metadata, caller, page_limit
 from storage.models import TaskRecord, TaskStatus, TaskUpdate
 
-TaskId = Annotated[str, Field(max_length=128)]
+TaskId = Annotated[str, Field(description="The task's task_id.", max_length=128)]
 Priority = Annotated[int, Field(description="0 low, 1 normal, 2 high, 3 urgent.", ge=0, le=3)]
 
 
@@ -21,8 +21,12 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE)
     async def create_task(
         ctx: Context[Any, Any],
-        title: Annotated[str, Field(min_length=1, max_length=300)],
-        description: Annotated[str, Field(max_length=20_000)] = "",
+        title: Annotated[
+            str, Field(description="The work to do, in one line.", min_length=1, max_length=300)
+        ],
+        description: Annotated[
+            str, Field(description="Details: context, what done looks like.", max_length=20_000)
+        ] = "",
         priority: Priority = 1,
         room_id: Annotated[
             str | None, Field(description="The conversation it belongs to.", max_length=128)
@@ -37,7 +41,7 @@ def register(server: MCPServer[Any]) -> None:
                 max_length=128,
             ),
         ] = None,
-        metadata: dict[str, Any] | None = None,
+        metadata: Metadata = None,
     ) -> TaskRecord:
         """Create a work item for the team; it stays open until an agent claims it."""
         service, me = caller(ctx)
@@ -75,12 +79,14 @@ def register(server: MCPServer[Any]) -> None:
                 description="The version you last read; stale versions are refused.", ge=1, le=MAX_SQL_INTEGER
             ),
         ],
-        status: TaskStatus | None = None,
-        title: Annotated[str | None, Field(min_length=1, max_length=300)] = None,
-        description: Annotated[str | None, Field(max_length=20_000)] = None,
+        status: Annotated[
+            TaskStatus | None, Field(description="open, claimed, in_progress, done or cancelled.")
+        ] = None,
+        title: Annotated[str | None, Field(description="New title.", min_length=1, max_length=300)] = None,
+        description: Annotated[str | None, Field(description="New description.", max_length=20_000)] = None,
         priority: Priority | None = None,
-        assignee: Annotated[str | None, Field(max_length=128)] = None,
-        metadata: dict[str, Any] | None = None,
+        assignee: Annotated[str | None, Field(description="Agent to assign it to.", max_length=128)] = None,
+        metadata: Metadata = None,
     ) -> TaskRecord:
         """Change a task's status, priority, assignee or text; needs the version you last read."""
         service, me = caller(ctx)
@@ -97,13 +103,13 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=READ)
     async def list_tasks(
         ctx: Context[Any, Any],
-        status: Annotated[list[TaskStatus] | None, Field(description="e.g. ['open']")] = None,
-        assignee: Annotated[str | None, Field(max_length=128)] = None,
-        room_id: Annotated[str | None, Field(max_length=128)] = None,
-        limit: Annotated[int, Field(ge=1, le=50)] = 20,
-        cursor: Annotated[
-            str | None, Field(description="next_cursor of the previous page.", max_length=500)
+        status: Annotated[list[TaskStatus] | None, Field(description="Only these, e.g. ['open'].")] = None,
+        assignee: Annotated[
+            str | None, Field(description="Only tasks of this agent.", max_length=128)
         ] = None,
+        room_id: Annotated[str | None, Field(description="Only this room's tasks.", max_length=128)] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
     ) -> TaskPage:
         """List tasks, most urgent first, filtered by status, assignee or room."""
         service, me = caller(ctx)

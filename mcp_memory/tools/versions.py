@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.versions import SnapshotPage
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, caller
+from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, Cursor, caller, page_limit
 from storage.models import BranchResult, MergeResult, RollbackResult, Snapshot
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
@@ -34,10 +34,8 @@ def register(server: MCPServer[Any]) -> None:
     async def list_snapshots(
         ctx: Context[Any, Any],
         namespace: Namespace,
-        limit: Annotated[int, Field(ge=1, le=50)] = 20,
-        cursor: Annotated[
-            str | None, Field(description="next_cursor of the previous page.", max_length=500)
-        ] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
     ) -> SnapshotPage:
         """List a namespace's snapshots, newest first, to pick one to roll back to or branch from."""
         service, me = caller(ctx)

@@ -29,6 +29,7 @@ from storage.contracts.graph import (
 from storage.contracts.identities import IdentityStore
 from storage.contracts.memories import MemoryRecordStore
 from storage.contracts.meta import MetaStore
+from storage.contracts.portability import PortabilityStore, RowBatch
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY, ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
@@ -54,10 +55,12 @@ __all__ = [
     "MemoryRecordStore",
     "MemoryStore",
     "MetaStore",
+    "PortabilityStore",
     "RESYNC_TOPIC",
     "ReindexStore",
     "RetentionStore",
     "RoomStore",
+    "RowBatch",
     "TaskStore",
     "TopicListener",
     "VersionStore",

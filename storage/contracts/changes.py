@@ -24,8 +24,9 @@ __all__ = ["MAX_TOPIC_CHARS", "RESYNC_TOPIC", "ChangeFeedStore", "TopicListener"
 #: Longest topic accepted (PostgreSQL ``NOTIFY`` payloads must stay under 8000 bytes).
 MAX_TOPIC_CHARS = 1000
 
-#: The topic a follower hears when its feed was interrupted and is back: topics may have been missed in
-#: between, so re-read everything you follow. Reserved: no publisher may send it.
+#: Delivered by a feed that lost topics on their way to this follower (a full socket queue, a listening
+#: connection that was lost and is back): "some change you follow may have been missed: re-read everything
+#: you follow". Publishing it means the same.
 RESYNC_TOPIC = "*"
 
 #: Called once per topic received from another process; MUST NOT block or raise.
@@ -62,13 +63,10 @@ class ChangeFeedStore(abc.ABC):  # noqa: B024 (a mixin of MemoryStore: defaults,
 
 
 def check_topics(topics: Sequence[str]) -> None:
-    """Raise ``InvalidInputError`` unless every topic has 1..``MAX_TOPIC_CHARS`` characters and none is
-    the reserved ``RESYNC_TOPIC``."""
+    """Raise ``InvalidInputError`` unless every topic has 1..``MAX_TOPIC_CHARS`` characters."""
     for topic in topics:
         if not topic or len(topic) > MAX_TOPIC_CHARS:
             raise InvalidInputError(f"a change topic must have 1..{MAX_TOPIC_CHARS} characters")
-        if topic == RESYNC_TOPIC:
-            raise InvalidInputError(f"the change topic {RESYNC_TOPIC!r} is reserved (the feed's resync)")
 
 
 @asynccontextmanager

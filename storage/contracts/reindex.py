@@ -89,3 +89,24 @@ class ReindexStore(abc.ABC):
     @abc.abstractmethod
     async def reindex_progress(self) -> ReindexProgress | None:
         """The unfinished reindex (target, items, staged so far), or ``None`` when none is in progress."""
+
+    @abc.abstractmethod
+    async def unembedded_batch(self, *, limit: int = 64) -> list[ReindexItem]:
+        """Up to ``limit`` items whose search document has no live vector, oldest first.
+
+        The embedding queue: a write that stores an item without a vector (``add_memory``/``append_event``
+        with ``embedding=None``) has queued it, durably, in its own transaction.
+
+        Raises:
+            InvalidInputError: a bad ``limit`` (1..1000).
+        """
+
+    @abc.abstractmethod
+    async def fill_embeddings(self, embeddings: Sequence[StagedEmbedding]) -> int:
+        """Give the live vector to each item that still has none, in one transaction; return how many took
+        one. Items deleted or embedded meanwhile are skipped. The store's size is checked (recorded when
+        it is the first vector), else nothing is written.
+
+        Raises:
+            InvalidInputError: a vector of the wrong size or not finite.
+        """

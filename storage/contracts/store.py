@@ -35,6 +35,7 @@ from storage.contracts.graph import GraphStore
 from storage.contracts.identities import IdentityStore
 from storage.contracts.memories import MemoryRecordStore
 from storage.contracts.meta import MetaStore
+from storage.contracts.portability import PortabilityStore
 from storage.contracts.reindex import ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
@@ -60,6 +61,7 @@ class MemoryStore(
     ChangeFeedStore,
     AuditStore,
     ReindexStore,
+    PortabilityStore,
     abc.ABC,
 ):
     """Async storage contract of mcp-memory.

@@ -71,7 +71,12 @@ class TaskUpdate(_Record):
 
 
 class TaskRecord(_Record):
-    """A work item. ``version`` starts at 1 and grows by one on every change (optimistic concurrency)."""
+    """A work item. ``version`` starts at 1 and grows by one on every change (optimistic concurrency).
+
+    Kept by the store on every write (migration 0014): ``completed_at`` is when the task last went to
+    ``done`` (``None`` while it is not done); ``reopen_count`` counts changes from ``done`` back to an
+    open state; ``claim_count`` counts the times it was given to an agent (above 1: re-claimed).
+    """
 
     task_id: str
     title: str
@@ -87,6 +92,9 @@ class TaskRecord(_Record):
     version: int
     created_at: datetime
     updated_at: datetime
+    completed_at: datetime | None = None
+    reopen_count: int = 0
+    claim_count: int = 0
 
 
 # Rules of the tasks area that every backend applies around its compare-and-set SQL.

@@ -7,8 +7,8 @@ from storage.models import Alert, InboxItem, NewAlert, Page, new_id, utc_now
 from storage.paging import clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import PostgresParams
-from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
+from storage.queries.reader import cursor_time
 
 __all__ = ["PostgresAlerts"]
 
@@ -58,7 +58,7 @@ class PostgresAlerts(PostgresCore):
             conds.append("r.acked_at IS NULL")
         if cursor is not None:
             at, last_id = decode_cursor(cursor, 2)
-            conds.append(f"(r.created_at, r.alert_id) < ({p.add(parse_time(at))}, {p.add(str(last_id))})")
+            conds.append(f"(r.created_at, r.alert_id) < ({p.add(cursor_time(at))}, {p.add(str(last_id))})")
         async with self._connection() as conn:
             rows = await conn.fetch(
                 f"{_INBOX} WHERE {' AND '.join(conds)} ORDER BY r.created_at DESC, r.alert_id DESC"

@@ -2,6 +2,7 @@
 
 An area mixin (``PostgresFacts``, ``PostgresGraph``...) subclasses ``PostgresCore`` and implements its
 part of the ``MemoryStore`` contract with the pool's connections (``_connection``, ``_transaction``);
+the shared read methods of ``storage.queries`` run their statements through ``_fetch``.
 ``PostgresStore`` composes the mixins. The core also keeps the embedding size and the search documents,
 which several areas write.
 """
@@ -12,16 +13,26 @@ import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 
 from storage.contracts.store import MemoryStore
 from storage.errors import InvalidInputError
 from storage.postgres.errors import map_driver_errors
+from storage.postgres.filters import PostgresParams
+from storage.postgres.rows import ROWS as POSTGRES_ROWS
 from storage.postgres.vectors import VectorSupport, encode_embedding, ensure_hnsw_index, vector_literal
+from storage.queries.plan import Plan, run_plan_async
+from storage.queries.reader import Dialect, Reader
+from storage.rows import Row
 
-__all__ = ["DIMENSIONS_KEY", "PostgresCore", "parse_dimensions"]
+__all__ = ["DIMENSIONS_KEY", "POSTGRES", "PostgresCore", "parse_dimensions", "run_postgres_plan"]
+
+T = TypeVar("T")
+
+#: The dialect plans of ``storage.queries`` are given here.
+POSTGRES = Dialect(PostgresParams, POSTGRES_ROWS)
 
 #: ``meta`` key recording the embedding size of the store (float32 values per vector).
 DIMENSIONS_KEY = "embedding_dimensions"
@@ -29,10 +40,22 @@ DIMENSIONS_KEY = "embedding_dimensions"
 Isolation = Literal["read_committed", "repeatable_read", "serializable"]
 
 
-class PostgresCore(MemoryStore):
+async def run_postgres_plan(conn: asyncpg.Connection, plan: Plan[T]) -> T:
+    """Run a read plan (``storage.queries.plan``) on ``conn``, inside the caller's transaction if any."""
+
+    async def fetch(sql: str, values: Sequence[Any]) -> Sequence[Row]:
+        rows: list[Row] = await conn.fetch(sql, *values)
+        return rows
+
+    return await run_plan_async(plan, fetch)
+
+
+class PostgresCore(Reader, MemoryStore):
     """Base of ``PostgresStore``: holds the pool and the helpers the per-area mixins share."""
 
     backend = "postgres"
+    PARAMS = PostgresParams
+    ROWS = POSTGRES_ROWS
 
     def __init__(
         self,
@@ -83,6 +106,22 @@ class PostgresCore(MemoryStore):
         with map_driver_errors():
             async with self._pool.acquire() as conn, conn.transaction(isolation=isolation):
                 yield conn
+
+    async def _read(self, plan: Plan[T]) -> T:
+        """Run a read plan in one REPEATABLE READ transaction (one snapshot for all its statements)."""
+        async with self._transaction("repeatable_read") as conn:
+            return await run_postgres_plan(conn, plan)
+
+    async def _write(self, plan: Plan[T]) -> T:
+        """Run a plan in one REPEATABLE READ transaction (its reads see one snapshot)."""
+        async with self._transaction("repeatable_read") as conn:
+            return await run_postgres_plan(conn, plan)
+
+    async def _fetch(self, sql: str, values: Sequence[Any]) -> list[Row]:
+        """Run one read statement on a pooled connection; every row (``asyncpg.Record`` mappings)."""
+        async with self._connection() as conn:
+            rows: list[Row] = await conn.fetch(sql, *values)
+        return rows
 
     # --- embeddings ----------------------------------------------------------------------------------
 

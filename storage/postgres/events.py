@@ -10,35 +10,24 @@ event committed), and ``UNIQUE (room_id, idempotency_key)`` backs it up.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import asyncpg
 
 from storage.errors import NotFoundError
-from storage.indexing import (
-    CONTEXT_AFTER,
-    CONTEXT_BEFORE,
-    EventText,
-    event_head,
-    sender_label,
-    window_documents,
-)
 from storage.models import (
     AppendResult,
     Event,
     NewEvent,
-    Visibility,
     new_id,
     utc_now,
 )
 from storage.models.events import check_event_clearance
 from storage.models.rooms import check_room_open, check_room_writable
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
-from storage.postgres.core import PostgresCore
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.queries.events import EventQueries, window_plan
 from storage.scope import Scope
-from storage.text import lexical_text
 
 __all__ = ["PostgresEvents", "fetch_room_row"]
 
@@ -64,37 +53,6 @@ async def fetch_room_row(
     return row
 
 
-async def _window(
-    conn: asyncpg.Connection, room_id: str, index: int
-) -> tuple[dict[int, str], dict[int, str]]:
-    """Lexical texts to write after appending event ``index`` (``storage.indexing.window_documents``) and
-    the event ids by index."""
-    rows = await conn.fetch(
-        "SELECT e.event_id, e.idx, e.content, e.occurred_at, e.sensitivity, e.agent, i.display_name,"
-        " (SELECT a.address FROM addresses AS a WHERE a.identity_id = e.sender_identity_id"
-        " ORDER BY a.addr_seq LIMIT 1) AS address"
-        " FROM events AS e LEFT JOIN identities AS i ON i.identity_id = e.sender_identity_id"
-        " WHERE e.room_id = $1 AND e.idx BETWEEN $2 AND $3",
-        room_id,
-        index - CONTEXT_AFTER - CONTEXT_BEFORE,
-        index,
-    )
-    texts = [
-        EventText(
-            r["idx"],
-            r["occurred_at"],
-            r["sensitivity"],
-            event_head(
-                lexical_text(r["content"]),  # sealed confidential text stays out of the lexical index
-                sender=sender_label(r["display_name"], r["address"], r["agent"]),
-                occurred_at=r["occurred_at"],
-            ),
-        )
-        for r in rows
-    ]
-    return window_documents(texts, index), {r["idx"]: r["event_id"] for r in rows}
-
-
 class _Existing(Exception):
     """Internal: an idempotency key matched; rolls the transaction back and carries the first event."""
 
@@ -103,8 +61,8 @@ class _Existing(Exception):
         self.event = event
 
 
-class PostgresEvents(PostgresCore):
-    """Events: append (gapless, idempotent), read, list."""
+class PostgresEvents(EventQueries, PostgresCore):
+    """Events: append (gapless, idempotent); the reads are ``EventQueries``."""
 
     async def _insert_event(
         self,
@@ -139,7 +97,7 @@ class PostgresEvents(PostgresCore):
             now,
         )
         created = ROWS.event(row)
-        documents, event_ids = await _window(conn, created.room_id, index)
+        documents, event_ids = await run_postgres_plan(conn, window_plan(POSTGRES, created.room_id, index))
         await self._put_search_doc(
             conn,
             item_type="event",
@@ -205,60 +163,3 @@ class PostgresEvents(PostgresCore):
         except _Existing as existing:
             return AppendResult(event=existing.event, created=False)
         return AppendResult(event=created, created=True)
-
-    async def get_event(self, event_id: str, *, scope: Scope | None = None) -> Event:
-        """Return one event. Raises: NotFoundError (also above the clearance or in an unreadable room)."""
-        p = PostgresParams(event_id, (scope or Scope.unrestricted()).max_sensitivity.level)
-        readable = p.readable("r.namespace", scope)
-        async with self._connection() as conn:
-            row = await conn.fetchrow(
-                "SELECT e.* FROM events AS e JOIN rooms AS r ON r.room_id = e.room_id"
-                f" WHERE e.event_id = $1 AND e.sensitivity <= $2 AND {readable}",
-                *p.values,
-            )
-        if row is None:
-            raise NotFoundError("event", event_id)
-        return ROWS.event(row)
-
-    async def list_events(
-        self,
-        room_id: str,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        after_index: int | None = None,
-        before_index: int | None = None,
-        visibility: Sequence[Visibility] | None = None,
-        types: Sequence[str] | None = None,
-        scope: Scope | None = None,
-    ) -> list[Event]:
-        """List a room's events in ascending index order (see ``MemoryStore.list_events``).
-
-        Raises:
-            NotFoundError: no such room.
-        """
-        size = clamp_limit(limit)
-        params: list[Any] = [room_id, (scope or Scope.unrestricted()).max_sensitivity.level]
-        conds = ["room_id = $1", "sensitivity <= $2"]
-        if after_index is not None:
-            params.append(after_index)
-            conds.append(f"idx > ${len(params)}")
-        if before_index is not None:
-            params.append(before_index)
-            conds.append(f"idx < ${len(params)}")
-        if visibility:
-            params.append([str(v) for v in visibility])
-            conds.append(f"visibility = ANY(${len(params)}::text[])")
-        if types:
-            params.append(list(types))
-            conds.append(f"type = ANY(${len(params)}::text[])")
-        params.append(size)
-        newest_first = before_index is not None and after_index is None
-        order = "idx DESC" if newest_first else "idx ASC"
-        async with self._connection() as conn:
-            await fetch_room_row(conn, room_id, scope=scope)
-            rows = await conn.fetch(
-                f"SELECT * FROM events WHERE {' AND '.join(conds)} ORDER BY {order} LIMIT ${len(params)}",
-                *params,
-            )
-        events = [ROWS.event(r) for r in rows]
-        return events[::-1] if newest_first else events

@@ -1,4 +1,4 @@
-"""Versioned facts on PostgreSQL: ``PostgresFacts`` (compare-and-set writes, listing, history).
+"""Versioned facts on PostgreSQL: ``PostgresFacts``, the compare-and-set writes (reads: ``storage.queries.facts``).
 
 The rules (who may write, which version conflicts, what the change log records) are in
 ``storage.facts`` and ``storage.changelog``; this module holds the SQL. Every write takes the
@@ -13,24 +13,14 @@ from typing import Any
 
 import asyncpg
 
-from storage.changelog import fact_change, fact_deleted, fact_set
+from storage.changelog import fact_deleted, fact_set
 from storage.errors import NotFoundError
-from storage.facts import check_fact_delete, check_fact_set, next_fact_version, visible_fact
-from storage.models import (
-    Fact,
-    FactChange,
-    Page,
-    Sensitivity,
-    check_fact_write,
-    utc_now,
-    validate_fact_address,
-    validate_fact_value,
-)
-from storage.paging import clamp_limit, decode_cursor, encode_cursor
+from storage.facts import FactWrite, next_fact_version
+from storage.models import Fact, Sensitivity, utc_now
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.rows import ROWS
-from storage.scope import Scope
+from storage.queries.facts import FactQueries
 from storage.versioning import FactState
 
 __all__ = ["PostgresFacts", "current_facts", "remove_fact", "write_fact"]
@@ -94,101 +84,15 @@ async def remove_fact(conn: asyncpg.Connection, namespace: str, key: str, actor:
     return old
 
 
-class PostgresFacts(PostgresCore):
-    """``FactStore`` on PostgreSQL."""
+class PostgresFacts(FactQueries, PostgresCore):
+    """``FactStore``'s writes on PostgreSQL, each under the namespace's head lock (the rest is ``FactQueries``)."""
 
-    async def set_fact(
-        self,
-        namespace: str,
-        key: str,
-        value: Any,
-        *,
-        expected_version: int | None = None,
-        sensitivity: Sensitivity = Sensitivity.INTERNAL,
-        scope: Scope | None = None,
-    ) -> Fact:
-        scope = scope or Scope.unrestricted()
-        validate_fact_address(namespace, key)
-        validate_fact_value(value)
-        check_fact_write(namespace, sensitivity, scope)
+    async def _write_fact(self, write: FactWrite) -> Fact:
         async with self._transaction() as conn:
-            await changelog.lock_head(conn, namespace)
-            current = await _current(conn, namespace, key)
-            check_fact_set(namespace, key, current, expected_version, scope)
-            return await write_fact(conn, namespace, key, value, sensitivity, scope.agent)
-
-    async def get_fact(self, namespace: str, key: str, *, scope: Scope | None = None) -> Fact:
-        validate_fact_address(namespace, key)
-        async with self._connection() as conn:
-            fact = visible_fact(await _current(conn, namespace, key), scope or Scope.unrestricted())
-        if fact is None:
-            raise NotFoundError("fact", f"{namespace}/{key}")
-        return fact
-
-    async def delete_fact(
-        self, namespace: str, key: str, *, expected_version: int | None = None, scope: Scope | None = None
-    ) -> Fact:
-        scope = scope or Scope.unrestricted()
-        validate_fact_address(namespace, key)
-        async with self._transaction() as conn:
-            await changelog.lock_head(conn, namespace)
-            current = await _current(conn, namespace, key)
-            check_fact_delete(namespace, key, current, expected_version, scope)
-            return await remove_fact(conn, namespace, key, scope.agent)
-
-    async def list_facts(
-        self,
-        namespace: str,
-        *,
-        prefix: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Fact]:
-        scope = scope or Scope.unrestricted()
-        if not scope.can_read(namespace):
-            return Page[Fact](items=[])
-        size = clamp_limit(limit)
-        after = str(decode_cursor(cursor, 1)[0]) if cursor is not None else None
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT * FROM facts WHERE namespace = $1 AND sensitivity <= $2"
-                ' AND ($3::text IS NULL OR left(key, length($3)) = $3) AND ($4::text IS NULL OR key COLLATE "C" > $4)'
-                ' ORDER BY key COLLATE "C" LIMIT $5',
-                namespace,
-                scope.max_sensitivity.level,
-                prefix or None,
-                after,
-                size + 1,
+            await changelog.lock_head(conn, write.namespace)
+            write.check(await _current(conn, write.namespace, write.key))
+            if write.delete:
+                return await remove_fact(conn, write.namespace, write.key, write.scope.agent)
+            return await write_fact(
+                conn, write.namespace, write.key, write.value, write.sensitivity, write.scope.agent
             )
-        items = [ROWS.fact(r) for r in rows[:size]]
-        next_cursor = encode_cursor(items[-1].key) if len(rows) > size else None
-        return Page[Fact](items=items, next_cursor=next_cursor)
-
-    async def fact_history(
-        self,
-        namespace: str,
-        key: str,
-        *,
-        limit: int = 50,
-        before_version: int | None = None,
-        scope: Scope | None = None,
-    ) -> list[FactChange]:
-        scope = scope or Scope.unrestricted()
-        validate_fact_address(namespace, key)
-        if not scope.can_read(namespace):
-            return []
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT version, after, actor, changed_at FROM namespace_changes"
-                " WHERE namespace = $1 AND item_type = 'fact' AND item_key = $2 AND sensitivity <= $3"
-                " AND ($4::int IS NULL OR version < $4) ORDER BY seq DESC LIMIT $5",
-                namespace,
-                key,
-                scope.max_sensitivity.level,
-                before_version,
-                clamp_limit(limit),
-            )
-        return [
-            fact_change(namespace, key, r["version"], r["after"], r["actor"], r["changed_at"]) for r in rows
-        ]

@@ -17,6 +17,7 @@ __all__ = ["PostgresParams"]
 class PostgresParams(Params):
     """``Params`` for PostgreSQL: ``$n`` placeholders and LIKE patterns."""
 
+    LIMIT_IN_RECURSIVE = False
     WILDCARD = "%"
 
     def placeholder(self, index: int) -> str:
@@ -37,6 +38,12 @@ class PostgresParams(Params):
 
     def metadata_equals(self, column: str, metadata: dict[str, Any]) -> str:
         return f"{column} @> {self.add(metadata)}::jsonb"
+
+    def json_value(self, value: Any) -> Any:
+        return value  # the pool's jsonb codec encodes it (storage.postgres.pool)
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"{column} ->> '{key}'"
 
     def time_value(self, value: datetime) -> Any:
         return value

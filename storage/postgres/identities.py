@@ -7,29 +7,26 @@ import asyncpg
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
-from storage.postgres.core import PostgresCore
-from storage.postgres.rows import ROWS
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
+from storage.queries.identities import IdentityQueries, identity_plan
 
 __all__ = ["PostgresIdentities", "fetch_identity"]
 
 
 async def fetch_identity(conn: asyncpg.Connection, identity_id: str) -> Identity:
-    """An identity with its addresses, oldest first. Raises: NotFoundError."""
-    row = await conn.fetchrow("SELECT * FROM identities WHERE identity_id = $1", identity_id)
-    if row is None:
+    """An identity with its addresses, oldest first, on ``conn``. Raises: NotFoundError."""
+    identity = await run_postgres_plan(conn, identity_plan(POSTGRES, identity_id))
+    if identity is None:
         raise NotFoundError("identity", identity_id)
-    addresses = await conn.fetch(
-        "SELECT * FROM addresses WHERE identity_id = $1 ORDER BY created_at, addr_seq", identity_id
-    )
-    return ROWS.identity(row, list(addresses))
+    return identity
 
 
 class _Taken(Exception):
     """Internal: another transaction created the address first; roll back and read theirs."""
 
 
-class PostgresIdentities(PostgresCore):
-    """Identities: resolve (get or create by address), link, unlink, read, find."""
+class PostgresIdentities(IdentityQueries, PostgresCore):
+    """Identities' writes: resolve (get or create by address), link, unlink (reads: ``IdentityQueries``)."""
 
     async def resolve_identity(
         self, channel_type: str, address: str, *, display_name: str | None = None
@@ -90,23 +87,6 @@ class PostgresIdentities(PostgresCore):
         async with self._transaction() as conn:
             owner = await conn.fetchval(
                 "DELETE FROM addresses WHERE channel_type = $1 AND address = $2 RETURNING identity_id",
-                channel_type,
-                address,
-            )
-            if owner is None:
-                raise NotFoundError("address", f"{channel_type}:{address}")
-            return await fetch_identity(conn, owner)
-
-    async def get_identity(self, identity_id: str) -> Identity:
-        """Return an identity with its addresses. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            return await fetch_identity(conn, identity_id)
-
-    async def find_identity(self, channel_type: str, address: str) -> Identity:
-        """Return the identity owning an address. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            owner = await conn.fetchval(
-                "SELECT identity_id FROM addresses WHERE channel_type = $1 AND address = $2",
                 channel_type,
                 address,
             )

@@ -1,4 +1,4 @@
-"""Memories on PostgreSQL (``PostgresMemories``): store, read, delete, list (search is ``search.py``'s).
+"""Memories on PostgreSQL (``PostgresMemories``): store and delete (reads: ``storage.queries.memories``).
 
 Every add and delete is appended to the namespace's change log (``changelog``) in the same transaction,
 after taking the namespace's head lock first. The rules and the reading statements are
@@ -12,21 +12,21 @@ from collections.abc import Sequence
 import asyncpg
 
 from storage.errors import NotFoundError
-from storage.memories import check_memory_delete, list_sql, memory_page, new_memory_record, visible_sql
-from storage.models import Memory, MemoryFilter, NewMemory, Page
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.memories import check_memory_delete, new_memory_record, visible_sql
+from storage.models import Memory, NewMemory
 from storage.postgres import changelog
 from storage.postgres.core import PostgresCore
 from storage.postgres.filters import PostgresParams
 from storage.postgres.rows import ROWS
+from storage.queries.memories import MemoryQueries
 from storage.scope import Scope
 from storage.text import lexical_text
 
 __all__ = ["PostgresMemories"]
 
 
-class PostgresMemories(PostgresCore):
-    """Memories and their search documents, always written together."""
+class PostgresMemories(MemoryQueries, PostgresCore):
+    """Memories and their search documents, always written together (the reads are ``MemoryQueries``)."""
 
     async def add_memory(
         self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
@@ -100,15 +100,6 @@ class PostgresMemories(PostgresCore):
         )
         await conn.execute("DELETE FROM memories WHERE memory_id = $1", memory.memory_id)
 
-    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        """Return a memory. Raises: NotFoundError (also when outside the scope)."""
-        p = PostgresParams()
-        async with self._connection() as conn:
-            row = await conn.fetchrow(visible_sql(p, memory_id, scope), *p.values)
-        if row is None:
-            raise NotFoundError("memory", memory_id)
-        return ROWS.memory(row)
-
     async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         """Delete a memory and its search document.
 
@@ -130,19 +121,3 @@ class PostgresMemories(PostgresCore):
             memory = ROWS.memory(row)
             await self._remove_memory(conn, memory, scope.agent if scope is not None else None, seq=seq)
         return memory
-
-    async def list_memories(
-        self,
-        filters: MemoryFilter,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Memory]:
-        """List memories matching ``filters`` inside the scope, newest first. Raises: InvalidInputError."""
-        size = clamp_limit(limit)
-        p = PostgresParams()
-        sql = list_sql(p, filters, size, cursor, scope)
-        async with self._connection() as conn:
-            rows = await conn.fetch(sql, *p.values)
-        return memory_page(rows, size, ROWS.memory)

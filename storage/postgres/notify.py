@@ -96,7 +96,7 @@ class _Follower:
         ):
             return
         for topic in data.get("topics") or ():
-            if isinstance(topic, str) and topic != RESYNC_TOPIC:
+            if isinstance(topic, str):
                 self._tell(topic)
 
     def _tell(self, topic: str) -> None:

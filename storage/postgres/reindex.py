@@ -56,16 +56,30 @@ class PostgresReindex(PostgresCore):
         async with self._transaction("repeatable_read") as conn:
             shared.require_target(await _target(conn))
             p = PostgresParams()
-            keys = await conn.fetch(shared.batch_keys_sql(p, after, limit), *p.values)
+            return await _items(conn, await conn.fetch(shared.batch_keys_sql(p, after, limit), *p.values))
+
+    async def unembedded_batch(self, *, limit: int = 64) -> list[ReindexItem]:
+        shared.check_batch_limit(limit)
+        async with self._transaction("repeatable_read") as conn:
             p = PostgresParams()
-            sql = records_sql(p, "memory", [k["item_id"] for k in keys if k["item_type"] == "memory"])
-            rows = await conn.fetch(sql, *p.values) if sql else []
-            memories = {r["memory_id"]: ROWS.memory(r) for r in rows}
-            p = PostgresParams()
-            sql = shared.events_with_sender_sql(p, [k["item_id"] for k in keys if k["item_type"] == "event"])
-            rows = await conn.fetch(sql, *p.values) if sql else []
-            events = {r["event_id"]: (ROWS.event(r), shared.sender_of(r)) for r in rows}
-        return shared.reindex_items(keys, memories, events)
+            return await _items(conn, await conn.fetch(shared.unembedded_keys_sql(p, limit), *p.values))
+
+    async def fill_embeddings(self, embeddings: Sequence[StagedEmbedding]) -> int:
+        blobs = [await self._encode(item.embedding) for item in embeddings]
+        pgvector = self._vectors.mode == "pgvector-hnsw"
+        filled = 0
+        async with self._transaction() as conn:
+            for item, blob in zip(embeddings, blobs, strict=True):
+                assert blob is not None
+                extra = ", embedding_vec = $4::text::vector" if pgvector else ""
+                values = [item.item_type, item.item_id, blob, *([vector_literal(blob)] if pgvector else [])]
+                status = await conn.execute(
+                    f"UPDATE search_docs SET embedding = $3{extra}"
+                    " WHERE item_type = $1 AND item_id = $2 AND embedding IS NULL",
+                    *values,
+                )
+                filled += int(status.split()[-1])
+        return filled
 
     async def stage_embeddings(self, embeddings: Sequence[StagedEmbedding]) -> int:
         pgvector = self._vectors.mode == "pgvector-hnsw"
@@ -133,6 +147,19 @@ class PostgresReindex(PostgresCore):
         async with self._connection() as conn:
             target = await _target(conn)
             return None if target is None else await _progress(conn, *target)
+
+
+async def _items(conn: asyncpg.Connection, keys: Sequence[asyncpg.Record]) -> list[ReindexItem]:
+    """The memories and events (with senders) of ``keys``, in key order."""
+    p = PostgresParams()
+    sql = records_sql(p, "memory", [k["item_id"] for k in keys if k["item_type"] == "memory"])
+    rows = await conn.fetch(sql, *p.values) if sql else []
+    memories = {r["memory_id"]: ROWS.memory(r) for r in rows}
+    p = PostgresParams()
+    sql = shared.events_with_sender_sql(p, [k["item_id"] for k in keys if k["item_type"] == "event"])
+    rows = await conn.fetch(sql, *p.values) if sql else []
+    events = {r["event_id"]: (ROWS.event(r), shared.sender_of(r)) for r in rows}
+    return shared.reindex_items(keys, memories, events)
 
 
 async def _target(conn: asyncpg.Connection) -> tuple[str, int] | None:

@@ -7,7 +7,12 @@ built-in to the BM25 of FTS5), ties by ``(item_type, item_id)``. Measured on LoC
 their neighbours (``storage.indexing``), lexical recall@10: ``ts_rank`` 0.716 with this normalisation,
 0.708 without; cover density ``ts_rank_cd`` 0.547 (it rewards documents holding many query terms close
 together, which an OR of a question's words rarely has); FTS5 BM25 0.726.
-Vector: see ``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
+Lexical is bounded: ``ts_rank`` scores only the ``storage.ann.LEXICAL_RANK_ROWS`` newest matching rows
+(through the GIN index and the WHERE), so its cost stays flat as the store grows; a query matching more
+rows than that ranks the newest of them.
+Vector: without pgvector the in-process index (``storage.ann``, ``storage.postgres.vector_log``) when it
+is ready and the namespaces are not selective, else the exact NumPy ranking; see
+``storage.postgres.vectors``; in ``pgvector-hnsw`` mode a filter that leaves fewer than
 ``EXACT_BELOW_ROWS`` documents is ranked exactly by pgvector in the server (no index scan). Both lists see the
 same WHERE clause (every filter and the scope, ``Params.search_conditions``), take
 ``storage.search.candidate_pool`` items, and meet in ``storage.search.fuse_request``. Everything is read in one REPEATABLE READ read-only transaction, so the records
@@ -21,15 +26,18 @@ from collections.abc import Sequence
 import asyncpg
 
 from storage import search as hybrid
+from storage.ann import LEXICAL_RANK_ROWS
 from storage.errors import InvalidInputError
 from storage.models import SearchHit, SearchRequest
-from storage.postgres.core import PostgresCore
+from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.postgres.filters import PostgresParams
-from storage.postgres.rows import ROWS
+from storage.postgres.vector_log import ann_candidates
 from storage.postgres.vectors import encode_embedding, exact_candidates, hnsw_candidates, row_candidate
-from storage.ranking import Candidate, FusedCandidate
+from storage.queries.search import SearchQueries, rank_plan
+from storage.ranking import Candidate
 from storage.scope import Scope
 from storage.text import query_terms
+from storage.vector_keeper import VectorIndexKeeper
 
 __all__ = ["EXACT_BELOW_ROWS", "PostgresSearch", "tsquery_text"]
 
@@ -53,38 +61,24 @@ def tsquery_text(query: str) -> str | None:
     return " | ".join("'" + t.replace("'", "''").replace("\\", "\\\\") + "'" for t in terms)
 
 
-class PostgresSearch(PostgresCore):
-    """``search``: hybrid retrieval over memories and events."""
+class PostgresSearch(SearchQueries, PostgresCore):
+    """Candidates of ``search`` on PostgreSQL: full text and pgvector (the pipeline is ``SearchQueries``)."""
 
     #: See ``EXACT_BELOW_ROWS`` (an attribute so a test can force either vector path).
     exact_below_rows: int = EXACT_BELOW_ROWS
+    _vector_keeper: VectorIndexKeeper | None
+    ann_exact_below_rows: int
 
-    async def search(
-        self,
-        request: SearchRequest,
-        query_embedding: Sequence[float] | None = None,
-        *,
-        scope: Scope | None = None,
+    async def _search(
+        self, request: SearchRequest, query_embedding: Sequence[float] | None, scope: Scope | None, pool: int
     ) -> list[SearchHit]:
-        """Hybrid search (see ``MemoryStore.search``); at most ``request.limit`` hits, best first.
-
-        Raises:
-            InvalidInputError: the embedding's size differs from the store's.
-        """
-        k = hybrid.candidate_pool(request.limit)
         query_blob = await self._query_blob(query_embedding)
         async with self._transaction("repeatable_read") as conn:
-            lexical = await self._lexical(conn, request, scope, k)
+            lexical = await self._lexical(conn, request, scope, pool)
             vector: list[Candidate] = []
             if query_blob is not None:
-                vector = await self._vector(conn, request, scope, query_blob, k)
-            p = PostgresParams()
-            senders = hybrid.sender_sql(p, request, [*lexical, *vector])
-            boosts = hybrid.sender_boosts(request, await conn.fetch(senders, *p.values)) if senders else {}
-            fused = hybrid.fuse_request(request, lexical, vector, boosts)
-            memories = {r["memory_id"]: ROWS.memory(r) for r in await _records(conn, "memory", fused)}
-            events = {r["event_id"]: ROWS.event(r) for r in await _records(conn, "event", fused)}
-            return hybrid.hits(fused, memories, events)
+                vector = await self._vector(conn, request, scope, query_blob, pool)
+            return await run_postgres_plan(conn, rank_plan(POSTGRES, request, lexical, vector))
 
     async def _query_blob(self, query_embedding: Sequence[float] | None) -> bytes | None:
         """The encoded query vector (``None`` without one, or while the store has no vectors)."""
@@ -108,10 +102,12 @@ class PostgresSearch(PostgresCore):
         if text is None:
             return []
         p = PostgresParams(text)
+        columns = ", ".join(hybrid.CANDIDATE_COLUMNS)
         rows = await conn.fetch(
-            f"SELECT {', '.join(hybrid.CANDIDATE_COLUMNS)}, ts_rank(tsv, q, 1) AS rank"
-            " FROM search_docs, to_tsquery('english', $1) AS q"
-            f" WHERE tsv @@ q AND {p.search_conditions(request, scope)}"
+            f"SELECT {columns}, ts_rank(tsv, q, 1) AS rank FROM ("
+            f" SELECT {columns}, tsv FROM search_docs WHERE tsv @@ to_tsquery('english', $1)"
+            f" AND {p.search_conditions(request, scope)} ORDER BY item_at DESC LIMIT {int(LEXICAL_RANK_ROWS)}"
+            ") AS m, to_tsquery('english', $1) AS q"
             f" ORDER BY rank DESC, item_type, item_id LIMIT {int(k)}",
             *p.values,
         )
@@ -123,6 +119,30 @@ class PostgresSearch(PostgresCore):
         p = PostgresParams()
         where = p.search_conditions(request, scope)
         if self._vectors.mode != "pgvector-hnsw":
+
+            async def read_back(doc_ids: list[int]) -> list[asyncpg.Record]:
+                q = PostgresParams(doc_ids)
+                return list(
+                    await conn.fetch(
+                        f"SELECT {', '.join(hybrid.CANDIDATE_COLUMNS)}, embedding FROM search_docs"
+                        " WHERE doc_id = ANY($1::bigint[]) AND embedding IS NOT NULL"
+                        f" AND {q.search_conditions(request, scope)}",
+                        *q.values,
+                    )
+                )
+
+            rows = await ann_candidates(
+                conn,
+                self._vector_keeper,
+                request,
+                scope,
+                blob,
+                k,
+                read_back,
+                exact_below=self.ann_exact_below_rows,
+            )
+            if rows is not None:
+                return [row_candidate(r) for r in rows]
             return await exact_candidates(conn, where, p.values, blob, k)
         assert self._dimensions is not None
         selective = not await _at_least(conn, where, p.values, self.exact_below_rows)
@@ -137,14 +157,6 @@ class PostgresSearch(PostgresCore):
             filtered=bool(p.values) or not request.include_memories or request.include_events,
             exact=selective,
         )
-
-
-async def _records(
-    conn: asyncpg.Connection, item_type: str, fused: Sequence[FusedCandidate]
-) -> list[asyncpg.Record]:
-    p = PostgresParams()
-    sql = hybrid.records_sql(p, item_type, hybrid.item_ids(fused, item_type))
-    return list(await conn.fetch(sql, *p.values)) if sql else []
 
 
 async def _at_least(conn: asyncpg.Connection, where: str, params: list[object], rows: int) -> bool:

@@ -29,12 +29,14 @@ from storage.postgres.meta import PostgresMeta
 from storage.postgres.notify import PostgresNotify
 from storage.postgres.participants import PostgresParticipants
 from storage.postgres.pool import create_pool, search_path, validate_schema
+from storage.postgres.portability import PostgresPortability
 from storage.postgres.reindex import PostgresReindex
 from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import PostgresSearch
 from storage.postgres.tasks import PostgresTasks
+from storage.postgres.vector_log import VectorIndexMixin
 from storage.postgres.vectors import detect_vector_support, ensure_hnsw_index
 from storage.postgres.versions import PostgresVersions
 
@@ -52,12 +54,14 @@ class PostgresOptions:
         schema: schema holding the tables, created when missing (1-63 lowercase letters, digits and
             ``_``); ``None`` uses ``public``.
         embedding_dimensions: float32 values per embedding (1..16000); recorded on first use when omitted.
+        vector_index: without pgvector, keep the in-process ANN index (``storage.vector_index``).
     """
 
     min_size: int = Field(default=1, ge=1)
     max_size: int = Field(default=10, ge=1)
     schema: str | None = None
     embedding_dimensions: int | None = Field(default=None, ge=1, le=16_000)
+    vector_index: bool = True
 
     @model_validator(mode="after")
     def _pool_bounds(self) -> PostgresOptions:
@@ -85,6 +89,8 @@ class PostgresStore(
     PostgresSearch,
     PostgresReindex,
     PostgresNotify,
+    PostgresPortability,
+    VectorIndexMixin,
 ):
     """A ``MemoryStore`` on PostgreSQL (JSONB + GIN, tsvector full text, pgvector HNSW when present).
 
@@ -143,6 +149,8 @@ class PostgresStore(
         except BaseException:
             await store.close()
             raise
+        if options.vector_index and vectors.mode == "exact-fallback":
+            store._start_vector_index(url, schema)
         logger.info("opened PostgreSQL store (schema %s, vector mode %s)", schema or "public", vectors.mode)
         return store
 
@@ -151,6 +159,7 @@ class PostgresStore(
         if self._closed:
             return
         self._closed = True
+        await self._stop_vector_index()
         with map_driver_errors():
             await self._pool.close()
 
@@ -188,6 +197,7 @@ class PostgresStore(
             "hnsw_iterative_scan": self._vectors.iterative_scan,
             "embedding_dimensions": dims,
             "change_feed": "listen-notify",
+            "vector_index": self._vector_index_facts(),
         }
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from storage.errors import InvalidInputError, NotFoundError
-from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.errors import NotFoundError
+from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import (
     check_claim,
     check_task_visible,
@@ -14,19 +12,18 @@ from storage.models.tasks import (
     task_changes,
     task_namespace,
 )
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor, encode_cursor, isoformat
 from storage.postgres.core import PostgresCore
 from storage.postgres.events import fetch_room_row
 from storage.postgres.filters import PostgresParams
-from storage.postgres.rooms import parse_time
 from storage.postgres.rows import ROWS
+from storage.queries.tasks import TaskQueries
 from storage.scope import Scope
 
 __all__ = ["PostgresTasks"]
 
 
-class PostgresTasks(PostgresCore):
-    """Tasks: create, read, list, versioned update, atomic claim."""
+class PostgresTasks(TaskQueries, PostgresCore):
+    """Tasks' writes: create, versioned update, atomic claim (the reads are ``TaskQueries``)."""
 
     async def create_task(self, task: NewTask, *, scope: Scope | None = None) -> TaskRecord:
         """Create a task (``open``, or ``claimed`` when an assignee is given; version 1) in its namespace.
@@ -58,56 +55,6 @@ class PostgresTasks(PostgresCore):
                 namespace,
             )
         return ROWS.task(row)
-
-    async def get_task(self, task_id: str, *, scope: Scope | None = None) -> TaskRecord:
-        """Return a task the scope reads. Raises: NotFoundError."""
-        async with self._connection() as conn:
-            row = await conn.fetchrow("SELECT * FROM tasks WHERE task_id = $1", task_id)
-        return check_task_visible(None if row is None else ROWS.task(row), task_id, scope)
-
-    async def list_tasks(
-        self,
-        *,
-        status: Sequence[TaskStatus] | None = None,
-        assignee: str | None = None,
-        room_id: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[TaskRecord]:
-        """List the tasks the scope reads, highest priority first, then oldest first.
-
-        Raises: InvalidInputError (bad cursor).
-        """
-        size = clamp_limit(limit)
-        p = PostgresParams()
-        conds: list[str] = [p.readable("namespace", scope)]
-        if status:
-            conds.append(f"status = ANY({p.add([str(s) for s in status])}::text[])")
-        if assignee is not None:
-            conds.append(f"assignee = {p.add(assignee)}")
-        if room_id is not None:
-            conds.append(f"room_id = {p.add(room_id)}")
-        if cursor is not None:
-            priority, at, last_id = decode_cursor(cursor, 3)
-            if not isinstance(priority, int):
-                raise InvalidInputError("cursor is not valid: pass back the next_cursor of the previous page")
-            pr, ts, tid = p.add(priority), p.add(parse_time(at)), p.add(str(last_id))
-            conds.append(f"(priority < {pr} OR (priority = {pr} AND (created_at, task_id) > ({ts}, {tid})))")
-        where = ("WHERE " + " AND ".join(conds)) if conds else ""
-        limit_sql = p.add(size + 1)
-        async with self._connection() as conn:
-            rows = await conn.fetch(
-                f"SELECT * FROM tasks {where}"
-                f" ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT {limit_sql}",
-                *p.values,
-            )
-        items = [ROWS.task(r) for r in rows[:size]]
-        next_cursor = None
-        if len(rows) > size:
-            last = items[-1]
-            next_cursor = encode_cursor(last.priority, isoformat(last.created_at), last.task_id)
-        return Page[TaskRecord](items=items, next_cursor=next_cursor)
 
     async def update_task(
         self, task_id: str, update: TaskUpdate, *, expected_version: int, scope: Scope | None = None

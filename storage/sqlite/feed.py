@@ -5,8 +5,11 @@ transaction or fsync per change, no polling). Every follower binds a socket in a
 named after the database file's resolved path: ``<tempdir>/mcpmem-<uid>/<sha256[:16]>/`` (socket paths
 are short because Unix socket paths are limited to ~100 bytes). A publisher sends one datagram
 ``{"origin", "topics"}`` to every socket there except its own store's. A socket nobody reads any more
-(a crashed process) refuses the datagram and is removed. Delivery is at most once: a datagram that does
-not fit the receiver's buffer is dropped (logged), like a missed ``NOTIFY``.
+(a crashed process) refuses the datagram and is removed. A receiver's queue is short (Linux
+``net.unix.max_dgram_qlen``, 10 by default), so a sender finding it full retries for up to
+``_RETRY_SECONDS``; if it is still full, the datagram is dropped and the sender creates
+``<socket>.lost``: the follower checks for it every ``_LOST_POLL_SECONDS`` and then hands its listener
+``RESYNC_TOPIC`` ("re-read everything you follow"), so a loss is never silent.
 
 Only the server's user can reach the sockets: both folders are created with mode 0700 and, before any
 socket is bound in them or any datagram is sent there, checked with ``lstat`` (never following a
@@ -32,7 +35,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
-from storage.contracts.changes import TopicListener, check_topics
+from storage.contracts.changes import RESYNC_TOPIC, TopicListener, check_topics
 from storage.sqlite.core import SQLiteCore
 
 __all__ = ["SQLiteFeed", "UnsafeFeedFolder", "feed_folder", "private_folder"]
@@ -41,6 +44,11 @@ logger = logging.getLogger("storage.sqlite")
 
 #: Bytes of topics per datagram (well under the default Unix datagram limit of ~200 kB).
 _MAX_DATAGRAM_BYTES = 60_000
+#: How long a sender retries a full receiver queue before dropping (seconds), and its pause between tries.
+_RETRY_SECONDS = 0.05
+_RETRY_PAUSE_SECONDS = 0.002
+#: How often a follower looks for its ``.lost`` marker (seconds): the longest a loss goes unnoticed.
+_LOST_POLL_SECONDS = 0.5
 
 
 class UnsafeFeedFolder(Exception):
@@ -135,14 +143,8 @@ class SQLiteFeed(SQLiteCore):
                 if target.name.startswith(self._origin):
                     continue
                 for datagram in datagrams:
-                    try:
-                        sender.sendto(datagram, str(target))
-                    except (ConnectionRefusedError, FileNotFoundError):
-                        with contextlib.suppress(OSError):
-                            target.unlink()  # its process is gone
+                    if not await _send(sender, datagram, target):
                         break
-                    except (BlockingIOError, OSError) as exc:
-                        logger.warning("dropped a change datagram for %s: %s", target.name, exc)
 
     def follow_changes(self, listener: TopicListener) -> AbstractAsyncContextManager[bool]:
         """Call ``listener(topic)`` for topics other store instances on this file publish (yields ``True``)."""
@@ -151,8 +153,8 @@ class SQLiteFeed(SQLiteCore):
     @asynccontextmanager
     async def _follow(self, listener: TopicListener) -> AsyncIterator[bool]:
         folder = feed_folder(self._db.path)
-        loop = asyncio.get_running_loop()
         path = folder / f"{self._origin}-{os.getpid()}-{secrets.token_hex(2)}.sock"
+        loop = asyncio.get_running_loop()
         transport: asyncio.BaseTransport | None = None
         for _attempt in range(3):  # a last follower may remove the folder between our mkdir and bind
             try:
@@ -169,13 +171,65 @@ class SQLiteFeed(SQLiteCore):
         if transport is None:
             yield False
             return
+        lost = path.with_name(path.name + ".lost")
+
+        async def watch_losses() -> None:
+            while True:
+                await asyncio.sleep(_LOST_POLL_SECONDS)
+                if lost.exists():
+                    with contextlib.suppress(OSError):
+                        lost.unlink()
+                    try:
+                        listener(RESYNC_TOPIC)
+                    except Exception:  # a listener must not stop the watch
+                        logger.exception("change topic listener raised")
+
+        watcher = asyncio.ensure_future(watch_losses())
         try:
             yield True
         finally:
+            watcher.cancel()
             transport.close()
-            with contextlib.suppress(OSError):
-                path.unlink()
+            for leftover in (path, lost):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
             _remove_if_empty(folder)
+
+
+async def _send(sender: socket.socket, datagram: bytes, target: Path) -> bool:
+    """Send one datagram to ``target``; False when the target is gone (its socket is then removed).
+
+    A full queue is retried for ``_RETRY_SECONDS``; then the datagram is dropped and ``<target>.lost``
+    created, which tells that follower to re-read (``RESYNC_TOPIC``).
+    """
+    deadline = asyncio.get_running_loop().time() + _RETRY_SECONDS
+    while True:
+        try:
+            sender.sendto(datagram, str(target))
+            return True
+        except (ConnectionRefusedError, FileNotFoundError):
+            _remove(target)  # its process is gone
+            return False
+        except BlockingIOError:
+            if asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(_RETRY_PAUSE_SECONDS)
+                continue
+            reason = "its queue stayed full"
+        except OSError as exc:
+            reason = str(exc)
+        logger.warning("dropped a change datagram for %s (%s): it will re-read", target.name, reason)
+        _mark_lost(target)
+        return True
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
+
+
+def _mark_lost(target: Path) -> None:
+    with contextlib.suppress(OSError):
+        target.with_name(target.name + ".lost").touch()
 
 
 def _datagrams(origin: str, topics: list[str]) -> list[bytes]:

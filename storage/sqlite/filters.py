@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.filters import Params
-from storage.sqlite.rows import ts
+from storage.sqlite.rows import to_json, ts
 
 __all__ = ["SQLiteParams"]
 
@@ -18,6 +18,7 @@ __all__ = ["SQLiteParams"]
 class SQLiteParams(Params):
     """``Params`` for SQLite: ``?`` placeholders (bound in textual order) and GLOB patterns."""
 
+    LIMIT_IN_RECURSIVE = True
     WILDCARD = "*"
 
     def placeholder(self, index: int) -> str:
@@ -52,6 +53,12 @@ class SQLiteParams(Params):
         if isinstance(value, int | float):
             return each + f"je.type IN ('integer', 'real') AND je.value = {self.add(value)})"
         return each + f"je.type = 'text' AND je.value = {self.add(str(value))})"
+
+    def json_value(self, value: Any) -> Any:
+        return to_json(value, "a JSON column's value")
+
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
 
     def time_value(self, value: datetime) -> Any:
         return ts(value)

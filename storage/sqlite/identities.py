@@ -11,8 +11,9 @@ import apsw
 from storage.errors import NotFoundError
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
-from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, ts
+from storage.queries.identities import IdentityQueries, identity_plan
+from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
+from storage.sqlite.rows import fetch_one, ts
 
 __all__ = ["SQLiteIdentities", "get_identity"]
 
@@ -27,22 +28,11 @@ def _address_owner(conn: apsw.Connection, channel_type: str, address: str) -> st
 
 
 def get_identity(conn: apsw.Connection, identity_id: str) -> Identity:
-    """Return an identity with its addresses (oldest first). Raises: NotFoundError."""
-    row = fetch_one(conn, "SELECT * FROM identities WHERE identity_id = ?", (identity_id,))
-    if row is None:
+    """Return an identity with its addresses (oldest first), in the caller's transaction. Raises: NotFoundError."""
+    identity = run_sqlite_plan(conn, identity_plan(SQLITE, identity_id))
+    if identity is None:
         raise NotFoundError("identity", identity_id)
-    addresses = fetch_all(
-        conn, "SELECT * FROM addresses WHERE identity_id = ? ORDER BY addr_seq", (identity_id,)
-    )
-    return ROWS.identity(row, addresses)
-
-
-def find_identity(conn: apsw.Connection, channel_type: str, address: str) -> Identity:
-    """Return the owner of an address. Raises: NotFoundError."""
-    owner = _address_owner(conn, channel_type, address)
-    if owner is None:
-        raise NotFoundError("address", f"{channel_type}:{address}")
-    return get_identity(conn, owner)
+    return identity
 
 
 def resolve_identity(
@@ -88,8 +78,8 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
     return get_identity(conn, owner)
 
 
-class SQLiteIdentities(SQLiteCore):
-    """``IdentityStore`` on SQLite: people and their channel addresses."""
+class SQLiteIdentities(IdentityQueries, SQLiteCore):
+    """``IdentityStore``'s writes on SQLite: people and their channel addresses (reads: ``IdentityQueries``)."""
 
     async def resolve_identity(
         self, channel_type: str, address: str, *, display_name: str | None = None
@@ -101,9 +91,3 @@ class SQLiteIdentities(SQLiteCore):
 
     async def unlink_address(self, channel_type: str, address: str) -> Identity:
         return await self._db.write(unlink_address, channel_type, address)
-
-    async def get_identity(self, identity_id: str) -> Identity:
-        return await self._db.read(get_identity, identity_id)
-
-    async def find_identity(self, channel_type: str, address: str) -> Identity:
-        return await self._db.read(find_identity, channel_type, address)

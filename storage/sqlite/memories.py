@@ -13,15 +13,15 @@ from collections.abc import Sequence
 import apsw
 
 from storage.errors import NotFoundError
-from storage.memories import check_memory_delete, list_sql, memory_page, new_memory_record, visible_sql
-from storage.models import Memory, MemoryFilter, NewMemory, Page
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit
+from storage.memories import check_memory_delete, new_memory_record, visible_sql
+from storage.models import Memory, NewMemory
+from storage.queries.memories import MemoryQueries
 from storage.scope import Scope
 from storage.sqlite import changelog
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.meta import check_embedding_size
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, pack_embedding, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_one, pack_embedding, to_json, ts
 from storage.text import lexical_text
 
 __all__ = ["SQLiteMemories", "insert_memory", "remove_memory"]
@@ -124,35 +124,14 @@ def _delete_memory(conn: apsw.Connection, memory_id: str, scope: Scope | None) -
     return memory
 
 
-def _list_memories(
-    conn: apsw.Connection, filters: MemoryFilter, limit: int, cursor: str | None, scope: Scope | None
-) -> Page[Memory]:
-    p = SQLiteParams()
-    return memory_page(
-        fetch_all(conn, list_sql(p, filters, limit, cursor, scope), p.values), limit, ROWS.memory
-    )
-
-
-class SQLiteMemories(SQLiteCore):
-    """``MemoryRecordStore`` writes and reads of the SQLite backend (``search`` is ``SQLiteSearch``'s)."""
+class SQLiteMemories(MemoryQueries, SQLiteCore):
+    """``MemoryRecordStore``'s writes on SQLite (the reads are ``MemoryQueries``, ``search``
+    ``SQLiteSearch``'s)."""
 
     async def add_memory(
         self, memory: NewMemory, embedding: Sequence[float] | None = None, *, scope: Scope | None = None
     ) -> Memory:
         return await self._db.write(_add_memory, memory, embedding, scope, self._dims)
 
-    async def get_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
-        return await self._db.read(_visible, memory_id, scope)
-
     async def delete_memory(self, memory_id: str, *, scope: Scope | None = None) -> Memory:
         return await self._db.write(_delete_memory, memory_id, scope)
-
-    async def list_memories(
-        self,
-        filters: MemoryFilter,
-        *,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[Memory]:
-        return await self._db.read(_list_memories, filters, clamp_limit(limit), cursor, scope)

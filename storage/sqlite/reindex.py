@@ -19,8 +19,8 @@ from storage.models import ReindexItem, ReindexProgress, StagedEmbedding
 from storage.search import records_sql
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.meta import get_meta, set_meta
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, pack_embedding
+from storage.sqlite.meta import check_embedding_size, get_meta, set_meta
+from storage.sqlite.rows import ROWS, Row, fetch_all, fetch_one, pack_embedding
 
 __all__ = ["SQLiteReindex"]
 
@@ -48,7 +48,32 @@ def _reindex_batch(conn: apsw.Connection, after: tuple[str, str] | None, limit: 
     shared.check_batch_limit(limit)
     shared.require_target(_target(conn))
     p = SQLiteParams()
-    keys = fetch_all(conn, shared.batch_keys_sql(p, after, limit), p.values)
+    return _items(conn, fetch_all(conn, shared.batch_keys_sql(p, after, limit), p.values))
+
+
+def _unembedded_batch(conn: apsw.Connection, limit: int) -> list[ReindexItem]:
+    shared.check_batch_limit(limit)
+    p = SQLiteParams()
+    return _items(conn, fetch_all(conn, shared.unembedded_keys_sql(p, limit), p.values))
+
+
+def _fill_embeddings(
+    conn: apsw.Connection, embeddings: Sequence[StagedEmbedding], configured_dimensions: int | None
+) -> int:
+    filled = 0
+    for item in embeddings:
+        blob = pack_embedding(item.embedding)
+        check_embedding_size(conn, len(blob) // 4, configured_dimensions, record=True)
+        conn.execute(
+            "UPDATE search_docs SET embedding = ? WHERE item_type = ? AND item_id = ? AND embedding IS NULL",
+            (blob, item.item_type, item.item_id),
+        )
+        filled += conn.changes()
+    return filled
+
+
+def _items(conn: apsw.Connection, keys: list[Row]) -> list[ReindexItem]:
+    """The memories and events (with senders) of ``keys``, in key order."""
     p = SQLiteParams()
     sql = records_sql(p, "memory", [k["item_id"] for k in keys if k["item_type"] == "memory"])
     memories = {r["memory_id"]: ROWS.memory(r) for r in (fetch_all(conn, sql, p.values) if sql else [])}
@@ -113,3 +138,9 @@ class SQLiteReindex(SQLiteCore):
 
     async def reindex_progress(self) -> ReindexProgress | None:
         return await self._db.read(_reindex_progress)
+
+    async def unembedded_batch(self, *, limit: int = 64) -> list[ReindexItem]:
+        return await self._db.read(_unembedded_batch, limit)
+
+    async def fill_embeddings(self, embeddings: Sequence[StagedEmbedding]) -> int:
+        return await self._db.write(_fill_embeddings, list(embeddings), self._dims)

@@ -1,4 +1,4 @@
-"""Retention on SQLite (``SQLiteRetention``): counting memories per namespace, pruning one by age and size.
+"""Retention on SQLite (``SQLiteRetention``): removing what ``RetentionQueries`` chose to prune.
 
 Pruned memories go through ``memories.remove_memory``, so each deletion is in the namespace's change log
 (a rollback to an earlier snapshot brings them back, see docs/versioning.md). A dry run is a read.
@@ -6,37 +6,25 @@ Pruned memories go through ``memories.remove_memory``, so each deletion is in th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import apsw
 
-from storage.contracts.retention import PRUNE_ACTOR, check_prune, pruned_memory
-from storage.memories import NAMESPACE_COUNTS_SQL, namespace_counts, prune_queries
-from storage.models import NamespaceCount, PrunedMemory, PruneReason
+from storage.contracts.retention import PRUNE_ACTOR, pruned_memory
+from storage.memories import PruneQuery
+from storage.models import PrunedMemory, PruneReason
+from storage.queries.retention import RetentionQueries
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.filters import SQLiteParams
 from storage.sqlite.memories import remove_memory
-from storage.sqlite.rows import ROWS, fetch_all, from_ts
+from storage.sqlite.rows import ROWS, fetch_all
 
 __all__ = ["SQLiteRetention"]
 
 
-def _namespace_counts(conn: apsw.Connection) -> list[NamespaceCount]:
-    return namespace_counts(fetch_all(conn, NAMESPACE_COUNTS_SQL), from_ts)
-
-
-def _prune_namespace(
-    conn: apsw.Connection,
-    namespace: str,
-    max_memories: int | None,
-    expires_before: datetime | None,
-    dry_run: bool,
-) -> list[PrunedMemory]:
-    check_prune(max_memories)
+def _prune(conn: apsw.Connection, queries: Sequence[PruneQuery], dry_run: bool) -> list[PrunedMemory]:
     chosen: list[tuple[Mapping[str, Any], PruneReason]] = []
-    for query in prune_queries(SQLiteParams, namespace, max_memories, expires_before):
+    for query in queries:
         chosen += query.chosen(fetch_all(conn, query.sql, query.values))
     pruned: list[PrunedMemory] = []
     for row, reason in chosen:
@@ -47,19 +35,11 @@ def _prune_namespace(
     return pruned
 
 
-class SQLiteRetention(SQLiteCore):
-    """``RetentionStore`` of the SQLite backend."""
+class SQLiteRetention(RetentionQueries, SQLiteCore):
+    """``RetentionStore``'s removal on SQLite: one write transaction (a read for a dry run)."""
 
-    async def namespace_counts(self) -> list[NamespaceCount]:
-        return await self._db.read(_namespace_counts)
-
-    async def prune_namespace(
-        self,
-        namespace: str,
-        *,
-        max_memories: int | None = None,
-        expires_before: datetime | None = None,
-        dry_run: bool = False,
+    async def _prune(
+        self, namespace: str, queries: Sequence[PruneQuery], *, dry_run: bool
     ) -> list[PrunedMemory]:
         run = self._db.read if dry_run else self._db.write
-        return await run(_prune_namespace, namespace, max_memories, expires_before, dry_run)
+        return await run(_prune, queries, dry_run)

@@ -14,7 +14,7 @@ from typing import Any, TypeVar, cast
 import apsw
 import numpy as np
 
-from storage.errors import InvalidInputError
+from storage.errors import InvalidInputError, NotFoundError
 from storage.models import Page
 from storage.paging import encode_cursor, isoformat
 from storage.rows import Rows
@@ -23,6 +23,7 @@ __all__ = [
     "ROWS",
     "event_from_row",
     "fetch_all",
+    "fetch_by_key",
     "fetch_one",
     "from_ts",
     "make_page",
@@ -95,6 +96,18 @@ def make_page(rows: list[Row], limit: int, convert: Callable[[Row], T], *key_col
 def fetch_one(conn: apsw.Connection, sql: str, params: Sequence[Any] = ()) -> Row | None:
     """First row of a query as ``{column: value}`` (connections carry the ``dict_row`` tracer)."""
     return cast("Row | None", conn.execute(sql, params).fetchone())
+
+
+def fetch_by_key(conn: apsw.Connection, table: str, column: str, value: str, kind: str) -> Row:
+    """The row of ``table`` (a constant name) whose unique ``column`` is ``value``.
+
+    Raises:
+        NotFoundError: no such row (reported as ``kind`` ``value``).
+    """
+    row = fetch_one(conn, f"SELECT * FROM {table} WHERE {column} = ?", (value,))
+    if row is None:
+        raise NotFoundError(kind, value)
+    return row
 
 
 def fetch_all(conn: apsw.Connection, sql: str, params: Sequence[Any] = ()) -> list[Row]:

@@ -30,12 +30,14 @@ from storage.sqlite.identities import SQLiteIdentities
 from storage.sqlite.memories import SQLiteMemories
 from storage.sqlite.meta import EMBEDDING_DIMENSIONS_KEY, SQLiteMeta
 from storage.sqlite.participants import SQLiteParticipants
+from storage.sqlite.portability import SQLitePortability
 from storage.sqlite.reindex import SQLiteReindex
 from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
 from storage.sqlite.rows import fetch_one
 from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
 from storage.sqlite.tasks import SQLiteTasks
+from storage.sqlite.vector_log import VectorIndexMixin
 from storage.sqlite.versions import SQLiteVersions
 
 __all__ = ["SQLiteOptions", "SQLiteStore", "parse_sqlite_url"]
@@ -49,10 +51,12 @@ class SQLiteOptions:
         busy_timeout_seconds: how long a write waits for another process's write lock before
             ``BackendUnavailableError`` (seconds, >= 0).
         embedding_dimensions: the expected embedding size until the store records one from a write.
+        vector_index: keep the in-process ANN index (``storage.vector_index``), built in the background.
     """
 
     busy_timeout_seconds: float = Field(default=30.0, ge=0)
     embedding_dimensions: int | None = Field(default=None, ge=1)
+    vector_index: bool = True
 
 
 def parse_sqlite_url(url: str) -> Path:
@@ -104,6 +108,8 @@ class SQLiteStore(
     SQLiteAlerts,
     SQLiteAudit,
     SQLiteFeed,
+    SQLitePortability,
+    VectorIndexMixin,
 ):
     """The SQLite backend: one database file in WAL mode, one writer, a few readers.
 
@@ -136,9 +142,12 @@ class SQLiteStore(
                 f"this store holds {recorded}-dimensional embeddings, but {dims} were "
                 "configured: use the embedder the store was built with"
             )
+        if options.vector_index:
+            store._start_vector_index(db.path, options.busy_timeout_seconds)
         return store
 
     async def close(self) -> None:
+        await self._stop_vector_index()
         await self._db.close()
 
     async def schema_version(self) -> int:
@@ -156,5 +165,6 @@ class SQLiteStore(
             embedding_dimensions=int(recorded) if recorded is not None else self._dims,
             busy_timeout_seconds=self._db.busy_timeout_seconds,
             change_feed="unix-datagram",
+            vector_index=self._vector_index_facts(),
         )
         return facts

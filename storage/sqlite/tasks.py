@@ -6,13 +6,11 @@ any number of racing claims (threads or processes) exactly one sees the task ope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import apsw
 
-from storage.errors import NotFoundError
-from storage.models import NewTask, Page, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
+from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
 from storage.models.tasks import (
     check_claim,
     check_task_visible,
@@ -21,30 +19,23 @@ from storage.models.tasks import (
     task_changes,
     task_namespace,
 )
-from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
+from storage.queries.tasks import TaskQueries
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
 from storage.sqlite.events import room_row
-from storage.sqlite.filters import SQLiteParams
-from storage.sqlite.rows import ROWS, fetch_all, fetch_one, make_page, to_json, ts
+from storage.sqlite.rows import ROWS, fetch_by_key, fetch_one, to_json, ts
 
-__all__ = ["SQLiteTasks", "open_tasks_of_room"]
+__all__ = ["SQLiteTasks"]
 
 
 def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
-    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
-    if row is None:
-        raise NotFoundError("task", task_id)
-    return row
-
-
-def _visible(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
-    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
-    return check_task_visible(None if row is None else ROWS.task(row), task_id, scope)
+    return fetch_by_key(conn, "tasks", "task_id", task_id, "task")
 
 
 def _writable(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
-    task = _visible(conn, task_id, scope)
+    """The task (read in this write transaction) when the scope reads and writes its namespace."""
+    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+    task = check_task_visible(None if row is None else ROWS.task(row), task_id, scope)
     check_task_writable(task.namespace, scope, what=f"task {task_id!r}")
     return task
 
@@ -76,46 +67,6 @@ def create_task(conn: apsw.Connection, task: NewTask, scope: Scope | None) -> Ta
         ),
     )
     return ROWS.task(_task_row(conn, task_id))
-
-
-def get_task(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
-    """Return a task the scope reads. Raises: NotFoundError."""
-    return _visible(conn, task_id, scope)
-
-
-def list_tasks(
-    conn: apsw.Connection,
-    status: Sequence[TaskStatus] | None,
-    assignee: str | None,
-    room_id: str | None,
-    limit: int,
-    cursor: str | None,
-    scope: Scope | None,
-) -> Page[TaskRecord]:
-    """Tasks by priority (highest first), then ``created_at`` and id ascending. Raises: InvalidInputError."""
-    readable, readable_params = SQLiteParams.readable_clause("namespace", scope)
-    where: list[str] = [readable]
-    params: list[Any] = list(readable_params)
-    if status:
-        where.append(f"status IN ({', '.join('?' * len(status))})")
-        params.extend(TaskStatus(s).value for s in status)
-    if assignee is not None:
-        where.append("assignee = ?")
-        params.append(assignee)
-    if room_id is not None:
-        where.append("room_id = ?")
-        params.append(room_id)
-    if cursor is not None:
-        priority, created_at, task_id = decode_cursor(cursor, 3)
-        where.append("(priority < ? OR (priority = ? AND (created_at, task_id) > (?, ?)))")
-        params.extend([priority, priority, created_at, task_id])
-    rows = fetch_all(
-        conn,
-        f"SELECT * FROM tasks WHERE {' AND '.join(where)}"
-        " ORDER BY priority DESC, created_at ASC, task_id ASC LIMIT ?",
-        (*params, limit + 1),
-    )
-    return make_page(rows, limit, ROWS.task, "priority", "created_at", "task_id")
 
 
 def _compare_and_set(
@@ -165,37 +116,12 @@ def claim_task(
     )
 
 
-def open_tasks_of_room(conn: apsw.Connection, room_id: str) -> list[TaskRecord]:
-    """A room's tasks not done or cancelled, in listing order (for handoff packages)."""
-    rows = fetch_all(
-        conn,
-        "SELECT * FROM tasks WHERE room_id = ? AND status NOT IN ('done', 'cancelled')"
-        " ORDER BY priority DESC, created_at ASC, task_id ASC",
-        (room_id,),
-    )
-    return [ROWS.task(r) for r in rows]
-
-
-class SQLiteTasks(SQLiteCore):
-    """``TaskStore`` on SQLite: versioned updates and the atomic claim, each one write transaction."""
+class SQLiteTasks(TaskQueries, SQLiteCore):
+    """``TaskStore``'s writes on SQLite: versioned updates and the atomic claim, each one write transaction
+    (the reads are ``TaskQueries``)."""
 
     async def create_task(self, task: NewTask, *, scope: Scope | None = None) -> TaskRecord:
         return await self._db.write(create_task, task, scope)
-
-    async def get_task(self, task_id: str, *, scope: Scope | None = None) -> TaskRecord:
-        return await self._db.read(get_task, task_id, scope)
-
-    async def list_tasks(
-        self,
-        *,
-        status: Sequence[TaskStatus] | None = None,
-        assignee: str | None = None,
-        room_id: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        cursor: str | None = None,
-        scope: Scope | None = None,
-    ) -> Page[TaskRecord]:
-        return await self._db.read(list_tasks, status, assignee, room_id, clamp_limit(limit), cursor, scope)
 
     async def update_task(
         self, task_id: str, update: TaskUpdate, *, expected_version: int, scope: Scope | None = None

@@ -17,7 +17,13 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from pydantic import AnyUrl, ValidationError
 
-from mcp_memory.sdk_adapter import add_request_handler, connection_of, lifespan_state, sdk_cause
+from mcp_memory.sdk_adapter import (
+    add_request_handler,
+    connection_of,
+    lifespan_state,
+    sdk_cause,
+    tool_input_schemas,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -135,3 +141,12 @@ async def test_add_request_handler_serves_a_method_and_connection_of_finds_its_c
     assert len(connections) == 2
     assert all(isinstance(c, Connection) for c in connections)
     assert connections[0] is connections[1]  # one connection per client session
+
+
+def test_tool_input_schemas_lists_the_registered_tools_with_their_schemas() -> None:
+    """Tool groups and strict arguments are built from ``MCPServer._tool_manager`` while the server is
+    assembled (``tool_input_schemas``)."""
+    server = _recording_server()
+    schemas = tool_input_schemas(server)
+    assert set(schemas) == {"crashes", "refuses", "echoes"}
+    assert set(schemas["echoes"]["properties"]) == {"text"}

@@ -1,11 +1,19 @@
-"""Pins every tool's name, parameters and annotations, and keeps the tool list compact."""
+"""Pins every tool's name, group, parameters, descriptions and annotations (as an operator sees them: every
+tool). Budgets of the list's size: ``test_tool_budget.py``."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from mcp import Client
+from mcp.server.mcpserver import MCPServer
+
+from mcp_memory.auth import TOOL_GROUPS
+from mcp_memory.config import Settings
+from mcp_memory.tools import register_all
+from mcp_memory.tools._common import AppState
+from tests.mcp_memory.transports import Connect
 
 pytestmark = pytest.mark.anyio
 
@@ -99,6 +107,7 @@ EXPECTED: dict[str, set[str]] = {
     "branch_namespace": {"namespace", "snapshot_id", "new_namespace"},
     "merge_branch": {"branch", "into"},
     "query_audit_log": {"agent", "tool", "item_id", "outcome", "kind", "since", "limit", "cursor"},
+    "get_coordination_stats": {"by", "since"},
 }
 
 READ_ONLY = {
@@ -115,8 +124,44 @@ READ_ONLY = {
     "fact_history",
     "list_snapshots",
     "query_audit_log",
+    "get_coordination_stats",
 }
 DESTRUCTIVE = {"forget", "delete_fact", "rollback_namespace", "prune_memories"}
+
+
+GROUPS: dict[str, set[str]] = {
+    "rooms": {"create_room", "get_conversation_state", "handoff"},
+    "events": {"store_event", "list_events"},
+    "identities": {"resolve_identity", "link_address"},
+    "memories": {"remember", "search_memory", "forget"},
+    "tasks": {"create_task", "claim_task", "update_task", "list_tasks"},
+    "escalations": {"escalate", "list_escalations", "resolve_escalation"},
+    "graph": {"add_relation", "set_entity", "get_entity", "traverse_graph"},
+    "alerts": {"send_alert", "read_inbox", "ack_alert"},
+    "facts": {"get_fact", "set_fact", "delete_fact", "list_facts", "fact_history"},
+    "snapshots": {
+        "snapshot_namespace",
+        "list_snapshots",
+        "rollback_namespace",
+        "branch_namespace",
+        "merge_branch",
+    },
+    "retention": {"prune_memories"},
+    "audit": {"query_audit_log", "get_coordination_stats"},
+}
+
+
+@pytest.fixture
+async def client(connect: Connect, settings_factory: Callable[..., Settings]) -> AsyncIterator[Client]:
+    """A client of an agent with the ``operator`` profile: every tool is listed."""
+    async with connect(settings_factory(default_policy={"profile": "operator"}), "ops") as connected:
+        yield connected
+
+
+def test_every_tool_is_in_exactly_one_group() -> None:
+    groups = register_all(MCPServer[AppState](name="groups"))
+    assert set(groups) == set(EXPECTED)
+    assert {g: {t for t, tg in groups.items() if tg == g} for g in TOOL_GROUPS} == GROUPS
 
 
 async def test_tool_names_and_parameters_are_pinned(client: Client) -> None:
@@ -128,24 +173,15 @@ async def test_every_tool_has_a_description_annotations_and_an_output_schema(cli
     for tool in (await client.list_tools()).tools:
         assert tool.description, tool.name
         assert len(tool.description) >= 40, tool.name
+        for name, parameter in tool.input_schema["properties"].items():
+            words = str(parameter.get("description", ""))
+            assert len(words) >= 8, f"{tool.name}.{name} needs a description in words"
+            assert " " in words, f"{tool.name}.{name} needs a description in words"
         assert tool.annotations is not None, tool.name
-        assert tool.annotations.read_only_hint is (tool.name in READ_ONLY), tool.name
-        assert tool.annotations.destructive_hint is (tool.name in DESTRUCTIVE), tool.name
-        assert tool.output_schema is not None, tool.name
-
-
-async def test_tool_list_stays_compact(client: Client) -> None:
-    tools = (await client.list_tools()).tools
-    size = len(json.dumps([t.model_dump(mode="json", exclude_none=True, by_alias=True) for t in tools]))
-    inputs = sum(len(json.dumps(t.input_schema)) + len(t.description or "") for t in tools)
-    print(
-        f"tools/list: {len(tools)} tools, {size} characters ({inputs} in names, descriptions and input schemas)"
-    )
-    # What a model reads to choose and call tools (inputs + descriptions) stays under ~5k tokens; the
-    # whole list (output schemas are ~60% of it) is held under ~13k tokens. Guards against growth.
-    # Graph and alert tools (7) measured +5,694 input and +18,828 total characters: budgets raised by that.
-    # Facts and snapshot tools (10) measured +6,020 input and +18,395 total characters: raised by that.
-    # query_audit_log measured +1,433 input and +3,030 total characters (1,403 of them its output schema).
-    # prune_memories measured +280 input and +1,752 total characters: raised by that.
-    assert inputs < 20_000 + 5_700 + 6_100 + 1_500 + 300
-    assert size < 52_000 + 18_900 + 18_400 + 3_100 + 1_800
+        read_only = bool(tool.annotations.read_only_hint)
+        assert read_only is (tool.name in READ_ONLY), tool.name
+        # Unset hints take the spec's defaults (destructiveHint true) and mean nothing on read-only tools.
+        destructive = not read_only and tool.annotations.destructive_hint is not False
+        assert destructive is (tool.name in DESTRUCTIVE), tool.name
+        assert tool.annotations.open_world_hint is False, tool.name
+        assert tool.output_schema == {"type": "object"}, tool.name

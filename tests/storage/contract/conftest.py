@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,9 +39,9 @@ class StoreFactory:
         assert self._postgres is not None
         return await self._postgres.new_url()
 
-    async def open(self, url: str) -> MemoryStore:
-        """Open (and migrate) a store on ``url``; it is closed at teardown."""
-        store = await open_store(url, embedding_dimensions=EMBEDDING_DIMENSIONS)
+    async def open(self, url: str, **options: Any) -> MemoryStore:
+        """Open (and migrate) a store on ``url`` (``options`` of ``open_store``); closed at teardown."""
+        store = await open_store(url, embedding_dimensions=EMBEDDING_DIMENSIONS, **options)
         self._stores.append(store)
         return store
 

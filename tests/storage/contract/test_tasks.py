@@ -6,6 +6,7 @@ import pytest
 
 from storage import ConflictError, InvalidInputError, MemoryStore, NotFoundError
 from storage.models import NewRoom, NewTask, TaskStatus, TaskUpdate
+from storage.paging import encode_cursor
 from tests.storage.contract.support import collect_pages, is_utc
 
 pytestmark = pytest.mark.anyio
@@ -80,6 +81,23 @@ async def test_list_tasks_filters_by_status_assignee_and_room(store: MemoryStore
 async def test_list_tasks_refuses_a_cursor_it_did_not_make(store: MemoryStore) -> None:
     with pytest.raises(InvalidInputError):
         await store.list_tasks(cursor="bm90LWEtY3Vyc29y")
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        ["high", "2026-01-01T00:00:00.000000+00:00", "task_x"],  # priority not an integer
+        [True, "2026-01-01T00:00:00.000000+00:00", "task_x"],  # a boolean is no priority
+        [1, "yesterday", "task_x"],  # not a timestamp
+        [1, "2026-01-01T00:00:00", "task_x"],  # a timestamp without its offset
+    ],
+)
+async def test_list_tasks_refuses_a_well_formed_cursor_with_keys_of_the_wrong_type(
+    store: MemoryStore, key: list[object]
+) -> None:
+    await store.create_task(NewTask(title="a", created_by="lead"))
+    with pytest.raises(InvalidInputError):
+        await store.list_tasks(cursor=encode_cursor(*key))
 
 
 async def test_update_task_at_the_current_version_applies_and_bumps_it(store: MemoryStore) -> None:
