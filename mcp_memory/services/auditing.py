@@ -261,7 +261,8 @@ def _audited(fn: Callable[..., Awaitable[Any]], name: str) -> Callable[..., Awai
         ids = named_ids(bound.arguments)
         log: AuditLog = self._ctx.audit_log
         async with log.call(principal.agent, kind="tool", name=name, ids=ids) as call:
-            result = await fn(self, *args, **kwargs)
+            # Every result leaves the service opened: nothing sealed at rest reaches a caller (sealing.py).
+            result = self._ctx.sealer.reveal(await fn(self, *args, **kwargs))
             call.add_result(result)
             return result
 

@@ -62,7 +62,7 @@ class EscalationService(AuditedArea, area="escalations"):
                 assignee=assignee,
                 priority=priority,
                 created_by=principal.agent,
-            ),
+            ).model_copy(update={"reason": self._ctx.sealer.seal_text(reason, kind="escalation")}),
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
         await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))

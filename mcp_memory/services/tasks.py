@@ -5,7 +5,7 @@ the caller's policy like a room: the store applies the caller's scope (hidden ta
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
@@ -16,6 +16,8 @@ from storage import ConflictError
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate
 
 __all__ = ["TaskService"]
+
+TaskT = TypeVar("TaskT", NewTask, TaskUpdate)
 
 GROUP = "tasks"
 
@@ -46,19 +48,17 @@ class TaskService(AuditedArea, area="tasks"):
             PermissionDeniedError: the caller may not write the task's namespace.
         """
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.create_task(
-            NewTask(
-                title=title,
-                description=description,
-                priority=priority,
-                assignee=assignee,
-                room_id=room_id,
-                namespace=namespace,
-                metadata=metadata or {},
-                created_by=principal.agent,
-            ),
-            scope=principal.scope(),
+        task = NewTask(
+            title=title,
+            description=description,
+            priority=priority,
+            assignee=assignee,
+            room_id=room_id,
+            namespace=namespace,
+            metadata=metadata or {},
+            created_by=principal.agent,
         )
+        return await self._ctx.store.create_task(_sealed_task(self._ctx, task), scope=principal.scope())
 
     async def get_task(self, principal: Principal, task_id: str) -> TaskRecord:
         """Return a task the caller may read. Raises: NotFoundError."""
@@ -109,7 +109,10 @@ class TaskService(AuditedArea, area="tasks"):
         self._ctx.require_group(principal, GROUP)
         try:
             task = await self._ctx.store.update_task(
-                task_id, update, expected_version=expected_version, scope=principal.scope()
+                task_id,
+                _sealed_task(self._ctx, update),
+                expected_version=expected_version,
+                scope=principal.scope(),
             )
         except ConflictError as exc:
             raise ConflictError(
@@ -143,3 +146,13 @@ class TaskService(AuditedArea, area="tasks"):
             scope=principal.scope(),
         )
         return TaskPage(tasks=page.items, next_cursor=page.next_cursor)
+
+
+def _sealed_task(ctx: ServiceContext, task: TaskT) -> TaskT:
+    """``task`` (validated plain) with its title and description sealed when the tenant has a key."""
+    changes = {
+        name: ctx.sealer.seal_text(text, kind="task")
+        for name in ("title", "description")
+        if isinstance(text := getattr(task, name), str)
+    }
+    return task.model_copy(update=changes)
