@@ -63,9 +63,12 @@ ACCESS_SCOPE = "memory"
 #: Tool groups a policy can allow; every tool belongs to exactly one.
 TOOL_GROUPS = (
     "rooms",
+    "room_admin",
     "events",
     "identities",
+    "identity_admin",
     "memories",
+    "sessions",
     "tasks",
     "escalations",
     "graph",
@@ -83,12 +86,15 @@ OPERATOR_GROUPS = frozenset({"audit"})
 #: ``core`` is one agent's knowledge; ``coordination`` adds working with other agents and humans in
 #: rooms; ``governance`` adds snapshots and retention of namespaces; ``operator`` adds the audit log.
 PROFILES: dict[str, tuple[str, ...]] = {
-    "core": ("memories", "facts", "graph"),
+    "core": ("memories", "sessions", "facts", "graph"),
     "coordination": (
         "rooms",
+        "room_admin",
         "events",
         "identities",
+        "identity_admin",
         "memories",
+        "sessions",
         "tasks",
         "escalations",
         "graph",
@@ -103,6 +109,7 @@ PROFILES: dict[str, tuple[str, ...]] = {
 #: without the flag neither sees nor may call the tool.
 TOOL_FLAGS: dict[str, str] = {
     "escalate": "may_escalate",
+    "acknowledge_escalation": "may_resolve_escalations",
     "resolve_escalation": "may_resolve_escalations",
 }
 

@@ -35,7 +35,7 @@ from storage import (
     StorageError,
 )
 
-__all__ = ["AVOIDABLE", "OUTAGES", "resource_failure", "tool_failure"]
+__all__ = ["AVOIDABLE", "OUTAGES", "prompt_failure", "resource_failure", "tool_failure"]
 
 logger = logging.getLogger("mcp_memory")
 
@@ -113,4 +113,21 @@ def resource_failure(cause: BaseException | None, *, uri: str) -> Exception | No
         return MCPError(INVALID_PARAMS, message, data={"uri": uri})
     if isinstance(cause, StorageError):
         return _outage(cause, call=f"read of {uri}")
+    return None
+
+
+def prompt_failure(cause: BaseException | None, *, prompt: str) -> Exception | None:
+    """The error a ``prompts/get`` that raised ``cause`` ends with, or ``None`` to leave the SDK's error.
+
+    Returns:
+        ``MCPError`` (invalid params) naming the cause for an avoidable error (an unknown or hidden room),
+        ``MCPError`` (internal error) for a store failure.
+    """
+    if cause is None:
+        return None
+    message = _avoidable_message(cause)
+    if message is not None:
+        return MCPError(INVALID_PARAMS, message, data={"prompt": prompt})
+    if isinstance(cause, StorageError):
+        return _outage(cause, call=f"prompt {prompt}")
     return None

@@ -1,7 +1,9 @@
 """MCP resources: read-only views of rooms, timelines, identities, memories, tasks and escalations.
 
 Templates (RFC 6570): ``memory://rooms/{room_id}``, ``memory://rooms/{room_id}/events``,
-``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``, ``memory://tasks/{task_id}``,
+``memory://identities/{identity_id}``, ``memory://memories/{memory_id}``,
+``memory://namespaces/{namespace}/memories`` (a namespace's newest memories; subscribers hear every
+remember, forget, rollback and merge there), ``memory://tasks/{task_id}``,
 ``memory://escalations/{escalation_id}`` (with its full handoff package), ``memory://entities/{entity_id}``
 (an entity with its relations), ``memory://agents/{agent}/inbox`` (an agent's unacknowledged alerts; only
 the agent itself may read it), ``memory://facts/{namespace}/{key}``, ``memory://facts/{namespace}`` (first
@@ -58,6 +60,10 @@ READERS: dict[str, tuple[str, Reader]] = {
     "memory://memories/{memory_id}": (
         "One memory, full text.",
         lambda s, me, v: s.memories.get_memory(me, v["memory_id"]),
+    ),
+    "memory://namespaces/{namespace}/memories": (
+        "A namespace's newest memories; subscribe to hear every remember/forget there.",
+        lambda s, me, v: s.memories.namespace_memories(me, v["namespace"]),
     ),
     "memory://tasks/{task_id}": (
         "One task with its version.",
@@ -146,6 +152,10 @@ def register_resources(server: MCPServer[Any]) -> None:
     @described("memory://memories/{memory_id}")
     async def memory(memory_id: str, ctx: Context[Any, Any]) -> str:
         return await _read(ctx, "memory://memories/{memory_id}", memory_id=memory_id)
+
+    @described("memory://namespaces/{namespace}/memories")
+    async def namespace_memories(namespace: str, ctx: Context[Any, Any]) -> str:
+        return await _read(ctx, "memory://namespaces/{namespace}/memories", namespace=namespace)
 
     @described("memory://tasks/{task_id}")
     async def task(task_id: str, ctx: Context[Any, Any]) -> str:

@@ -1,6 +1,5 @@
-"""Builds the MCP server (tools, resources, subscriptions, authentication, a lifespan that opens the store
-once) and runs it over HTTP with a graceful shutdown.
-"""
+"""Builds the MCP server (tools, resources, prompts, subscriptions, authentication, a lifespan that opens
+the store once) and runs it over HTTP with a graceful shutdown."""
 
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
 from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls, health_response
 from mcp_memory.operators import operator_routes
+from mcp_memory.prompts import register_prompts
 from mcp_memory.refusals import RefusedCalls
 from mcp_memory.replies import fit_resource, fit_tool_result
 from mcp_memory.resources import register_resources, uri_ids
@@ -50,7 +50,6 @@ from storage import StorageError
 __all__ = ["INSTRUCTIONS", "ServerParts", "assemble", "build_server", "serve_http"]
 
 logger = logging.getLogger("mcp_memory")
-
 Transport = Literal["stdio", "streamable-http", "sse"]
 
 
@@ -354,6 +353,7 @@ def assemble(settings: Settings, *, agent: str | None = None, transport: Transpo
     )
     view.add_tools(register_all(server), tool_input_schemas(server))
     register_resources(server)
+    register_prompts(server)
     install_legacy_handlers(server, bridge)
     listen = install_listen_handler(server, bridge)
 

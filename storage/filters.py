@@ -42,8 +42,16 @@ def all_of(conditions: Sequence[str]) -> str:
 
 
 def has_memory_only_filter(f: MemoryFilter) -> bool:
-    """True when ``f`` sets a filter only memories carry (namespaces, session, kinds, tags)."""
-    return bool(f.namespaces or f.session_id is not None or f.kinds or f.tags)
+    """True when ``f`` sets a filter only memories carry (namespaces, session, kinds, tags, task, authors)."""
+    return bool(
+        f.namespaces
+        or f.session_id is not None
+        or f.kinds
+        or f.tags
+        or f.task_id is not None
+        or f.authors
+        or f.exclude_authors
+    )
 
 
 class Params(ABC):
@@ -182,6 +190,7 @@ class Params(ABC):
         """Conditions on the ``memories`` table: the filters, the scope's namespaces and its clearance."""
         c = f"{alias}." if alias else ""
         conds = self._memory_only(f, c)
+        conds += self._provenance(f, c)
         conds.append(self.readable(f"{c}namespace", scope))
         conds += self._common(f, scope, c, f"{c}created_at")
         return self._skip_true(conds)
@@ -203,6 +212,9 @@ class Params(ABC):
         if not (memories and events):
             conds.append(f"{c}item_type = '{'memory' if memories else 'event'}'")
         conds += self._memory_only(request, c)
+        provenance = self._provenance(request, "")
+        if provenance:  # search_docs holds no task or author: read them from the memory the doc indexes
+            conds.append(f"{c}item_id IN (SELECT memory_id FROM memories WHERE {all_of(provenance)})")
         conds.append(self.readable(f"{c}namespace", scope))
         conds += self._common(request, scope, c, f"{c}item_at")
         return all_of(self._skip_true(conds))
@@ -218,6 +230,19 @@ class Params(ABC):
             conds.append(self.equals_any(f"{c}kind", list(f.kinds)))
         if f.tags:
             conds.append(self.has_tags(f"{c}tags", list(f.tags)))
+        return conds
+
+    def _provenance(self, f: MemoryFilter, c: str) -> list[str]:
+        """Filters on what a memory was recorded for and by: task, authors, excluded authors."""
+        conds: list[str] = []
+        if f.task_id is not None:
+            conds.append(f"{c}task_id = {self.add(f.task_id)}")
+        if f.authors:
+            conds.append(self.equals_any(f"{c}author", list(f.authors)))
+        if f.exclude_authors:
+            conds.append(
+                f"({c}author IS NULL OR NOT {self.equals_any(f'{c}author', list(f.exclude_authors))})"
+            )
         return conds
 
     def _common(self, f: MemoryFilter, scope: Scope | None, c: str, time_column: str) -> list[str]:

@@ -24,7 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from storage.errors import InvalidInputError
+from storage.filters import Params
 from storage.models import (
+    HANDOFF_TASK_MEMORY_LIMIT,
     Event,
     EventSource,
     Fact,
@@ -46,6 +49,8 @@ __all__ = [
     "CUSTOMER_ROLE",
     "HANDOFF_MEMORY_KINDS",
     "assemble_handoff",
+    "check_task_room",
+    "task_memories_sql",
     "choose_customer",
     "customer_candidates",
     "handoff_event",
@@ -104,6 +109,8 @@ def assemble_handoff(
     identity: Identity | None,
     facts: Sequence[Fact],
     customer_graph: GraphTraversal | None,
+    task: TaskRecord | None = None,
+    task_memories: Sequence[Memory] = (),
 ) -> HandoffPackage:
     """The package, frozen now.
 
@@ -115,6 +122,9 @@ def assemble_handoff(
         identity: the customer (``choose_customer``).
         facts: the live facts of its namespaces, by ``(namespace, key)``, at most ``HANDOFF_FACT_LIMIT``.
         customer_graph: the customer's entity and its neighbours, or ``None``.
+        task: the escalated task (``check_task_room``), or ``None``.
+        task_memories: the memories recorded for it, by ``(created_at, memory_id)``, at most
+            ``HANDOFF_TASK_MEMORY_LIMIT``.
     """
     return HandoffPackage(
         room=room,
@@ -126,7 +136,17 @@ def assemble_handoff(
         frozen_at=utc_now(),
         facts=list(facts),
         customer_graph=customer_graph,
+        task=task,
+        task_memories=list(task_memories),
     )
+
+
+def check_task_room(task: TaskRecord, room_id: str) -> None:
+    """Raises: InvalidInputError: ``task`` belongs to another room than the escalated ``room_id``."""
+    if task.room_id is not None and task.room_id != room_id:
+        raise InvalidInputError(
+            f"task {task.task_id!r} belongs to room {task.room_id!r}, not {room_id!r}: escalate that room"
+        )
 
 
 def handoff_event(room: Room, *, to_agent: str, by_agent: str, reason: str | None) -> NewEvent:
@@ -148,4 +168,12 @@ def handoff_event(room: Room, *, to_agent: str, by_agent: str, reason: str | Non
         sensitivity=Sensitivity.INTERNAL,
         source=EventSource(agent=by_agent),
         metadata={"from_agent": from_agent, "to_agent": to_agent, "reason": reason},
+    )
+
+
+def task_memories_sql(p: Params, task_id: str) -> str:
+    """SQL: the memories recorded for ``task_id``, oldest first, at most ``HANDOFF_TASK_MEMORY_LIMIT``."""
+    return (
+        f"SELECT * FROM memories WHERE task_id = {p.add(task_id)}"
+        f" ORDER BY created_at, memory_id LIMIT {p.add(HANDOFF_TASK_MEMORY_LIMIT)}"
     )

@@ -42,7 +42,16 @@ _TRANSIENT_META = frozenset({"reindex_model", "reindex_dimensions"})
 _VECTOR_META = frozenset({EMBEDDING_MODEL_KEY, EMBEDDING_DIMENSIONS_KEY})
 _BY_LEVEL = {s.level: s for s in Sensitivity}
 #: Tables whose rows live in a namespace (``export_namespaces``).
-_NAMESPACE_TABLES = ("rooms", "memories", "facts", "namespace_changes", "snapshots", "branches", "entities")
+_NAMESPACE_TABLES = (
+    "rooms",
+    "memories",
+    "sessions",
+    "facts",
+    "namespace_changes",
+    "snapshots",
+    "branches",
+    "entities",
+)
 
 
 def _q(name: str) -> str:

@@ -184,6 +184,12 @@ TABLES: tuple[Table, ...] = (
         "namespace",
     ),
     Table(
+        "sessions",
+        (_c("session_id"), _c("namespace"), _c("metadata", "json"), _c("created_by"), _CREATED),
+        ("session_id",),
+        "namespace",
+    ),
+    Table(
         "tasks",
         (
             _c("task_id"),

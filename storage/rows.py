@@ -43,6 +43,7 @@ from storage.models import (
     Relation,
     Room,
     Sensitivity,
+    Session,
     Snapshot,
     TaskRecord,
 )
@@ -81,6 +82,16 @@ class Rows:
 
     def _opt_time(self, value: Any) -> datetime | None:
         return None if value is None else self.load_time(value)
+
+    def session(self, row: Row) -> Session:
+        """A ``sessions`` row as a ``Session``."""
+        return Session(
+            session_id=row["session_id"],
+            namespace=row["namespace"],
+            metadata=self.load_json(row["metadata"]),
+            created_by=row["created_by"],
+            created_at=self.load_time(row["created_at"]),
+        )
 
     def room(self, row: Row) -> Room:
         """A ``rooms`` row as a ``Room`` (with its conversation state)."""

@@ -30,7 +30,9 @@ __all__ = [
     "ChangeBus",
     "UriListener",
     "escalation_uri",
+    "identity_uri",
     "memory_uri",
+    "namespace_memories_uri",
     "room_events_uri",
     "room_uri",
     "task_uri",
@@ -62,9 +64,20 @@ def escalation_uri(escalation_id: str) -> str:
     return f"memory://escalations/{escalation_id}"
 
 
+def identity_uri(identity_id: str) -> str:
+    """``memory://identities/{identity_id}``: a person and their addresses."""
+    return f"memory://identities/{identity_id}"
+
+
 def memory_uri(memory_id: str) -> str:
     """``memory://memories/{memory_id}``."""
     return f"memory://memories/{memory_id}"
+
+
+def namespace_memories_uri(namespace: str) -> str:
+    """``memory://namespaces/{namespace}/memories``: a namespace's newest memories (changes on remember,
+    forget, rollback and merge)."""
+    return f"memory://namespaces/{namespace}/memories"
 
 
 class ChangeBus:

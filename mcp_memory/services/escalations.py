@@ -10,16 +10,36 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from mcp_memory.auth import Principal
+from mcp_memory.services.alerts import inbox_uri
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.changes import escalation_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import EscalationPage, EscalationSummary
-from storage import ConflictError, PermissionDeniedError
-from storage.models import Escalation, EscalationStatus, GraphTraversal, Memory, NewEscalation
+from storage import ConflictError, InvalidInputError, PermissionDeniedError
+from storage.models import (
+    AlertSeverity,
+    Escalation,
+    EscalationStatus,
+    GraphTraversal,
+    Memory,
+    NewAlert,
+    NewEscalation,
+)
 
 __all__ = ["EscalationService"]
 
 GROUP = "escalations"
+
+#: Severity of the inbox alert an escalation of each priority (0 low .. 3 urgent) sends.
+ALERT_SEVERITY = {
+    0: AlertSeverity.INFO,
+    1: AlertSeverity.INFO,
+    2: AlertSeverity.WARNING,
+    3: AlertSeverity.CRITICAL,
+}
+
+#: Longest excerpt of the reason an escalation alert carries (the alert holds at most 4,000 characters).
+ALERT_REASON_CHARS = 3_000
 
 
 class EscalationService(AuditedArea, area="escalations"):
@@ -35,28 +55,44 @@ class EscalationService(AuditedArea, area="escalations"):
     async def escalate(
         self,
         principal: Principal,
-        room_id: str,
+        room_id: str | None,
         reason: str,
         *,
+        task_id: str | None = None,
         queue: str | None = None,
         assignee: str | None = None,
         priority: int = 2,
     ) -> Escalation:
         """Escalate a room; its events, observations, decisions, open tasks, customer and facts are frozen.
 
+        The assignee and the queue (an inbox named after it: the agent of that name reads it) each get an
+        alert in their inbox at once, and the inboxes' subscribers are notified.
+
+        From a task (``task_id``; ``room_id`` defaults to the task's room), the package also holds the task
+        and the memories recorded for it.
+
         Raises:
             PermissionDeniedError: the caller's policy does not allow escalating.
-            NotFoundError: no such room the caller may read.
+            NotFoundError: no such room the caller may read, or no such task.
+            InvalidInputError: neither a room nor a task with a room, or a task of another room.
         """
         self._ctx.require_group(principal, GROUP)
         if not principal.policy.may_escalate:
             raise PermissionDeniedError(
                 f"agent {principal.agent!r} may not escalate (policy may_escalate=false)"
             )
+        if room_id is None:
+            if task_id is None:
+                raise InvalidInputError("give room_id, or task_id of a task that belongs to a room")
+            room_id = (await self._ctx.store.get_task(task_id, scope=principal.scope())).room_id
+            if room_id is None:
+                raise InvalidInputError(f"task {task_id!r} belongs to no room: pass the room_id to escalate")
         await self._ctx.store.get_room(room_id, scope=principal.scope())
+        alert = _alert(principal.agent, room_id, reason, queue=queue, assignee=assignee, priority=priority)
         escalation = await self._ctx.store.create_escalation(
             NewEscalation(
                 room_id=room_id,
+                task_id=task_id,
                 reason=reason,
                 queue=queue,
                 assignee=assignee,
@@ -65,7 +101,15 @@ class EscalationService(AuditedArea, area="escalations"):
             ).model_copy(update={"reason": self._ctx.sealer.seal_text(reason, kind="escalation")}),
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
-        await self._ctx.changes.publish(escalation_uri(escalation.escalation_id), room_uri(room_id))
+        uris = [escalation_uri(escalation.escalation_id), room_uri(room_id)]
+        if alert is not None:
+            meta = {**alert.metadata, "escalation_id": escalation.escalation_id}
+            message = self._ctx.sealer.seal_text(alert.message, kind="alert")
+            sent = await self._ctx.store.send_alert(
+                alert.model_copy(update={"metadata": meta, "message": message})
+            )
+            uris += [inbox_uri(agent) for agent in sent.recipients]
+        await self._ctx.changes.publish(*uris)
         return self._ctx.sealer.reveal(visible_to(principal, escalation, self._directory))
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
@@ -148,6 +192,28 @@ class EscalationService(AuditedArea, area="escalations"):
             ) from None
 
 
+def _alert(
+    sender: str, room_id: str, reason: str, *, queue: str | None, assignee: str | None, priority: int
+) -> NewAlert | None:
+    """The inbox alert of a new escalation to its assignee and queue (``None`` when it names neither).
+
+    Built (and so validated) before the escalation is written, so a name that cannot receive alerts is
+    refused before anything is stored.
+    """
+    recipients = [name for name in (assignee, queue) if name]
+    if not recipients:
+        return None
+    excerpt = reason if len(reason) <= ALERT_REASON_CHARS else reason[: ALERT_REASON_CHARS - 1] + "…"
+    return NewAlert(
+        sender=sender,
+        to_agents=recipients,
+        message=f"Escalation of room {room_id} (priority {priority}): {excerpt}",
+        severity=ALERT_SEVERITY[priority],
+        room_id=room_id,
+        metadata={"kind": "escalation", "queue": queue, "assignee": assignee},
+    )
+
+
 def visible_to(principal: Principal, escalation: Escalation, directory_namespace: str) -> Escalation:
     """The escalation with its package cut to what ``principal`` may read.
 
@@ -170,6 +236,7 @@ def visible_to(principal: Principal, escalation: Escalation, directory_namespace
             "events": [e for e in package.events if e.sensitivity.level <= ceiling],
             "observations": [m for m in package.observations if readable(m)],
             "decisions": [m for m in package.decisions if readable(m)],
+            "task_memories": [m for m in package.task_memories if readable(m)],
             "facts": [
                 f for f in package.facts if scope.can_read(f.namespace) and f.sensitivity.level <= ceiling
             ],
@@ -186,6 +253,7 @@ def summarize(escalation: Escalation) -> EscalationSummary:
     return EscalationSummary(
         escalation_id=escalation.escalation_id,
         room_id=escalation.room_id,
+        task_id=escalation.task_id,
         reason=escalation.reason,
         queue=escalation.queue,
         assignee=escalation.assignee,
@@ -193,6 +261,7 @@ def summarize(escalation: Escalation) -> EscalationSummary:
         status=escalation.status,
         created_by=escalation.created_by,
         created_at=escalation.created_at,
+        acknowledged_by=escalation.acknowledged_by,
         resolution=escalation.resolution,
         handoff_event_count=len(escalation.handoff.events),
         handoff_open_task_count=len(escalation.handoff.open_tasks),

@@ -110,8 +110,13 @@ class EventService(AuditedArea, area="events"):
         before_index: int | None = None,
         types: list[str] | None = None,
         visibility: list[Visibility] | None = None,
+        channel_type: str | None = None,
+        sender_identity_id: str | None = None,
     ) -> EventPage:
         """Read a room's timeline in ascending index order, capped in items and characters.
+
+        ``types`` and ``visibility`` keep events with one of the values; ``channel_type`` those that came in
+        on that channel; ``sender_identity_id`` those that person sent.
 
         Raises:
             NotFoundError: no such room.
@@ -126,6 +131,8 @@ class EventService(AuditedArea, area="events"):
             before_index=before_index,
             types=types,
             visibility=visibility,
+            channel_types=[normalize_channel_type(channel_type)] if channel_type else None,
+            sender_identity_id=sender_identity_id,
             scope=principal.scope(),
         )
         if before_index is not None and after_index is None and len(events) > limit:

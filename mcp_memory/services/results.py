@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from storage.models import (
+    ChannelBinding,
     ConversationState,
     EscalationStatus,
     Event,
@@ -19,11 +20,15 @@ from storage.models import (
 )
 
 __all__ = [
+    "ChannelBindings",
+    "CustomerHistory",
+    "CustomerRoom",
     "EscalationPage",
     "EscalationSummary",
     "EventPage",
     "HandoffResult",
     "MemoryPage",
+    "Participants",
     "ResolvedIdentity",
     "RoomPage",
     "RoomStateView",
@@ -57,6 +62,20 @@ class EventPage(_Result):
 class RoomPage(_Result):
     rooms: list[Room]
     next_cursor: str | None
+
+
+class Participants(_Result):
+    """A room's participants after a change, in order of joining (those who left included, with ``left_at``)."""
+
+    room_id: str
+    participants: list[Participant]
+
+
+class ChannelBindings(_Result):
+    """A room's channel bindings after a change (or as listed), oldest first."""
+
+    room_id: str
+    bindings: list[ChannelBinding]
 
 
 class RoomStateView(_Result):
@@ -129,6 +148,7 @@ class EscalationSummary(_Result):
 
     escalation_id: str
     room_id: str
+    task_id: str | None = None
     reason: str
     queue: str | None
     assignee: str | None
@@ -136,6 +156,7 @@ class EscalationSummary(_Result):
     status: EscalationStatus
     created_by: str | None
     created_at: datetime
+    acknowledged_by: str | None = None
     resolution: str | None = None
     handoff_event_count: int
     handoff_open_task_count: int
@@ -144,4 +165,22 @@ class EscalationSummary(_Result):
 
 class EscalationPage(_Result):
     escalations: list[EscalationSummary]
+    next_cursor: str | None
+
+
+class CustomerRoom(_Result):
+    """One room of a customer's history: the room, its latest events (oldest first), its open tasks
+    (not done or cancelled) and its escalations not yet resolved."""
+
+    room: Room
+    recent_events: list[Event]
+    open_tasks: list[TaskRecord]
+    open_escalations: list[EscalationSummary]
+
+
+class CustomerHistory(_Result):
+    """A person's rooms across channels, newest first; continue with ``next_cursor``."""
+
+    identity: Identity
+    rooms: list[CustomerRoom]
     next_cursor: str | None

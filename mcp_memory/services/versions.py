@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
+from mcp_memory.services.changes import namespace_memories_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.facts import facts_uri
 from storage import PermissionDeniedError
@@ -80,7 +81,7 @@ class VersionService(AuditedArea, area="versions"):
         self._ctx.require_group(principal, GROUP)
         self._need(principal, namespace, write=True)
         result = await self._ctx.store.rollback(namespace, snapshot_id, scope=principal.scope())
-        await self._ctx.changes.publish(facts_uri(namespace))
+        await self._ctx.changes.publish(facts_uri(namespace), namespace_memories_uri(namespace))
         return result
 
     async def branch(
@@ -96,7 +97,7 @@ class VersionService(AuditedArea, area="versions"):
         self._need(principal, namespace, write=False)
         self._need(principal, new_namespace, write=True)
         result = await self._ctx.store.branch(namespace, snapshot_id, new_namespace, scope=principal.scope())
-        await self._ctx.changes.publish(facts_uri(new_namespace))
+        await self._ctx.changes.publish(facts_uri(new_namespace), namespace_memories_uri(new_namespace))
         return result
 
     async def merge(self, principal: Principal, branch: str, into: str) -> MergeResult:
@@ -110,5 +111,5 @@ class VersionService(AuditedArea, area="versions"):
         self._need(principal, branch, write=False)
         self._need(principal, into, write=True)
         result = await self._ctx.store.merge(branch, into, scope=principal.scope())
-        await self._ctx.changes.publish(facts_uri(into))
+        await self._ctx.changes.publish(facts_uri(into), namespace_memories_uri(into))
         return result

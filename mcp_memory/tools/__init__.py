@@ -21,9 +21,12 @@ from mcp_memory.tools import (
     facts,
     graph,
     identities,
+    identity_admin,
     memories,
     retention,
+    room_admin,
     rooms,
+    sessions,
     tasks,
     versions,
 )
@@ -34,9 +37,12 @@ __all__ = ["AREAS", "register_all"]
 #: several modules (``audit``: the audit log and the coordination metrics).
 AREAS: tuple[tuple[str, ModuleType], ...] = (
     ("rooms", rooms),
+    ("room_admin", room_admin),
     ("events", events),
     ("identities", identities),
+    ("identity_admin", identity_admin),
     ("memories", memories),
+    ("sessions", sessions),
     ("tasks", tasks),
     ("escalations", escalations),
     ("graph", graph),

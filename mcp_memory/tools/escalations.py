@@ -9,7 +9,7 @@ from pydantic import Field
 
 from mcp_memory.services.escalations import summarize
 from mcp_memory.services.results import EscalationPage, EscalationSummary
-from mcp_memory.tools._common import READ, WRITE, Cursor, RoomId, caller, page_limit
+from mcp_memory.tools._common import READ, WRITE, Cursor, caller, page_limit
 from storage.models import EscalationStatus
 
 EscalationId = Annotated[str, Field(description="The escalation's escalation_id.", max_length=128)]
@@ -21,10 +21,16 @@ def register(server: MCPServer[Any]) -> None:
     @server.tool(annotations=WRITE)
     async def escalate(
         ctx: Context[Any, Any],
-        room_id: RoomId,
         reason: Annotated[
             str, Field(description="What the human must decide or do.", min_length=1, max_length=4000)
         ],
+        room_id: Annotated[
+            str | None, Field(description="The room (default: the task's).", max_length=128)
+        ] = None,
+        task_id: Annotated[
+            str | None,
+            Field(description="Escalate this task too.", max_length=128),
+        ] = None,
         queue: Annotated[
             str | None, Field(description="Human queue, e.g. billing-supervisors.", max_length=128)
         ] = None,
@@ -33,10 +39,10 @@ def register(server: MCPServer[Any]) -> None:
         ] = None,
         priority: Annotated[int, Field(description="0 low, 1 normal, 2 high, 3 urgent.", ge=0, le=3)] = 2,
     ) -> EscalationSummary:
-        """Hand a room to a human; its timeline, observations, decisions, tasks and customer are packaged."""
+        """Hand a room or task to a human; its timeline, notes, tasks and customer are packaged for them."""
         service, me = caller(ctx)
         escalation = await service.escalations.escalate(
-            me, room_id, reason, queue=queue, assignee=assignee, priority=priority
+            me, room_id, reason, task_id=task_id, queue=queue, assignee=assignee, priority=priority
         )
         return summarize(escalation)
 
@@ -56,6 +62,14 @@ def register(server: MCPServer[Any]) -> None:
         return await service.escalations.list_escalations(
             me, status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor
         )
+
+    @server.tool(annotations=WRITE)
+    async def acknowledge_escalation(
+        ctx: Context[Any, Any], escalation_id: EscalationId
+    ) -> EscalationSummary:
+        """Take an open escalation (status becomes acknowledged) so others see a human is on it."""
+        service, me = caller(ctx)
+        return summarize(await service.escalations.acknowledge(me, escalation_id))
 
     @server.tool(annotations=WRITE)
     async def resolve_escalation(

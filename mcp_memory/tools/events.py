@@ -87,9 +87,26 @@ def register(server: MCPServer[Any]) -> None:
         types: Annotated[
             list[str] | None, Field(description="Keep only these event types.", max_length=20)
         ] = None,
+        visibility: Annotated[
+            Visibility | None, Field(description="all (customer-visible) or agents (internal).")
+        ] = None,
+        channel_type: Annotated[
+            str | None, Field(description="Only from this channel.", max_length=32)
+        ] = None,
+        sender_identity_id: Annotated[
+            str | None, Field(description="Only sent by this person.", max_length=128)
+        ] = None,
     ) -> EventPage:
         """Read a room's timeline, oldest first, a page at a time (use next_after_index to continue)."""
         service, me = caller(ctx)
         return await service.events.list_events(
-            me, room_id, limit=limit, after_index=after_index, before_index=before_index, types=types
+            me,
+            room_id,
+            limit=limit,
+            after_index=after_index,
+            before_index=before_index,
+            types=types,
+            visibility=[visibility] if visibility else None,
+            channel_type=channel_type,
+            sender_identity_id=sender_identity_id,
         )

@@ -1,4 +1,4 @@
-"""Identity tools: one person across channels."""
+"""Identity tools: one person across channels, and their history across rooms."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.results import ResolvedIdentity
-from mcp_memory.tools._common import WRITE_IDEMPOTENT, caller
+from mcp_memory.services.results import CustomerHistory, ResolvedIdentity
+from mcp_memory.tools._common import READ, WRITE_IDEMPOTENT, Cursor, caller
 from storage.models import Identity
 
 ChannelType = Annotated[str, Field(description="sms, email, whatsapp, web, ...", min_length=1, max_length=32)]
@@ -43,3 +43,30 @@ def register(server: MCPServer[Any]) -> None:
         """Record that a known person also uses another address (e.g. their email after an SMS)."""
         service, me = caller(ctx)
         return await service.identities.link_address(me, identity_id, channel_type, address)
+
+    @server.tool(annotations=READ)
+    async def get_customer_history(
+        ctx: Context[Any, Any],
+        identity_id: Annotated[
+            str | None, Field(description="The person's identity_id.", max_length=128)
+        ] = None,
+        channel_type: Annotated[
+            str | None,
+            Field(description="Or: their channel (sms, email...).", max_length=32),
+        ] = None,
+        address: Annotated[str | None, Field(description="Their address there.", max_length=320)] = None,
+        events_per_room: Annotated[int, Field(description="Events per room.", ge=0, le=20)] = 5,
+        limit: Annotated[int, Field(description="Rooms per page.", ge=1, le=20)] = 5,
+        cursor: Cursor = None,
+    ) -> CustomerHistory:
+        """A person's past conversations on every channel: rooms newest first, recent events, open work."""
+        service, me = caller(ctx)
+        return await service.identities.customer_history(
+            me,
+            identity_id=identity_id,
+            channel_type=channel_type,
+            address=address,
+            events_per_room=events_per_room,
+            limit=limit,
+            cursor=cursor,
+        )

@@ -1,4 +1,4 @@
-"""Memory tools: remember, search by meaning and words, forget."""
+"""Memory tools: remember, search by meaning and words, list by filters alone, forget."""
 
 from __future__ import annotations
 
@@ -8,14 +8,26 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.results import SearchResults
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, Metadata, SensitivityArg, caller, page_limit
-from storage.models import Memory, MetadataValue, SearchRequest, Sensitivity
+from mcp_memory.services.results import MemoryPage, SearchResults
+from mcp_memory.tools._common import (
+    DESTRUCTIVE,
+    READ,
+    WRITE,
+    Cursor,
+    Metadata,
+    SensitivityArg,
+    caller,
+    page_limit,
+)
+from storage.models import Memory, MemoryFilter, MetadataValue, SearchRequest, Sensitivity
 
 Tags = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]] | None,
     Field(description="Short labels to find it by.", max_length=32),
 ]
+Names = Annotated[list[Annotated[str, Field(max_length=128)]] | None, Field(max_length=32)]
+TaskId = Annotated[str | None, Field(description="Only for this task.", max_length=128)]
+ExcludeAuthors = Annotated[Names, Field(description="Skip these authors, e.g. you.")]
 
 
 def register(server: MCPServer[Any]) -> None:
@@ -102,6 +114,12 @@ def register(server: MCPServer[Any]) -> None:
         half_life_hours: Annotated[
             float | None, Field(description="Favour recent items (decay half-life).", gt=0, le=1_000_000)
         ] = None,
+        task_id: TaskId = None,
+        exclude_authors: ExcludeAuthors = None,
+        importance_weight: Annotated[
+            float,
+            Field(description="Favour important ones (0 off).", ge=0, le=10),
+        ] = 0.0,
         limit: Annotated[int, page_limit(50)] = 10,
     ) -> SearchResults:
         """Find memories (and optionally room events) by meaning and keywords, best first."""
@@ -118,9 +136,52 @@ def register(server: MCPServer[Any]) -> None:
             created_after=created_after,
             created_before=created_before,
             half_life_hours=half_life_hours,
+            task_id=task_id,
+            exclude_authors=exclude_authors or [],
+            importance_weight=importance_weight,
             limit=limit,
         )
         return await service.memories.search(me, request)
+
+    @server.tool(annotations=READ)
+    async def list_memories(
+        ctx: Context[Any, Any],
+        namespaces: Annotated[
+            list[str] | None, Field(description="Names or patterns (shared-*).", max_length=64)
+        ] = None,
+        kinds: Annotated[
+            list[str] | None, Field(description="e.g. [learning, decision].", max_length=32)
+        ] = None,
+        tags: Annotated[Tags, Field(description="Must have all these tags.")] = None,
+        metadata: Annotated[
+            dict[str, MetadataValue] | None, Field(description="Exact matches on metadata keys.")
+        ] = None,
+        task_id: TaskId = None,
+        room_id: Annotated[str | None, Field(description="About this room.", max_length=128)] = None,
+        session_id: Annotated[str | None, Field(description="In this session.", max_length=128)] = None,
+        authors: Annotated[Names, Field(description="Written by these agents.")] = None,
+        exclude_authors: ExcludeAuthors = None,
+        created_after: Annotated[datetime | None, Field(description="From this time.")] = None,
+        created_before: Annotated[datetime | None, Field(description="Before this time.")] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
+    ) -> MemoryPage:
+        """List memories by filters alone (no query), newest first."""
+        service, me = caller(ctx)
+        filters = MemoryFilter(
+            namespaces=namespaces or [],
+            kinds=kinds or [],
+            tags=tags or [],
+            metadata=metadata or {},
+            task_id=task_id,
+            room_id=room_id,
+            session_id=session_id,
+            authors=authors or [],
+            exclude_authors=exclude_authors or [],
+            created_after=created_after,
+            created_before=created_before,
+        )
+        return await service.memories.list_memories(me, filters, limit=limit, cursor=cursor)
 
     @server.tool(annotations=DESTRUCTIVE)
     async def forget(

@@ -1,4 +1,5 @@
-"""Room tools: create a room, read its conversation state, hand it to another agent."""
+"""Room tools: create and list rooms, read a room's conversation state, hand it to another agent (the
+administration of rooms is in ``room_admin``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Annotated, Any
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
-from mcp_memory.services.results import HandoffResult, RoomStateView
-from mcp_memory.tools._common import READ, WRITE, RoomId, caller
-from storage.models import Room
+from mcp_memory.services.results import HandoffResult, RoomPage, RoomStateView
+from mcp_memory.tools._common import READ, WRITE, Cursor, RoomId, caller, page_limit
+from storage.models import Room, RoomStatus
 
 AgentName = Annotated[str, Field(min_length=1, max_length=128)]
 
@@ -65,3 +66,31 @@ def register(server: MCPServer[Any]) -> None:
         """Hand a room's conversation to another agent: sets the active agent and logs a handoff event."""
         service, me = caller(ctx)
         return await service.rooms.handoff(me, room_id, to_agent, reason=reason)
+
+    @server.tool(annotations=READ)
+    async def list_rooms(
+        ctx: Context[Any, Any],
+        namespace: Annotated[
+            str | None, Field(description="Name or pattern, e.g. rooms-billing or shared-*.", max_length=128)
+        ] = None,
+        status: Annotated[RoomStatus | None, Field(description="open or closed.")] = None,
+        participant: Annotated[
+            str | None, Field(description="Rooms this agent or human is in now.", max_length=128)
+        ] = None,
+        identity_id: Annotated[
+            str | None, Field(description="Rooms where this person took part or wrote.", max_length=128)
+        ] = None,
+        limit: Annotated[int, page_limit(50)] = 20,
+        cursor: Cursor = None,
+    ) -> RoomPage:
+        """List rooms you can see, newest first, by namespace, status, participant or customer identity."""
+        service, me = caller(ctx)
+        return await service.rooms.list_rooms(
+            me,
+            status=status,
+            namespace=namespace,
+            participant=participant,
+            identity_id=identity_id,
+            limit=limit,
+            cursor=cursor,
+        )

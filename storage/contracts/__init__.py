@@ -33,6 +33,7 @@ from storage.contracts.portability import PortabilityStore, RowBatch
 from storage.contracts.reindex import EMBEDDING_DIMENSIONS_KEY, EMBEDDING_MODEL_KEY, ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
+from storage.contracts.sessions import SessionStore
 from storage.contracts.store import MemoryStore
 from storage.contracts.tasks import TaskStore
 from storage.contracts.versions import VersionStore
@@ -61,6 +62,7 @@ __all__ = [
     "RetentionStore",
     "RoomStore",
     "RowBatch",
+    "SessionStore",
     "TaskStore",
     "TopicListener",
     "VersionStore",

@@ -28,10 +28,12 @@ class EscalationStore(abc.ABC):
         """Escalate a room to a human, freezing its handoff package in the same transaction.
 
         The package holds the room, its last ``event_limit`` events, its observation and decision
-        memories, its open tasks and the customer's identity (see ``HandoffPackage``).
+        memories, its open tasks and the customer's identity (see ``HandoffPackage``); with
+        ``escalation.task_id``, also that task and the memories recorded for it.
 
         Raises:
-            NotFoundError: no such room.
+            NotFoundError: no such room, or no such task.
+            InvalidInputError: the task belongs to another room.
         """
 
     @abc.abstractmethod

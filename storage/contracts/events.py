@@ -60,13 +60,16 @@ class EventStore(abc.ABC):
         before_index: int | None = None,
         visibility: Sequence[Visibility] | None = None,
         types: Sequence[str] | None = None,
+        channel_types: Sequence[str] | None = None,
+        sender_identity_id: str | None = None,
         scope: Scope | None = None,
     ) -> list[Event]:
         """List a room's events in ascending ``index`` order.
 
         ``after_index`` returns the first ``limit`` events after it; ``before_index`` alone returns the
         ``limit`` events just before it (still ascending); neither returns the first ``limit`` events.
-        ``visibility`` and ``types`` keep only matching events; the scope drops events above its clearance.
+        ``visibility``, ``types`` and ``channel_types`` keep only events with one of the values given;
+        ``sender_identity_id`` only events that person sent; the scope drops events above its clearance.
 
         Raises:
             NotFoundError: no such room, or its namespace is not readable in ``scope``.

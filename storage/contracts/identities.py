@@ -10,6 +10,7 @@ import abc
 from storage.models import (
     Identity,
 )
+from storage.scope import Scope
 
 __all__ = ["IdentityStore"]
 
@@ -39,6 +40,20 @@ class IdentityStore(abc.ABC):
     @abc.abstractmethod
     async def unlink_address(self, channel_type: str, address: str) -> Identity:
         """Detach an address from its identity and return that identity. Raises: NotFoundError."""
+
+    @abc.abstractmethod
+    async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
+        """Merge identity ``source_id`` into ``into_id`` in one transaction and return the survivor.
+
+        Its addresses, room participation and event senders move to ``into_id``; ``source_id`` is deleted
+        (the rules of ``storage.identities``).
+
+        Raises:
+            NotFoundError: either identity does not exist.
+            InvalidInputError: the two are the same identity.
+            PermissionDeniedError: a room where ``source_id`` took part or wrote is not readable in
+                ``scope``, or holds its events above the scope's clearance; nothing changes.
+        """
 
     @abc.abstractmethod
     async def get_identity(self, identity_id: str) -> Identity:

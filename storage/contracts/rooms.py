@@ -6,6 +6,7 @@ Guarantees use MUST / SHOULD (RFC 2119); the general ones are on ``storage.contr
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Any
 
 from storage.models import (
@@ -45,11 +46,18 @@ class RoomStore(abc.ABC):
         self,
         *,
         status: RoomStatus | None = None,
+        namespaces: Sequence[str] | None = None,
+        participant: str | None = None,
+        identity_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Room]:
         """List rooms readable in ``scope``, newest first (by ``created_at`` then id).
+
+        Filters narrow (AND): ``namespaces`` (names or ``*`` patterns), ``status``, ``participant``
+        (present in the room), ``identity_id`` (the person took part, even if they left, or sent one of
+        its events).
 
         Raises:
             InvalidInputError: bad cursor.

@@ -39,6 +39,7 @@ from storage.contracts.portability import PortabilityStore
 from storage.contracts.reindex import ReindexStore
 from storage.contracts.retention import RetentionStore
 from storage.contracts.rooms import RoomStore
+from storage.contracts.sessions import SessionStore
 from storage.contracts.tasks import TaskStore
 from storage.contracts.versions import VersionStore
 
@@ -51,6 +52,7 @@ class MemoryStore(
     EventStore,
     IdentityStore,
     MemoryRecordStore,
+    SessionStore,
     TaskStore,
     EscalationStore,
     GraphStore,

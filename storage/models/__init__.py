@@ -23,6 +23,7 @@ from storage.models.common import (
 from storage.models.escalations import (
     CUSTOMER_GRAPH_MAX_NODES,
     HANDOFF_FACT_LIMIT,
+    HANDOFF_TASK_MEMORY_LIMIT,
     Escalation,
     EscalationStatus,
     HandoffPackage,
@@ -73,6 +74,7 @@ from storage.models.rooms import (
     Room,
     RoomStatus,
 )
+from storage.models.sessions import NewSession, Session
 from storage.models.tasks import DEFAULT_TASK_NAMESPACE, NewTask, TaskRecord, TaskStatus, TaskUpdate
 from storage.models.versions import BranchResult, MergeConflict, MergeResult, RollbackResult, Snapshot
 
@@ -106,6 +108,7 @@ __all__ = [
     "GraphNode",
     "GraphTraversal",
     "HANDOFF_FACT_LIMIT",
+    "HANDOFF_TASK_MEMORY_LIMIT",
     "HandoffPackage",
     "Id",
     "Identity",
@@ -130,6 +133,7 @@ __all__ = [
     "NewMemory",
     "NewRelation",
     "NewRoom",
+    "NewSession",
     "NewTask",
     "Page",
     "Participant",
@@ -146,6 +150,7 @@ __all__ = [
     "SearchHit",
     "SearchRequest",
     "Sensitivity",
+    "Session",
     "Snapshot",
     "StagedEmbedding",
     "Tag",

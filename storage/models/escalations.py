@@ -22,6 +22,7 @@ __all__ = [
     "Escalation",
     "EscalationStatus",
     "HANDOFF_FACT_LIMIT",
+    "HANDOFF_TASK_MEMORY_LIMIT",
     "HandoffPackage",
     "NewEscalation",
     "check_escalation_transition",
@@ -50,6 +51,8 @@ class HandoffPackage(_Record):
     ``facts``: the live facts of the room's namespaces (the namespaces of memories linked to the room,
     plus the names listed under the room's ``namespaces`` metadata key; branch namespaces excluded),
     ordered by namespace then key, at most ``HANDOFF_FACT_LIMIT``.
+    ``task`` / ``task_memories``: for an escalation from a task, the task as it was and the memories
+    recorded for it (``Memory.task_id``), oldest first, at most ``HANDOFF_TASK_MEMORY_LIMIT``.
     ``customer_graph``: the customer's entity and its direct neighbours in the knowledge graph (depth 1,
     at most ``CUSTOMER_GRAPH_MAX_NODES`` nodes), or ``None``. The customer's entity is the entity whose
     ``properties.identity_id`` is the customer's identity id, or whose name is that id; when several
@@ -65,12 +68,16 @@ class HandoffPackage(_Record):
     frozen_at: datetime
     facts: list[Fact] = Field(default_factory=list)
     customer_graph: GraphTraversal | None = None
+    task: TaskRecord | None = None
+    task_memories: list[Memory] = Field(default_factory=list)
 
 
 class NewEscalation(_Record):
-    """A hand-over of a room to a human queue or person."""
+    """A hand-over of a room to a human queue or person; ``task_id``: the task it escalates (in that room,
+    or in none)."""
 
     room_id: Id
+    task_id: str | None = Field(default=None, max_length=128)
     reason: str = Field(min_length=1, max_length=4_000)
     queue: str | None = Field(default=None, max_length=128)
     assignee: str | None = Field(default=None, max_length=128)
@@ -97,9 +104,17 @@ class Escalation(_Record):
     resolution: str | None = None
     handoff: HandoffPackage
 
+    @property
+    def task_id(self) -> str | None:
+        """The task this escalation came from (frozen in its package), if any."""
+        return self.handoff.task.task_id if self.handoff.task is not None else None
+
 
 #: Most facts a handoff package holds (the first by namespace, key).
 HANDOFF_FACT_LIMIT = 200
+
+#: Most memories recorded for its task a handoff package holds (the oldest first).
+HANDOFF_TASK_MEMORY_LIMIT = 100
 
 
 #: The statuses an escalation may move to from each status.

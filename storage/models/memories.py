@@ -63,12 +63,17 @@ class MemoryFilter(_Record):
 
     ``tags``: the memory carries every one of them. ``metadata``: top-level keys equal to these scalar
     values. ``created_after``/``created_before``: half-open ``[after, before)`` on the item's time
-    (``created_at`` of a memory, ``occurred_at`` of an event).
+    (``created_at`` of a memory, ``occurred_at`` of an event). ``task_id``: memories recorded for that
+    task. ``authors``: written by one of them; ``exclude_authors``: not written by any of them (a memory
+    without author is kept), e.g. "what others observed".
     """
 
     namespaces: list[str] = Field(default_factory=list, max_length=64)
     session_id: str | None = None
     room_id: str | None = None
+    task_id: str | None = Field(default=None, max_length=128)
+    authors: list[str] = Field(default_factory=list, max_length=32)
+    exclude_authors: list[str] = Field(default_factory=list, max_length=32)
     kinds: list[str] = Field(default_factory=list, max_length=32)
     tags: list[Tag] = Field(default_factory=list, max_length=32)
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncpg
 
 from storage.errors import ConflictError, NotFoundError
+from storage.identities import merge_plan
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
 from storage.postgres.core import POSTGRES, PostgresCore, run_postgres_plan
 from storage.queries.identities import IdentityQueries, identity_plan
+from storage.scope import Scope
 
 __all__ = ["PostgresIdentities", "fetch_identity"]
 
@@ -93,3 +95,18 @@ class PostgresIdentities(IdentityQueries, PostgresCore):
             if owner is None:
                 raise NotFoundError("address", f"{channel_type}:{address}")
             return await fetch_identity(conn, owner)
+
+    async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
+        """Merge ``source_id`` into ``into_id`` (``storage.identities.merge_plan``) in one transaction.
+
+        Both identity rows are locked first (in id order, so two merges cannot deadlock), so nothing
+        joins the merged identity while it moves. Raises: NotFoundError, InvalidInputError,
+        PermissionDeniedError.
+        """
+        async with self._transaction() as conn:
+            await conn.execute(
+                "SELECT identity_id FROM identities WHERE identity_id = ANY($1::text[]) ORDER BY identity_id"
+                " FOR UPDATE",
+                sorted({source_id, into_id}),
+            )
+            return await run_postgres_plan(conn, merge_plan(POSTGRES, source_id, into_id, scope))

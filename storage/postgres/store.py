@@ -35,6 +35,7 @@ from storage.postgres.retention import PostgresRetention
 from storage.postgres.rooms import PostgresRooms
 from storage.postgres.schema import applied_version, apply_migrations
 from storage.postgres.search import PostgresSearch
+from storage.postgres.sessions import PostgresSessions
 from storage.postgres.tasks import PostgresTasks
 from storage.postgres.vector_log import VectorIndexMixin
 from storage.postgres.vectors import detect_vector_support, ensure_hnsw_index
@@ -86,6 +87,7 @@ class PostgresStore(
     PostgresEscalations,
     PostgresRetention,
     PostgresMemories,
+    PostgresSessions,
     PostgresSearch,
     PostgresReindex,
     PostgresNotify,

@@ -12,9 +12,11 @@ from storage.handoff import (
     CUSTOMER_ROLE,
     HANDOFF_MEMORY_KINDS,
     assemble_handoff,
+    check_task_room,
     choose_customer,
     customer_candidates,
     listed_namespaces,
+    task_memories_sql,
 )
 from storage.models import (
     CUSTOMER_GRAPH_MAX_NODES,
@@ -42,7 +44,7 @@ __all__ = ["EscalationQueries", "handoff_plan"]
 
 def _create_plan(d: Dialect, escalation: NewEscalation, event_limit: int) -> Plan[Escalation]:
     """Insert an open escalation with its handoff package, read in the same transaction (``handoff_plan``)."""
-    package = yield from handoff_plan(d, escalation.room_id, event_limit)
+    package = yield from handoff_plan(d, escalation.room_id, event_limit, escalation.task_id)
     p = d.params()
     values = [
         new_id("esc"),
@@ -64,9 +66,17 @@ def _create_plan(d: Dialect, escalation: NewEscalation, event_limit: int) -> Pla
     return d.rows.escalation(rows[0])
 
 
-def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPackage]:
-    """Read a room's handoff package (``storage.handoff.assemble_handoff``), run in the transaction that
-    creates the escalation so the package is one snapshot. Raises: NotFoundError (no such room)."""
+def handoff_plan(
+    d: Dialect, room_id: str, event_limit: int, task_id: str | None = None
+) -> Plan[HandoffPackage]:
+    """Read a room's handoff package (``storage.handoff.assemble_handoff``), with ``task_id``'s task and the
+    memories recorded for it, run in the transaction that creates the escalation so the package is one
+    snapshot.
+
+    Raises:
+        NotFoundError: no such room, or no such task.
+        InvalidInputError: the task belongs to another room (``storage.handoff.check_task_room``).
+    """
     rows = yield d.query("SELECT * FROM rooms WHERE room_id = {}", room_id)
     if not rows:
         raise NotFoundError("room", room_id)
@@ -92,6 +102,15 @@ def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPack
         f" ORDER BY {p.binary_order('namespace')}, {p.binary_order('key')} LIMIT {p.add(HANDOFF_FACT_LIMIT)}",
         p.values,
     )
+    task, task_memories = None, []
+    if task_id is not None:
+        found = yield d.query("SELECT * FROM tasks WHERE task_id = {}", task_id)
+        if not found:
+            raise NotFoundError("task", task_id)
+        task = d.rows.task(found[0])
+        check_task_room(task, room_id)
+        p = d.params()
+        task_memories = [d.rows.memory(r) for r in (yield Query(task_memories_sql(p, task_id), p.values))]
     identity = yield from _customer_plan(d, room_id)
     customer_graph = yield from _customer_graph_plan(d, identity)
     return assemble_handoff(
@@ -102,6 +121,8 @@ def handoff_plan(d: Dialect, room_id: str, event_limit: int) -> Plan[HandoffPack
         identity=identity,
         facts=[d.rows.fact(r) for r in facts],
         customer_graph=customer_graph,
+        task=task,
+        task_memories=task_memories,
     )
 
 

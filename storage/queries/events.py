@@ -71,6 +71,8 @@ class EventQueries(Reader, EventStore):
         before_index: int | None = None,
         visibility: Sequence[Visibility] | None = None,
         types: Sequence[str] | None = None,
+        channel_types: Sequence[str] | None = None,
+        sender_identity_id: str | None = None,
         scope: Scope | None = None,
     ) -> list[Event]:
         await readable_room(self, room_id, scope)
@@ -84,6 +86,10 @@ class EventQueries(Reader, EventStore):
             p.require(p.equals_any("visibility", [Visibility(v).value for v in visibility]))
         if types:
             p.require(p.equals_any("type", list(types)))
+        if channel_types:
+            p.require(p.equals_any("channel_type", list(channel_types)))
+        if sender_identity_id is not None:
+            p.require(f"sender_identity_id = {p.add(sender_identity_id)}")
         if scope is not None:
             p.require(p.at_most("sensitivity", scope.max_sensitivity.level))
         # ``before_index`` alone: the events just before it, so scan downwards and reverse.

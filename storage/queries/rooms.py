@@ -4,6 +4,7 @@ backends (a backend runs the writes' transactions: ``_change_state``, ``_hand_of
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.contracts.rooms import RoomStore
@@ -86,14 +87,33 @@ class RoomQueries(Reader, RoomStore):
         self,
         *,
         status: RoomStatus | None = None,
+        namespaces: Sequence[str] | None = None,
+        participant: str | None = None,
+        identity_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
         scope: Scope | None = None,
     ) -> Page[Room]:
+        """See ``RoomStore.list_rooms``. ``participant``: present in the room (not left); ``identity_id``:
+        took part (even if they left) or sent one of its events."""
         p = self.PARAMS()
         p.require(p.readable("namespace", scope))
+        if namespaces:
+            p.require(p.namespace_in("namespace", list(namespaces)))
         if status is not None:
             p.require(f"status = {p.add(RoomStatus(status).value)}")
+        if participant is not None:
+            p.require(
+                "EXISTS (SELECT 1 FROM participants AS pa WHERE pa.room_id = rooms.room_id"
+                f" AND pa.participant_id = {p.add(participant)} AND pa.left_at IS NULL)"
+            )
+        if identity_id is not None:
+            p.require(
+                "(EXISTS (SELECT 1 FROM participants AS pa WHERE pa.room_id = rooms.room_id"
+                f" AND pa.participant_id = {p.add(identity_id)})"
+                " OR EXISTS (SELECT 1 FROM events AS ev WHERE ev.room_id = rooms.room_id"
+                f" AND ev.sender_identity_id = {p.add(identity_id)}))"
+            )
         return await self._newest_first("rooms", "room_id", p, cursor, limit, self.ROWS.room)
 
     async def update_conversation_state(

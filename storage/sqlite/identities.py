@@ -9,9 +9,11 @@ from __future__ import annotations
 import apsw
 
 from storage.errors import NotFoundError
+from storage.identities import merge_plan
 from storage.models import Identity, new_id, utc_now
 from storage.models.identities import check_address_owner
 from storage.queries.identities import IdentityQueries, identity_plan
+from storage.scope import Scope
 from storage.sqlite.core import SQLITE, SQLiteCore, run_sqlite_plan
 from storage.sqlite.rows import fetch_one, ts
 
@@ -78,6 +80,11 @@ def unlink_address(conn: apsw.Connection, channel_type: str, address: str) -> Id
     return get_identity(conn, owner)
 
 
+def merge_identities(conn: apsw.Connection, source: str, into: str, scope: Scope | None) -> Identity:
+    """Merge ``source`` into ``into`` (``storage.identities.merge_plan``) under ``BEGIN IMMEDIATE``."""
+    return run_sqlite_plan(conn, merge_plan(SQLITE, source, into, scope))
+
+
 class SQLiteIdentities(IdentityQueries, SQLiteCore):
     """``IdentityStore``'s writes on SQLite: people and their channel addresses (reads: ``IdentityQueries``)."""
 
@@ -91,3 +98,6 @@ class SQLiteIdentities(IdentityQueries, SQLiteCore):
 
     async def unlink_address(self, channel_type: str, address: str) -> Identity:
         return await self._db.write(unlink_address, channel_type, address)
+
+    async def merge_identities(self, source_id: str, into_id: str, *, scope: Scope | None = None) -> Identity:
+        return await self._db.write(merge_identities, source_id, into_id, scope)

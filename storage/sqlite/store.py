@@ -36,6 +36,7 @@ from storage.sqlite.retention import SQLiteRetention
 from storage.sqlite.rooms import SQLiteRooms
 from storage.sqlite.rows import fetch_one
 from storage.sqlite.search import VECTOR_MODE, SQLiteSearch
+from storage.sqlite.sessions import SQLiteSessions
 from storage.sqlite.tasks import SQLiteTasks
 from storage.sqlite.vector_log import VectorIndexMixin
 from storage.sqlite.versions import SQLiteVersions
@@ -98,6 +99,7 @@ class SQLiteStore(
     SQLiteTasks,
     SQLiteEscalations,
     SQLiteMemories,
+    SQLiteSessions,
     SQLiteSearch,
     SQLiteRetention,
     SQLiteReindex,

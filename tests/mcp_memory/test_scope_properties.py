@@ -1,6 +1,7 @@
 """Property (hypothesis): through the service, no search, list, resource-shaped read or count reveals a
 memory, room, event or escalation outside the caller's policy, on both backends; and no task, identity or
-subscription lets an agent read, be notified about or change what its policy hides.
+subscription, and no prompt's material, lets an agent read, be notified about or change what its policy
+hides.
 
 Each example draws a random policy (read patterns, clearance) and random data (memories and rooms in
 random namespaces, events of random sensitivity, an escalation per room); the data are written
@@ -18,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_memory.auth import AgentPolicy, Principal
+from mcp_memory.prompts import _room_material
 from mcp_memory.services import Service, open_service
 from mcp_memory.watches import Watch
 from storage import NotFoundError, PermissionDeniedError, Scope
@@ -204,6 +206,22 @@ async def test_tasks_identities_and_subscriptions_follow_the_policy(
             new = NewTask(title=f"{word} task {i}", namespace=namespace)
         tasks.append(await store.create_task(new))
     assert all(t.namespace == ns for t, (ns, _) in zip(tasks, spec, strict=True))
+    # A task of a readable room may live in a namespace the caller does not read: prompts must hide it.
+    for room_id in {t.room_id for t in tasks if t.room_id is not None}:
+        tasks.append(
+            await store.create_task(
+                NewTask(title=f"{word} task x{len(tasks)}", room_id=room_id, namespace="agent-other")
+            )
+        )
+    hidden_titles = [t.title for t in tasks if not scope.can_read(t.namespace)]
+    for room_id in {t.room_id for t in tasks if t.room_id is not None}:
+        room_ns = (await store.get_room(room_id)).namespace
+        if scope.can_read(room_ns):
+            material = "".join(m.model_dump_json() for m in await _room_material(service, me, room_id))
+            assert not any(f'"{title}"' in material for title in hidden_titles)
+        else:
+            with pytest.raises(NotFoundError):
+                await _room_material(service, me, room_id)
 
     listed: list[TaskRecord] = []
     cursor: str | None = None

@@ -47,6 +47,7 @@ async def test_tools_list_holds_exactly_the_tools_each_policy_allows(
         assert await listed(team["knower"]) == tools_of(PROFILES["core"])
         assert await listed(team["desk"]) == tools_of(PROFILES["coordination"]) - {
             "escalate",
+            "acknowledge_escalation",
             "resolve_escalation",
         }
         assert await listed(team["keeper"]) == tools_of(PROFILES["governance"])
@@ -81,12 +82,13 @@ async def test_listed_schemas_are_compact_and_every_parameter_is_described(clien
 
 async def test_an_unknown_argument_is_a_tool_error_naming_the_accepted_parameters(client: Client) -> None:
     await call(client, "remember", content="refunds take 5 days", task_id="T-1")
-    message = await call_error(client, "search_memory", query="refunds", task_id="T-1", exclude_author="me")
-    assert message.startswith("InvalidInput: search_memory has no parameter 'exclude_author', 'task_id'")
+    # Near misses of real parameters (task_id, exclude_authors, visibility) are refused, never ignored.
+    message = await call_error(client, "search_memory", query="refunds", task="T-1", exclude_author="me")
+    assert message.startswith("InvalidInput: search_memory has no parameter 'exclude_author', 'task'")
     assert "it accepts: query, namespaces, kinds, tags, room_id" in message
     room = await call(client, "create_room", name="r")
-    message = await call_error(client, "list_events", room_id=room["room_id"], visibility="agents")
-    assert "list_events has no parameter 'visibility'" in message
+    message = await call_error(client, "list_events", room_id=room["room_id"], visible="agents")
+    assert "list_events has no parameter 'visible'" in message
 
 
 async def test_free_form_json_over_a_cap_is_refused_and_nothing_is_written(

@@ -14,6 +14,7 @@ from storage.models import (
     NewMemory,
     NewRelation,
     NewRoom,
+    NewSession,
     NewTask,
     Sensitivity,
 )
@@ -28,6 +29,9 @@ async def seed_every_area(store: MemoryStore, *, namespace: str = "shared-suppor
     room = await store.create_room(NewRoom(namespace=namespace, name="case 42", metadata={"tier": 2}))
     rid = room.room_id
     await store.add_participant(rid, "triage", role="lead")
+    await store.create_session(
+        NewSession(session_id=f"ses-{namespace}", namespace=namespace, metadata={"ticket": 42})
+    )
     await store.add_participant(rid, "billing")
     await store.remove_participant(rid, "billing")
     await store.add_channel_binding(rid, "chat-1", "webchat", {"lang": "en"})

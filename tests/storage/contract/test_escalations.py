@@ -290,3 +290,29 @@ async def test_list_escalations_filters_and_pages_newest_first(store: MemoryStor
 async def test_list_escalations_refuses_a_cursor_it_did_not_make(store: MemoryStore) -> None:
     with pytest.raises(InvalidInputError):
         await store.list_escalations(cursor="!")
+
+
+async def test_an_escalation_from_a_task_freezes_the_task_and_what_was_recorded_for_it(
+    store: MemoryStore,
+) -> None:
+    room = await store.create_room(NewRoom(name="case"))
+    other = await store.create_room(NewRoom(name="other"))
+    task = await store.create_task(NewTask(title="refund 900 EUR", room_id=room.room_id))
+    first = await store.add_memory(
+        NewMemory(namespace="shared-ops", content="card was charged twice", task_id=task.task_id)
+    )
+    second = await store.add_memory(
+        NewMemory(namespace="shared-ops", content="bank confirms", task_id=task.task_id)
+    )
+    await store.add_memory(NewMemory(namespace="shared-ops", content="another task", task_id="task_other"))
+    escalation = await store.create_escalation(
+        NewEscalation(room_id=room.room_id, task_id=task.task_id, reason="above my limit")
+    )
+    assert escalation.task_id == task.task_id
+    assert escalation.handoff.task == task
+    assert [m.memory_id for m in escalation.handoff.task_memories] == [first.memory_id, second.memory_id]
+    assert (await store.get_escalation(escalation.escalation_id)).handoff.task == task
+    with pytest.raises(InvalidInputError, match="belongs to room"):
+        await store.create_escalation(NewEscalation(room_id=other.room_id, task_id=task.task_id, reason="x"))
+    with pytest.raises(NotFoundError):
+        await store.create_escalation(NewEscalation(room_id=room.room_id, task_id="task_missing", reason="x"))
