@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACCESS_SCOPE",
+    "AGENT_NAME_PATTERN",
     "OPERATOR_GROUPS",
     "PROFILES",
     "TOOL_FLAGS",
@@ -30,8 +31,31 @@ __all__ = [
     "AgentPolicy",
     "Principal",
     "StaticTokenVerifier",
+    "check_agent_name",
     "default_tool_groups",
 ]
+
+#: An agent's name: lowercase letters, digits, ``_ . -``, at most 64 characters, starting with a letter or digit
+#: (the usual pattern of principal names, e.g. Kubernetes' DNS labels, widened by ``_`` and ``.``). A name is
+#: substituted for ``{agent}`` in namespace patterns, so it must never carry a wildcard (``*``) itself.
+AGENT_NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+
+_AGENT_NAME_RE = re.compile(AGENT_NAME_PATTERN)
+
+
+def check_agent_name(name: str) -> str:
+    """Return ``name`` when it is a valid agent name (``AGENT_NAME_PATTERN``).
+
+    Raises:
+        ValueError: it is not (the message says what a name may hold).
+    """
+    if not isinstance(name, str) or not _AGENT_NAME_RE.fullmatch(name):
+        raise ValueError(
+            f"agent name {name!r} is not valid: 1-64 lowercase letters, digits, '_', '.', '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
 
 #: The OAuth scope every accepted token carries.
 ACCESS_SCOPE = "memory"
@@ -171,13 +195,23 @@ class AgentPolicy(BaseModel):
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: the agent's name and its policy."""
+    """An authenticated caller: the agent's name and its policy.
+
+    Raises:
+        ValueError: ``agent`` is not a valid agent name (``AGENT_NAME_PATTERN``).
+    """
 
     agent: str
     policy: AgentPolicy
 
+    def __post_init__(self) -> None:
+        check_agent_name(self.agent)
+
     def scope(self) -> Scope:
-        """Return the storage ``Scope`` of this principal (``{agent}`` substituted in patterns)."""
+        """Return the storage ``Scope`` of this principal (``{agent}`` substituted in patterns).
+
+        The substitution is literal: an agent's name never holds a wildcard (``check_agent_name``).
+        """
         return Scope(
             agent=self.agent,
             read_namespaces=tuple(p.replace("{agent}", self.agent) for p in self.policy.read_namespaces),

@@ -62,7 +62,8 @@ def serve(
 ) -> None:
     """Run the MCP server (stdio for one local agent; HTTP/SSE for a team)."""
     from mcp_memory.config import redacted_url
-    from mcp_memory.server import build_server, serve_http
+    from mcp_memory.server import serve_http
+    from mcp_memory.stdio import serve_stdio
     from storage import StorageError
 
     settings = _settings(config)
@@ -87,10 +88,11 @@ def serve(
 
     try:
         if chosen == "stdio":
-            server = build_server(settings, agent=agent, transport="stdio")
             who = agent or settings.server.default_agent
-            banner(f"{where}, agent {who}; waiting for an MCP client on stdio; Ctrl-C to stop")
-            server.run("stdio")
+            ready = partial(
+                banner, f"{where}, agent {who}; waiting for an MCP client on stdio; Ctrl-C to stop"
+            )
+            anyio.run(partial(serve_stdio, settings, agent=agent, on_ready=ready))
         else:
             listening = lambda url: banner(f"{where}; listening on {url}; Ctrl-C to stop")  # noqa: E731
             anyio.run(partial(serve_http, settings, transport=chosen, on_ready=listening))

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -30,13 +28,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from mcp_memory.auth import AgentPolicy
+from mcp_memory.auth import AgentPolicy, check_agent_name
 from mcp_memory.crypto import CipherError, ContentCipher
+from mcp_memory.sections import IdentitySettings, LimitSettings, PruningSettings, RetentionSettings, _Section
 
 __all__ = [
     "AgentConfig",
     "ConfigError",
     "EmbedderSettings",
+    "IdentitySettings",
     "LimitSettings",
     "PruningSettings",
     "RetentionSettings",
@@ -56,10 +56,6 @@ LOCAL_CONFIG = "mcp-memory.toml"
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the offending key(s)."""
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class AgentConfig(AgentPolicy):
@@ -184,50 +180,6 @@ class ServerSettings(_Section):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=600)
 
 
-class LimitSettings(_Section):
-    """Caps that keep one reply from flooding an agent's context, and free-form input small.
-
-    ``max_chars_per_response``: every tool reply and resource read, as compact JSON, at most this many
-    characters (the longest strings are cut first, with a marker saying how much). ``max_json_bytes``,
-    ``max_json_depth``, ``max_json_keys``: caps on each free-form JSON argument (``metadata``,
-    ``properties``, a fact's ``value``...): UTF-8 bytes of its compact JSON, nesting levels of objects and
-    arrays, object keys counted at every level (``mcp_memory.arguments``).
-    """
-
-    max_items_per_response: int = Field(default=50, ge=1, le=500)
-    max_chars_per_response: int = Field(default=20_000, ge=1_000, le=1_000_000)
-    handoff_event_limit: int = Field(default=50, ge=1, le=500)
-    max_json_bytes: int = Field(default=8_192, ge=64, le=1_000_000)
-    max_json_depth: int = Field(default=6, ge=1, le=64)
-    max_json_keys: int = Field(default=128, ge=1, le=10_000)
-
-
-class RetentionSettings(_Section):
-    """Retention and decay of the namespaces matching one ``[retention."<pattern>"]`` table.
-
-    ``max_memories``: keep at most this many (pruning removes the least important, then oldest, first).
-    ``ttl_days``: prune memories older than this. ``decay``: lower old memories' search rank with an
-    ``exponential`` or ``logarithmic`` curve of ``half_life_hours`` (formulas: ``storage/ranking.py``).
-    """
-
-    max_memories: int | None = Field(default=None, ge=0)
-    ttl_days: float | None = Field(default=None, gt=0)
-    decay: Literal["none", "exponential", "logarithmic"] = "none"
-    half_life_hours: float | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _check_decay(self) -> RetentionSettings:
-        if self.decay != "none" and self.half_life_hours is None:
-            raise ValueError(f"decay = {self.decay!r} needs half_life_hours")
-        return self
-
-
-class PruningSettings(_Section):
-    """Background pruning by the server: every ``interval_seconds`` (0 turns it off)."""
-
-    interval_seconds: float = Field(default=3600.0, ge=0)
-
-
 class Settings(BaseSettings):
     """The whole deployment: storage, embedder, server, limits and the team's agents.
 
@@ -244,6 +196,7 @@ class Settings(BaseSettings):
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    identities: IdentitySettings = Field(default_factory=IdentitySettings)
     default_policy: AgentPolicy = Field(default_factory=AgentPolicy)
     agents: dict[str, AgentConfig] = Field(default_factory=dict)
     retention: dict[str, RetentionSettings] = Field(
@@ -266,6 +219,18 @@ class Settings(BaseSettings):
                     "ContentCipher; print(ContentCipher.generate_key())')"
                 ) from None
         return value
+
+    @model_validator(mode="after")
+    def _check_agent_names(self) -> Settings:
+        for key, name in [
+            *(("agents", n) for n in self.agents),
+            ("server.default_agent", self.server.default_agent),
+        ]:
+            try:
+                check_agent_name(name)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _check_pool(self) -> Settings:

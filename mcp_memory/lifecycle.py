@@ -22,8 +22,13 @@ import uvicorn
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from mcp_types import INTERNAL_ERROR
+from starlette.responses import JSONResponse, Response
 
-__all__ = ["GracefulUvicorn", "InFlightCalls"]
+from mcp_memory import __version__
+from mcp_memory.services import Service
+from storage import StorageError
+
+__all__ = ["HEALTH_TIMEOUT_SECONDS", "GracefulUvicorn", "InFlightCalls", "health_response"]
 
 logger = logging.getLogger("mcp_memory")
 
@@ -107,3 +112,26 @@ class GracefulUvicorn(uvicorn.Server):
         with super().capture_signals():
             yield
             self._captured_signals.clear()
+
+
+#: Bound of the store check behind ``GET /health`` (seconds).
+HEALTH_TIMEOUT_SECONDS = 5.0
+
+
+async def health_response(service: Service | None, in_flight: InFlightCalls) -> Response:
+    """200 ``{"status": "ok", "store": "ok", ...}`` when the store answers a query within
+    ``HEALTH_TIMEOUT_SECONDS``; 503 while starting, draining, or when the store is unreachable."""
+    body: dict[str, Any] = {"version": __version__, "in_flight_calls": in_flight.running}
+    if in_flight.draining:
+        return JSONResponse({**body, "status": "draining", "store": "closing"}, status_code=503)
+    if service is None:
+        return JSONResponse({**body, "status": "starting", "store": "not open"}, status_code=503)
+    body["backend"] = service.store.backend
+    try:
+        with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
+            body["schema_version"] = await service.store.schema_version()
+    except (StorageError, TimeoutError) as exc:
+        reason = exc.message if isinstance(exc, StorageError) else "no answer in time"
+        logger.warning("health check: the store is unreachable: %s", reason)
+        return JSONResponse({**body, "status": "unavailable", "store": "unreachable"}, status_code=503)
+    return JSONResponse({**body, "status": "ok", "store": "ok"})

@@ -7,6 +7,8 @@ upgrade is a change here (and nowhere else):
 - ``add_request_handler``: ``MCPServer._lowlevel_server.add_request_handler`` (``resources/subscribe``,
   ``resources/unsubscribe`` and our own ``subscriptions/listen`` handler; ``MCPServer`` registers only its
   own methods).
+- ``run_session``: ``MCPServer._lowlevel_server.run`` (what ``MCPServer.run_stdio_async`` calls) on streams of
+  our own (``mcp_memory.stdio``: the SDK's stdio reader drops malformed lines unanswered).
 - ``connection_of``: ``ServerSession._connection`` (the connection outlives the per-request session:
   legacy subscriptions are kept on it).
 - ``tool_input_schemas``: ``MCPServer._tool_manager`` (the registered tools, read synchronously while the
@@ -23,14 +25,23 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import RequestHandler
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.shared.message import SessionMessage
 from pydantic import BaseModel
 
-__all__ = ["add_request_handler", "connection_of", "lifespan_state", "sdk_cause", "tool_input_schemas"]
+__all__ = [
+    "add_request_handler",
+    "connection_of",
+    "lifespan_state",
+    "run_session",
+    "sdk_cause",
+    "tool_input_schemas",
+]
 
 ParamsT = TypeVar("ParamsT", bound=BaseModel)
 
@@ -43,6 +54,19 @@ def add_request_handler(
     Reaches into ``MCPServer._lowlevel_server`` (the SDK's ``Server``, whose ``add_request_handler`` is public).
     """
     server._lowlevel_server.add_request_handler(method, params_type, handler)
+
+
+async def run_session(
+    server: MCPServer[Any],
+    read_stream: MemoryObjectReceiveStream[SessionMessage | Exception],
+    write_stream: MemoryObjectSendStream[SessionMessage],
+) -> None:
+    """Serve one MCP session of ``server`` over the two streams until the read stream ends.
+
+    Reaches into ``MCPServer._lowlevel_server`` as ``MCPServer.run_stdio_async`` does (SDK 2.3).
+    """
+    lowlevel = server._lowlevel_server
+    await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
 
 
 def connection_of(ctx: ServerRequestContext[Any, Any]) -> Connection:

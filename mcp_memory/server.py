@@ -17,38 +17,41 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
-from mcp.server.subscriptions import ListenHandler
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import AnyHttpUrl, AnyUrl
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from mcp_memory import __version__
 from mcp_memory.auth import ACCESS_SCOPE, Principal, StaticTokenVerifier
 from mcp_memory.config import ConfigError, Settings
 from mcp_memory.errors import resource_failure, tool_failure
-from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls
+from mcp_memory.lifecycle import GracefulUvicorn, InFlightCalls, health_response
 from mcp_memory.operators import operator_routes
 from mcp_memory.prompts import register_prompts
+from mcp_memory.refusals import RefusedCalls
 from mcp_memory.replies import fit_resource, fit_tool_result
-from mcp_memory.resources import register_resources
+from mcp_memory.resources import register_resources, uri_ids
 from mcp_memory.sdk_adapter import lifespan_state, sdk_cause, tool_input_schemas
 from mcp_memory.services import Service, open_service
 from mcp_memory.services.auditing import AuditedCall, CallKind, named_ids
-from mcp_memory.subscriptions import ResourceChangeBridge, install_legacy_handlers, install_listen_handler
+from mcp_memory.subscriptions import (
+    ResourceChangeBridge,
+    ScopedListenHandler,
+    install_legacy_handlers,
+    install_listen_handler,
+)
 from mcp_memory.tool_view import ToolView
 from mcp_memory.tools import register_all
 from mcp_memory.tools._common import AppState
 from storage import StorageError
 
-__all__ = ["INSTRUCTIONS", "build_server", "serve_http"]
+__all__ = ["INSTRUCTIONS", "ServerParts", "assemble", "build_server", "serve_http"]
 
 logger = logging.getLogger("mcp_memory")
 Transport = Literal["stdio", "streamable-http", "sse"]
 
-#: Bound of the store check behind ``GET /health`` (seconds).
-HEALTH_TIMEOUT_SECONDS = 5.0
 
 INSTRUCTIONS = """\
 Shared memory for a team of agents (you see the tools your profile allows). Rooms are conversations: store_event
@@ -90,7 +93,7 @@ class _SharedService:
             if self._service is None:
                 stack = AsyncExitStack()
                 self._service = await stack.enter_async_context(open_service(self._settings))
-                stack.enter_context(self._bridge.attached(self._service.changes))
+                stack.enter_context(self._bridge.attached(self._service))
                 self._stack = stack
                 logger.info("mcp-memory %s on %s", __version__, await self._service.store.describe())
             self._users += 1
@@ -153,7 +156,7 @@ class MemoryServer(MCPServer[AppState]):
             limits = state.service.context.settings.limits if isinstance(state, AppState) else None
             try:
                 if limits is not None and context is not None:
-                    self.view.admit(state.principal_of(context), name, arguments, limits)
+                    self.view.admit(state.principal_of(), name, arguments, limits)
                 result = await super().call_tool(name, arguments, context)
             except (ToolError, StorageError) as exc:
                 cause = exc if isinstance(exc, StorageError) else sdk_cause(exc)
@@ -177,7 +180,7 @@ class MemoryServer(MCPServer[AppState]):
             ResourceNotFoundError: no such resource, or the item is missing or hidden from the caller.
             MCPError: another avoidable error (invalid params), or the store is unavailable (internal error).
         """
-        async with _audited(context, kind="resource", name=str(uri), ids=_uri_ids(str(uri))):
+        async with _audited(context, kind="resource", name=str(uri), ids=uri_ids(str(uri))):
             try:
                 contents = await super().read_resource(uri, context)
             except ResourceError as exc:
@@ -201,7 +204,7 @@ async def _audited(
     principal: Principal | None = None
     if isinstance(state, AppState) and context is not None:
         try:
-            principal = state.principal_of(context)
+            principal = state.principal_of()
         except ToolError:
             principal = None  # unauthenticated: the call never runs as anyone
     if principal is None or not isinstance(state, AppState):
@@ -211,19 +214,16 @@ async def _audited(
         yield call
 
 
-def _uri_ids(uri: str) -> list[str]:
-    """Ids in a resource URI: every second segment after the scheme (``rooms/{id}/events`` -> ``[id]``)."""
-    segments = [s for s in uri.split("://", 1)[-1].split("/") if s]
-    return segments[1::2]
-
-
 @dataclass
-class _Parts:
+class ServerParts:
+    """A built server and what serving it needs: the shared service, in-flight calls, listen streams."""
+
     server: MCPServer[AppState]
     shared: _SharedService
     in_flight: InFlightCalls
-    listen: ListenHandler
+    listen: ScopedListenHandler
     bridge: ResourceChangeBridge
+    grace_seconds: float
 
 
 def build_server(
@@ -236,9 +236,10 @@ def build_server(
     ``GET /health`` (HTTP transports, no token) answers 200 when the store answers a query, else 503.
 
     Raises:
-        ConfigError: an HTTP transport is asked for but no agent has a token.
+        ConfigError: an HTTP transport is asked for but no agent has a token, or ``agent`` is not a valid
+            agent name (``auth.AGENT_NAME_PATTERN``: a name never expands a namespace pattern).
     """
-    return _assemble(settings, agent=agent, transport=transport).server
+    return assemble(settings, agent=agent, transport=transport).server
 
 
 async def serve_http(
@@ -259,10 +260,10 @@ async def serve_http(
     running always finish, their writes committed (``InFlightCalls``); close the store; return.
 
     Raises:
-        ConfigError: no agent has a token.
+        ConfigError: no agent has a token, or ``encryption_key`` is not the store's key.
         StorageError: the store cannot be opened.
     """
-    parts = _assemble(settings, transport=transport)
+    parts = assemble(settings, transport=transport)
     host, port = settings.server.host, settings.server.port
     if transport == "sse":
         app = parts.server.sse_app(host=host)
@@ -286,15 +287,18 @@ async def serve_http(
     )
     loop = asyncio.get_running_loop()
     url = f"http://{host}:{port}/{'sse' if transport == 'sse' else 'mcp'}"
-    await GracefulUvicorn(
-        config,
-        on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close),
-        on_ready=(lambda: on_ready(url)) if on_ready else None,
-    ).serve()
+    # The service opens before uvicorn starts: a store or key that fails is this function's error (one line
+    # from the CLI), not a traceback of the app's lifespan; the lifespan then shares the open service.
+    async with parts.shared.use():
+        await GracefulUvicorn(
+            config,
+            on_exit=lambda: loop.call_soon_threadsafe(parts.listen.close),
+            on_ready=(lambda: on_ready(url)) if on_ready else None,
+        ).serve()
     logger.info("mcp-memory stopped cleanly")
 
 
-def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
+def _hold_service(app: Starlette, parts: ServerParts, grace_seconds: float) -> None:
     """Open the service for the app's whole life (SSE opens one per session otherwise), drain, close."""
     inner = app.router.lifespan_context
 
@@ -308,7 +312,7 @@ def _hold_service(app: Starlette, parts: _Parts, grace_seconds: float) -> None:
     app.router.lifespan_context = lifespan
 
 
-def _assemble(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> _Parts:
+def assemble(settings: Settings, *, agent: str | None = None, transport: Transport = "stdio") -> ServerParts:
     bridge = ResourceChangeBridge()
     shared = _SharedService(settings, bridge)
     in_flight = InFlightCalls()
@@ -343,7 +347,7 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
         lifespan=lifespan,
         log_level="WARNING",
         subscriptions=bridge,
-        middleware=[in_flight, view],
+        middleware=[RefusedCalls(), in_flight, view],
         view=view,
         **auth_options,
     )
@@ -355,43 +359,33 @@ def _assemble(settings: Settings, *, agent: str | None = None, transport: Transp
 
     @server.custom_route("/health", methods=["GET"])  # type: ignore[untyped-decorator]
     async def health(_: Request) -> Response:
-        return await _health(shared, in_flight)
+        return await health_response(shared.current, in_flight)
 
-    return _Parts(server=server, shared=shared, in_flight=in_flight, listen=listen, bridge=bridge)
-
-
-async def _health(shared: _SharedService, in_flight: InFlightCalls) -> Response:
-    """200 ``{"status": "ok", "store": "ok", ...}`` when the store answers a query within
-    ``HEALTH_TIMEOUT_SECONDS``; 503 while starting, draining, or when the store is unreachable."""
-    body: dict[str, Any] = {"version": __version__, "in_flight_calls": in_flight.running}
-    service = shared.current
-    if in_flight.draining:
-        return JSONResponse({**body, "status": "draining", "store": "closing"}, status_code=503)
-    if service is None:
-        return JSONResponse({**body, "status": "starting", "store": "not open"}, status_code=503)
-    body["backend"] = service.store.backend
-    try:
-        with anyio.fail_after(HEALTH_TIMEOUT_SECONDS):
-            body["schema_version"] = await service.store.schema_version()
-    except (StorageError, TimeoutError) as exc:
-        reason = exc.message if isinstance(exc, StorageError) else "no answer in time"
-        logger.warning("health check: the store is unreachable: %s", reason)
-        return JSONResponse({**body, "status": "unavailable", "store": "unreachable"}, status_code=503)
-    return JSONResponse({**body, "status": "ok", "store": "ok"})
+    return ServerParts(
+        server=server,
+        shared=shared,
+        in_flight=in_flight,
+        listen=listen,
+        bridge=bridge,
+        grace_seconds=settings.server.shutdown_grace_seconds,
+    )
 
 
 def _stdio_principal(settings: Settings, agent: str | None) -> Any:
-    name = agent or settings.server.default_agent
-    principal = Principal(agent=name, policy=settings.policy_for(name))
+    name = agent if agent is not None else settings.server.default_agent
+    try:
+        principal = Principal(agent=name, policy=settings.policy_for(name))
+    except ValueError as exc:
+        raise ConfigError(f"--agent: {exc}") from None
 
-    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+    def principal_of() -> Principal:
         return principal
 
     return principal_of
 
 
 def _token_principal(settings: Settings) -> Any:
-    def principal_of(_ctx: Context[Any, Any]) -> Principal:
+    def principal_of() -> Principal:
         token = get_access_token()
         if token is None:  # the auth middleware already refused the request; never reached in practice
             raise ToolError("not authenticated: send 'Authorization: Bearer <token>'")

@@ -1,19 +1,20 @@
-"""Resource subscriptions: the service's change bus delivered to MCP clients.
+"""Resource subscriptions: the service's change bus delivered to MCP clients, under the read rules.
 
-Two wire forms, both served:
+Two wire forms, both served, both authorized the same way (``mcp_memory.watches``): a subscription is
+refused when the caller's policy refuses a read of the URI, audited as ``subscribe <uri>``, and a
+notification is sent only when what the subscriber can read at the URI changed.
 
-- ``subscriptions/listen`` (protocol 2026-07-28): ``MCPServer(subscriptions=bridge)`` takes
-  ``ResourceChangeBridge`` as its ``SubscriptionBus``; the SDK's listen handler filters by the URIs each
-  stream asked for and sends ``notifications/resources/updated``.
+- ``subscriptions/listen`` (protocol 2026-07-28): ``ScopedListenHandler`` replaces the SDK's
+  ``ListenHandler`` (same wire behaviour: ack first, frames tagged with the subscription id, graceful
+  ``close``), checking each requested URI before the ack and each change before it is sent.
 - ``resources/subscribe`` / ``resources/unsubscribe`` (2024-11-05 .. 2025-11-25, what most clients send
   today): ``MCPServer`` has no public hook, so ``install_legacy_handlers`` registers them on its low-level
-  server (through ``sdk_adapter``); the bridge remembers each connection's URIs and sends ``notifications/resources/updated`` on
-  the connection's standalone channel (stdio; the GET stream of streamable HTTP; the SSE stream).
+  server (through ``sdk_adapter``); the bridge remembers each connection's watches and sends
+  ``notifications/resources/updated`` on the connection's standalone channel (stdio; the GET stream of
+  streamable HTTP; the SSE stream).
 
 The bridge is attached to the service's ``ChangeBus`` for the service's lifetime; every URI published
 there (by this process's writes, or by other processes through the store's change feed) reaches both.
-Subscribing needs no read permission: a notification carries only the URI the client named, and reading
-the resource afterwards runs in the caller's scope.
 """
 
 from __future__ import annotations
@@ -25,25 +26,41 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio
 import anyio.lowlevel
+from anyio.streams.memory import MemoryObjectSendStream
 from mcp import types
 from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp.server.mcpserver import MCPServer
-from mcp.server.subscriptions import ListenHandler
 from mcp.shared.exceptions import MCPError
-from mcp.shared.subscriptions import ResourceUpdated, ServerEvent
-from mcp_types import INVALID_PARAMS
+from mcp.shared.subscriptions import (
+    SUBSCRIPTION_ID_META_KEY,
+    ResourceUpdated,
+    ServerEvent,
+    event_matches,
+    event_to_notification,
+)
+from mcp_types import INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST
 
+from mcp_memory.auth import Principal
+from mcp_memory.errors import resource_failure
 from mcp_memory.sdk_adapter import add_request_handler, connection_of
-from mcp_memory.services.changes import ChangeBus
-from storage.contracts import RESYNC_TOPIC
+from mcp_memory.services import Service
+from mcp_memory.tools._common import AppState
+from mcp_memory.watches import Watch, audit_subscription
+from storage import RESYNC_TOPIC, StorageError
 
-__all__ = ["ResourceChangeBridge", "install_legacy_handlers", "install_listen_handler"]
+__all__ = [
+    "ResourceChangeBridge",
+    "ScopedListenHandler",
+    "install_legacy_handlers",
+    "install_listen_handler",
+]
 
 logger = logging.getLogger("mcp_memory.subscriptions")
 
-#: Most URIs one legacy session may subscribe to (bounds server memory per client).
+#: Most URIs one legacy session (or one listen stream) may subscribe to (bounds server memory per client).
 MAX_URIS_PER_SESSION = 1000
 
 
@@ -52,19 +69,22 @@ class ResourceChangeBridge:
 
     def __init__(self) -> None:
         self._listeners: dict[object, Callable[[ServerEvent], None]] = {}
-        self._changes: ChangeBus | None = None
+        self._service: Service | None = None
         # Keyed weakly by connection: a closed client's subscriptions go with it.
-        self._legacy: weakref.WeakKeyDictionary[Connection, set[str]] = weakref.WeakKeyDictionary()
+        self._legacy: weakref.WeakKeyDictionary[Connection, dict[str, Watch]] = weakref.WeakKeyDictionary()
         self._sending: set[asyncio.Task[None]] = set()
-        #: Set by ``install_listen_handler``: ending its streams tells listen clients to re-read.
-        self.listen_handler: ListenHandler | None = None
 
-    # --- SubscriptionBus (the SDK's listen handler and ctx.notify_resource_updated) ---------------------
+    @property
+    def service(self) -> Service | None:
+        """The service whose changes are delivered (``None`` when not attached)."""
+        return self._service
+
+    # --- SubscriptionBus (listen streams and ctx.notify_resource_updated) ------------------------------
 
     async def publish(self, event: ServerEvent) -> None:
         """Publish an SDK event; a resource update goes through the change bus (and so to other processes)."""
-        if isinstance(event, ResourceUpdated) and self._changes is not None:
-            await self._changes.publish(event.uri)
+        if isinstance(event, ResourceUpdated) and self._service is not None:
+            await self._service.changes.publish(event.uri)
         else:
             self._fan_out(event)
         await anyio.lowlevel.checkpoint()
@@ -87,58 +107,47 @@ class ResourceChangeBridge:
     # --- wiring to the service -----------------------------------------------------------------------
 
     @contextmanager
-    def attached(self, changes: ChangeBus) -> Iterator[None]:
-        """Deliver the URIs published on ``changes`` to subscribed clients while the block runs."""
-        unsubscribe = changes.subscribe(self._on_change)
-        self._changes = changes
+    def attached(self, service: Service) -> Iterator[None]:
+        """Deliver the URIs published on ``service.changes`` to subscribed clients while the block runs."""
+        unsubscribe = service.changes.subscribe(self._on_change)
+        self._service = service
         try:
             yield
         finally:
             unsubscribe()
-            self._changes = None
+            self._service = None
 
     # --- legacy resources/subscribe --------------------------------------------------------------------
 
-    def subscribe_connection(self, connection: Connection, uri: str) -> None:
-        """Remember that ``connection`` wants updates of ``uri`` (until it unsubscribes or closes).
+    def subscribe_connection(self, connection: Connection, watch: Watch) -> None:
+        """Keep ``watch`` for ``connection`` (until it unsubscribes or closes).
 
         Raises:
             ValueError: the connection already has ``MAX_URIS_PER_SESSION`` subscriptions.
         """
-        uris = self._legacy.setdefault(connection, set())
-        if uri not in uris and len(uris) >= MAX_URIS_PER_SESSION:
+        watches = self._legacy.setdefault(connection, {})
+        if watch.uri not in watches and len(watches) >= MAX_URIS_PER_SESSION:
             raise ValueError(f"at most {MAX_URIS_PER_SESSION} resource subscriptions per session")
-        uris.add(uri)
+        watches[watch.uri] = watch
 
     def unsubscribe_connection(self, connection: Connection, uri: str) -> None:
         """Forget ``uri`` for ``connection`` (no error when it was not subscribed)."""
-        uris = self._legacy.get(connection)
-        if uris is not None:
-            uris.discard(uri)
+        watches = self._legacy.get(connection)
+        if watches is not None:
+            watches.pop(uri, None)
 
     # --- delivery --------------------------------------------------------------------------------------
 
     def _on_change(self, uri: str) -> None:
+        # RESYNC_TOPIC: changes from other processes may have been lost (the feed was interrupted, or a
+        # datagram dropped); every watch re-reads its URI and only those whose subscriber's view changed
+        # are notified.
         if uri == RESYNC_TOPIC:
-            self._resync()
-            return
+            logger.warning("change notifications from other processes may be lost: subscribers re-read")
         self._fan_out(ResourceUpdated(uri=uri))
-        for connection, uris in list(self._legacy.items()):
-            if uri in uris:
-                self._send_later(connection, uri)
-
-    def _resync(self) -> None:
-        """Changes from other processes were lost (``RESYNC_TOPIC``): every subscriber must re-read.
-
-        Legacy subscribers get an update for each URI they follow; ``subscriptions/listen`` streams are
-        ended gracefully, which the protocol defines as "re-listen and refetch" (the SDK's ListenHandler).
-        """
-        logger.warning("change notifications from other processes were lost: telling subscribers to re-read")
-        for connection, uris in list(self._legacy.items()):
-            for followed in list(uris):
-                self._send_later(connection, followed)
-        if self.listen_handler is not None:
-            self.listen_handler.close()
+        for connection, watches in list(self._legacy.items()):
+            for watch in watches.values() if uri == RESYNC_TOPIC else filter(None, [watches.get(uri)]):
+                self._send_later(connection, watch)
 
     def _fan_out(self, event: ServerEvent) -> None:
         for listener in list(self._listeners.values()):
@@ -147,30 +156,141 @@ class ResourceChangeBridge:
             except Exception:  # fan-out boundary: one stream must not starve the others
                 logger.exception("subscription listener raised; continuing")
 
-    def _send_later(self, connection: Connection, uri: str) -> None:
-        # Listeners are synchronous (SDK contract); the write to the session is async, so it runs as its
+    def _send_later(self, connection: Connection, watch: Watch) -> None:
+        # Listeners are synchronous (SDK contract); the check and the write are async, so they run as their
         # own task. The server always runs on asyncio (stdio, uvicorn).
-        task = asyncio.get_running_loop().create_task(self._send(connection, uri))
+        task = asyncio.get_running_loop().create_task(self._send(connection, watch))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _send(self, connection: Connection, uri: str) -> None:
+    async def _send(self, connection: Connection, watch: Watch) -> None:
+        service = self._service
+        if service is None or not await watch.changed(service):
+            return
         try:
-            await connection.send_resource_updated(uri)
+            await connection.send_resource_updated(watch.uri)
         except Exception as exc:  # the connection ended: forget its subscriptions
             logger.debug("dropping legacy subscriptions of a closed connection: %r", exc)
             self._legacy.pop(connection, None)
 
 
-def install_listen_handler(server: MCPServer[Any], bridge: ResourceChangeBridge) -> ListenHandler:
-    """Serve ``subscriptions/listen`` with a ``ListenHandler`` the caller keeps (to ``close()`` it).
+def _caller(ctx: ServerRequestContext[Any, Any]) -> tuple[Service, Principal]:
+    state = ctx.lifespan_context
+    if not isinstance(state, AppState):
+        raise MCPError(INTERNAL_ERROR, "the server is not started")
+    return state.service, state.principal_of()
 
-    ``MCPServer(subscriptions=bridge)`` registers its own instance but does not expose it; replacing it
-    with this one lets a shutdown end every open listen stream gracefully (the client's loop ends)
-    instead of cutting it after the grace period.
+
+async def _start_watch(service: Service, principal: Principal, uri: str) -> Watch:
+    """Check and audit one subscription; a refusal is the error a read of ``uri`` would get.
+
+    Raises:
+        MCPError: the caller's policy refuses reading ``uri`` (invalid params), or the store failed.
     """
-    handler = ListenHandler(bridge)
-    bridge.listen_handler = handler
+    try:
+        async with audit_subscription(service, principal, uri):
+            return await Watch.start(service, principal, uri)
+    except StorageError as exc:
+        mapped = resource_failure(exc, uri=uri)
+        raise (mapped or exc) from None
+
+
+class ScopedListenHandler:
+    """Serves ``subscriptions/listen`` like the SDK's ``ListenHandler`` (``mcp/server/subscriptions.py``),
+    with each URI checked before the ack and each change checked before it is sent (``watches``)."""
+
+    def __init__(
+        self, bridge: ResourceChangeBridge, *, max_streams: int = 1024, max_buffered: int = 1024
+    ) -> None:
+        self._bridge = bridge
+        self._max_streams = max_streams
+        self._max_buffered = max_buffered
+        self._streams: set[MemoryObjectSendStream[ServerEvent]] = set()
+
+    async def __call__(
+        self, ctx: ServerRequestContext[Any, Any], params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        """Serve one listen stream (see the SDK's ``ListenHandler.__call__``)."""
+        subscription_id = ctx.request_id
+        if subscription_id is None:
+            raise MCPError(INVALID_REQUEST, "subscriptions/listen requires a request id")
+        if len(self._streams) >= self._max_streams:
+            raise MCPError(INTERNAL_ERROR, "Subscription limit reached")
+        requested = params.notifications
+        uris = list(dict.fromkeys(requested.resource_subscriptions or ()))
+        if len(uris) > MAX_URIS_PER_SESSION:
+            raise MCPError(
+                INVALID_PARAMS, f"at most {MAX_URIS_PER_SESSION} resource subscriptions per stream"
+            )
+        watches: dict[str, Watch] = {}
+        if uris:
+            service, principal = _caller(ctx)
+            for uri in uris:
+                watches[uri] = await _start_watch(service, principal, uri)
+        honored = types.SubscriptionFilter(
+            tools_list_changed=True if requested.tools_list_changed else None,
+            prompts_list_changed=True if requested.prompts_list_changed else None,
+            resources_list_changed=True if requested.resources_list_changed else None,
+            resource_subscriptions=uris or None,
+        )
+        meta: dict[str, Any] = {SUBSCRIPTION_ID_META_KEY: subscription_id}
+        send, recv = anyio.create_memory_object_stream[ServerEvent](self._max_buffered)
+
+        def deliver(event: ServerEvent) -> None:
+            if isinstance(event, ResourceUpdated) and event.uri == RESYNC_TOPIC:
+                for uri in uris:  # the feed was interrupted: re-check every URI of this stream
+                    deliver(ResourceUpdated(uri=uri))
+                return
+            if not event_matches(honored, frozenset(uris), event):
+                return
+            try:
+                send.send_nowait(event)
+            except anyio.ClosedResourceError:
+                pass
+            except anyio.WouldBlock:
+                logger.warning("listen stream %r backlog full; ending the stream", subscription_id)
+                self._streams.discard(send)
+                send.close()
+
+        unsubscribe = self._bridge.subscribe(deliver)
+        self._streams.add(send)
+        try:
+            await ctx.session.send_notification(
+                types.SubscriptionsAcknowledgedNotification(
+                    params=types.SubscriptionsAcknowledgedNotificationParams(
+                        notifications=honored, _meta=meta
+                    )
+                ),
+                related_request_id=subscription_id,
+            )
+            async for event in recv:
+                if isinstance(event, ResourceUpdated):
+                    current = self._bridge.service
+                    if current is None or not await watches[event.uri].changed(current):
+                        continue
+                await ctx.session.send_notification(
+                    event_to_notification(event, meta), related_request_id=subscription_id
+                )
+        finally:
+            unsubscribe()
+            self._streams.discard(send)
+            send.close()
+            recv.close()
+        return types.SubscriptionsListenResult(_meta=meta)
+
+    def close(self) -> None:
+        """End every open listen stream gracefully (each sends its final result frame)."""
+        for stream in list(self._streams):
+            stream.close()
+
+
+def install_listen_handler(server: MCPServer[Any], bridge: ResourceChangeBridge) -> ScopedListenHandler:
+    """Serve ``subscriptions/listen`` with a ``ScopedListenHandler`` the caller keeps (to ``close()`` it).
+
+    ``MCPServer(subscriptions=bridge)`` registers the SDK's own handler but does not expose it; replacing it
+    authorizes subscriptions and lets a shutdown end every open listen stream gracefully.
+    """
+    handler = ScopedListenHandler(bridge)
     add_request_handler(server, "subscriptions/listen", types.SubscriptionsListenRequestParams, handler)
     return handler
 
@@ -187,8 +307,10 @@ def install_legacy_handlers(server: MCPServer[Any], bridge: ResourceChangeBridge
     async def on_subscribe(
         ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
     ) -> types.EmptyResult:
+        service, principal = _caller(ctx)
+        watch = await _start_watch(service, principal, str(params.uri))
         try:
-            bridge.subscribe_connection(connection_of(ctx), str(params.uri))
+            bridge.subscribe_connection(connection_of(ctx), watch)
         except ValueError as exc:
             raise MCPError(INVALID_PARAMS, str(exc)) from None
         return types.EmptyResult()

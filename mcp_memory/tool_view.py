@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
 from mcp_memory.arguments import Parameters, check_arguments
@@ -117,7 +116,7 @@ def _principal(ctx: ServerRequestContext[Any, Any]) -> Principal | None:
     if principal_of is None:
         return None
     try:
-        principal = principal_of(Context(request_context=ctx))
+        principal = principal_of()
     except ToolError:
         return None
     return principal if isinstance(principal, Principal) else None

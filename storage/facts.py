@@ -14,7 +14,14 @@ from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
 from storage.models import Fact, Sensitivity, check_fact_write
 from storage.scope import Scope
 
-__all__ = ["FactWrite", "check_fact_delete", "check_fact_set", "next_fact_version", "visible_fact"]
+__all__ = [
+    "FactWrite",
+    "check_fact_delete",
+    "check_fact_set",
+    "fact_key_taken",
+    "next_fact_version",
+    "visible_fact",
+]
 
 
 @dataclass(frozen=True)
@@ -63,13 +70,11 @@ def check_fact_set(
     ``expected_version`` ``None`` or ``0`` means create-only (see ``FactStore.set_fact``).
 
     Raises:
-        PermissionDeniedError: ``current`` is above the scope's clearance.
+        PermissionDeniedError: ``current`` is hidden from the scope (``fact_key_taken``).
         ConflictError: ``current`` is at another version (``current_version`` 0 when it does not exist).
     """
-    if current is not None and current.sensitivity.level > scope.max_sensitivity.level:
-        raise PermissionDeniedError(
-            f"fact {namespace}/{key} exists above the clearance of {scope.agent!r}; it cannot be written"
-        )
+    if current is not None and visible_fact(current, scope) is None:
+        raise fact_key_taken(namespace, key, scope)
     current_version = 0 if current is None else current.version
     expected = expected_version or 0
     if expected != current_version:
@@ -78,6 +83,17 @@ def check_fact_set(
             current_version=current_version,
             current=current,
         )
+
+
+def fact_key_taken(namespace: str, key: str, scope: Scope) -> PermissionDeniedError:
+    """The error of writing a key held by a fact hidden from ``scope`` (above its clearance).
+
+    It says neither the fact's version, value nor sensitivity: only that this key cannot be written by this
+    caller (docs/security.md: a key is the one thing a writer can learn exists).
+    """
+    return PermissionDeniedError(
+        f"fact {namespace}/{key} cannot be written by {scope.agent!r}: choose another key"
+    )
 
 
 def check_fact_delete(

@@ -205,6 +205,7 @@ class Rows:
             priority=row["priority"],
             assignee=row["assignee"],
             room_id=row["room_id"],
+            namespace=row["namespace"],
             metadata=self.load_json(row["metadata"]),
             created_by=row["created_by"],
             version=row["version"],

@@ -14,7 +14,8 @@ from mcp_memory.config import ConfigError, Settings, find_config, load_settings
 __all__ = ["ConfigOption", "err", "settings_or_exit"]
 
 #: Messages for the human at the terminal (stderr; stdout stays for data).
-err = Console(stderr=True)
+#: Errors: one line each, never wrapped at the terminal width (a log collector sees one record per failure).
+err = Console(stderr=True, soft_wrap=True)
 
 ConfigOption = Annotated[
     Path | None,

@@ -77,7 +77,7 @@ class AlertService(AuditedArea, area="alerts"):
                 severity=severity,
                 room_id=room_id,
                 metadata=metadata or {},
-            )
+            ).model_copy(update={"message": self._ctx.sealer.seal_text(message, kind="alert")})
         )
         await self._ctx.changes.publish(*(inbox_uri(agent) for agent in alert.recipients))
         return alert

@@ -27,7 +27,7 @@ import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -40,7 +40,7 @@ from mcp_memory.auth import Principal
 from storage import AuditOutcome, AuditRecord, AuditStore, NewAuditRecord, StorageError
 from storage.models import MAX_AUDIT_IDS, utc_now
 
-__all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "ids_in"]
+__all__ = ["AuditLog", "AuditedArea", "AuditedCall", "CallKind", "RequestMark", "ids_in"]
 
 logger = logging.getLogger("mcp_memory.audit")
 
@@ -64,6 +64,16 @@ class AuditedCall:
 
 
 _OPEN_CALL: ContextVar[AuditedCall | None] = ContextVar("mcp_memory_open_audited_call", default=None)
+
+
+class RequestMark:
+    """Whether an audited call was opened while one MCP request ran (``AuditLog.marking_request``)."""
+
+    def __init__(self) -> None:
+        self.audited = False
+
+
+_REQUEST: ContextVar[RequestMark | None] = ContextVar("mcp_memory_request_mark", default=None)
 
 
 def ids_in(value: Any, depth: int = 3) -> Iterator[str]:
@@ -113,6 +123,9 @@ class AuditLog:
         Yields:
             The open call; add the ids of the result with ``add_result`` or ``add_ids``.
         """
+        mark = _REQUEST.get()
+        if mark is not None:
+            mark.audited = True
         joined = _OPEN_CALL.get()
         if joined is not None and not joined.closed:
             joined.add_ids(ids)
@@ -140,6 +153,34 @@ class AuditLog:
                     duration_ms=(time.perf_counter() - started) * 1000.0,
                     at=started_at,
                 )
+
+    @staticmethod
+    @contextmanager
+    def marking_request() -> Iterator[RequestMark]:
+        """Run one MCP request and tell afterwards whether it opened an audited call (it was recorded).
+
+        The server's refusal audit (``mcp_memory.refusals``) records a request refused before it reached
+        the audited path (malformed parameters) only when the mark says nothing recorded it.
+        """
+        mark = RequestMark()
+        token = _REQUEST.set(mark)
+        try:
+            yield mark
+        finally:
+            _REQUEST.reset(token)
+
+    @contextmanager
+    def unrecorded(self) -> Iterator[None]:
+        """Run the block's service calls without recording them (they join a call that is never written).
+
+        For reads the server makes on a subscriber's behalf to decide whether to notify it: the
+        subscription itself is audited when it is made; re-reads at each change are not calls of the agent.
+        """
+        token = _OPEN_CALL.set(AuditedCall())
+        try:
+            yield
+        finally:
+            _OPEN_CALL.reset(token)
 
     async def record(
         self,
@@ -220,7 +261,8 @@ def _audited(fn: Callable[..., Awaitable[Any]], name: str) -> Callable[..., Awai
         ids = named_ids(bound.arguments)
         log: AuditLog = self._ctx.audit_log
         async with log.call(principal.agent, kind="tool", name=name, ids=ids) as call:
-            result = await fn(self, *args, **kwargs)
+            # Every result leaves the service opened: nothing sealed at rest reaches a caller (sealing.py).
+            result = self._ctx.sealer.reveal(await fn(self, *args, **kwargs))
             call.add_result(result)
             return result
 

@@ -6,14 +6,16 @@ Every service write publishes the resource URIs it changed, after the write comm
 
 Anyone may publish their own URIs the same way (e.g. an agent's inbox): ``Service.changes.publish(uri)``
 is the public API, and the MCP server turns every published URI into ``notifications/resources/updated``
-for the clients subscribed to it (``subscriptions/listen`` and legacy ``resources/subscribe``).
+for the clients subscribed to it whose own read of it changed (``mcp_memory.watches``: a change a
+subscriber cannot see never reaches it).
 
 Publishing delivers to this process's listeners at once and hands the URIs to the store's change feed
 (``MemoryStore.publish_changes``), which carries them to the other server processes on the same
 database (PostgreSQL ``LISTEN``/``NOTIFY``; SQLite: Unix datagram sockets between the processes of one
 machine sharing the file). Events are level
 triggers without data ("re-read it"), delivered at most once: a publish that fails to reach other
-processes is logged, never raised, because the write it reports has already committed.
+processes is logged, never raised, because the write it reports has already committed. When the store's
+feed was interrupted and is back, listeners hear ``storage.RESYNC_TOPIC`` ("*"): re-read everything.
 """
 
 from __future__ import annotations

@@ -43,6 +43,22 @@ class ServiceContext:
                 f"{', '.join(principal.policy.tool_groups) or 'none'})"
             )
 
+    def require_directory(self, principal: Principal, *, write: bool) -> None:
+        """Raise ``PermissionDeniedError`` unless the principal reads (and with ``write``, writes) the identity
+        directory's namespace (``identities.directory_namespace``): identities are personal data."""
+        namespace = self.settings.identities.directory_namespace
+        scope = principal.scope()
+        if not scope.can_read(namespace) or (write and not scope.can_write(namespace)):
+            raise PermissionDeniedError(
+                f"agent {principal.agent!r} may not {'change' if write else 'read'} identities: they are "
+                f"personal data in namespace {namespace!r}, which its policy does not "
+                f"{'write' if write else 'read'}"
+            )
+
+    def may_read_directory(self, principal: Principal) -> bool:
+        """Whether the principal reads the identity directory (see ``require_directory``)."""
+        return principal.scope().can_read(self.settings.identities.directory_namespace)
+
     def require_clearance(self, principal: Principal, sensitivity: Sensitivity) -> None:
         """Raise ``PermissionDeniedError`` when ``sensitivity`` is above the principal's clearance."""
         if sensitivity.level > principal.policy.clearance.level:

@@ -48,6 +48,10 @@ class EscalationService(AuditedArea, area="escalations"):
     def __init__(self, ctx: ServiceContext) -> None:
         self._ctx = ctx
 
+    @property
+    def _directory(self) -> str:
+        return self._ctx.settings.identities.directory_namespace
+
     async def escalate(
         self,
         principal: Principal,
@@ -80,7 +84,7 @@ class EscalationService(AuditedArea, area="escalations"):
         if room_id is None:
             if task_id is None:
                 raise InvalidInputError("give room_id, or task_id of a task that belongs to a room")
-            room_id = (await self._ctx.store.get_task(task_id)).room_id
+            room_id = (await self._ctx.store.get_task(task_id, scope=principal.scope())).room_id
             if room_id is None:
                 raise InvalidInputError(f"task {task_id!r} belongs to no room: pass the room_id to escalate")
         await self._ctx.store.get_room(room_id, scope=principal.scope())
@@ -94,22 +98,25 @@ class EscalationService(AuditedArea, area="escalations"):
                 assignee=assignee,
                 priority=priority,
                 created_by=principal.agent,
-            ),
+            ).model_copy(update={"reason": self._ctx.sealer.seal_text(reason, kind="escalation")}),
             event_limit=self._ctx.settings.limits.handoff_event_limit,
         )
         uris = [escalation_uri(escalation.escalation_id), room_uri(room_id)]
         if alert is not None:
             meta = {**alert.metadata, "escalation_id": escalation.escalation_id}
-            sent = await self._ctx.store.send_alert(alert.model_copy(update={"metadata": meta}))
+            message = self._ctx.sealer.seal_text(alert.message, kind="alert")
+            sent = await self._ctx.store.send_alert(
+                alert.model_copy(update={"metadata": meta, "message": message})
+            )
             uris += [inbox_uri(agent) for agent in sent.recipients]
         await self._ctx.changes.publish(*uris)
-        return self._ctx.sealer.reveal(visible_to(principal, escalation))
+        return self._ctx.sealer.reveal(visible_to(principal, escalation, self._directory))
 
     async def get_escalation(self, principal: Principal, escalation_id: str) -> Escalation:
         """Return an escalation with its handoff package (cut to the caller's scope). Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
         found = await self._ctx.store.get_escalation(escalation_id, scope=principal.scope())
-        return self._ctx.sealer.reveal(visible_to(principal, found))
+        return self._ctx.sealer.reveal(visible_to(principal, found, self._directory))
 
     async def list_escalations(
         self,
@@ -127,7 +134,7 @@ class EscalationService(AuditedArea, area="escalations"):
         page = await self._ctx.store.list_escalations(
             status=status, room_id=room_id, queue=queue, limit=limit, cursor=cursor, scope=principal.scope()
         )
-        summaries = [summarize(visible_to(principal, e)) for e in page.items]
+        summaries = [summarize(visible_to(principal, e, self._directory)) for e in page.items]
         return EscalationPage(escalations=summaries, next_cursor=page.next_cursor)
 
     async def acknowledge(self, principal: Principal, escalation_id: str) -> Escalation:
@@ -143,7 +150,7 @@ class EscalationService(AuditedArea, area="escalations"):
             self._ctx.store.acknowledge_escalation(escalation_id, principal.agent)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return self._ctx.sealer.reveal(visible_to(principal, escalation))
+        return self._ctx.sealer.reveal(visible_to(principal, escalation, self._directory))
 
     async def resolve(self, principal: Principal, escalation_id: str, resolution: str) -> Escalation:
         """Close an escalation with a resolution note.
@@ -158,7 +165,7 @@ class EscalationService(AuditedArea, area="escalations"):
             self._ctx.store.resolve_escalation(escalation_id, principal.agent, resolution)
         )
         await self._ctx.changes.publish(escalation_uri(escalation_id))
-        return self._ctx.sealer.reveal(visible_to(principal, escalation))
+        return self._ctx.sealer.reveal(visible_to(principal, escalation, self._directory))
 
     def _require_handler(self, principal: Principal) -> None:
         self._ctx.require_group(principal, GROUP)
@@ -207,11 +214,13 @@ def _alert(
     )
 
 
-def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
+def visible_to(principal: Principal, escalation: Escalation, directory_namespace: str) -> Escalation:
     """The escalation with its package cut to what ``principal`` may read.
 
-    Events above the caller's clearance, and observation/decision memories and facts in namespaces it does
-    not read or above its clearance, are left out; the room, open tasks and customer identity stay. The
+    Events above the caller's clearance, observation/decision memories and facts in namespaces it does
+    not read or above its clearance, and open tasks in namespaces it does not read are left out, and the
+    customer identity unless the caller reads ``directory_namespace`` (identities are personal data); the
+    room stays. The
     customer graph keeps the entities the caller may read (and the relations between them), or is dropped
     when the customer's own entity is hidden.
     """
@@ -231,6 +240,8 @@ def visible_to(principal: Principal, escalation: Escalation) -> Escalation:
             "facts": [
                 f for f in package.facts if scope.can_read(f.namespace) and f.sensitivity.level <= ceiling
             ],
+            "open_tasks": [t for t in package.open_tasks if scope.can_read(t.namespace)],
+            "identity": package.identity if scope.can_read(directory_namespace) else None,
             "customer_graph": _graph_visible_to(package.customer_graph, scope.can_read, ceiling),
         }
     )

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
 from mcp_memory.services.context import ServiceContext
+from mcp_memory.services.sealing import ContentSealer
 from storage import ConflictError, PermissionDeniedError
-from storage.models import Fact, FactChange, Sensitivity
+from storage.models import Fact, FactChange, Sensitivity, validate_fact_value
 
 __all__ = ["FactHistory", "FactPage", "FactService", "fact_uri", "facts_uri"]
 
@@ -95,17 +96,18 @@ class FactService(AuditedArea, area="facts"):
         """
         self._check(principal, namespace, write=True)
         self._ctx.require_clearance(principal, sensitivity)
+        validate_fact_value(value)  # the plain value; a confidential one is stored sealed
         try:
             fact = await self._ctx.store.set_fact(
                 namespace,
                 key,
-                value,
+                self._ctx.sealer.seal_value(value, sensitivity),
                 expected_version=expected_version,
                 sensitivity=sensitivity,
                 scope=principal.scope(),
             )
         except ConflictError as exc:
-            raise _explain(exc, namespace, key, expected_version or 0) from None
+            raise _explain(exc, namespace, key, expected_version or 0, self._ctx.sealer) from None
         await self._ctx.changes.publish(fact_uri(namespace, key), facts_uri(namespace))
         return fact
 
@@ -125,7 +127,7 @@ class FactService(AuditedArea, area="facts"):
                 namespace, key, expected_version=expected_version, scope=principal.scope()
             )
         except ConflictError as exc:
-            raise _explain(exc, namespace, key, expected_version or 0) from None
+            raise _explain(exc, namespace, key, expected_version or 0, self._ctx.sealer) from None
         await self._ctx.changes.publish(fact_uri(namespace, key), facts_uri(namespace))
         return fact
 
@@ -166,9 +168,9 @@ class FactService(AuditedArea, area="facts"):
         return FactHistory(namespace=namespace, key=key, changes=changes)
 
 
-def _explain(exc: ConflictError, namespace: str, key: str, sent: int) -> ConflictError:
+def _explain(exc: ConflictError, namespace: str, key: str, sent: int, sealer: ContentSealer) -> ConflictError:
     """A conflict message that tells a model the current version and value and what to send."""
-    current = exc.current if isinstance(exc.current, Fact) else None
+    current = sealer.reveal(exc.current) if isinstance(exc.current, Fact) else None
     name = f"{namespace}/{key}"
     if current is None:
         message = (

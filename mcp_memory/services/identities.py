@@ -1,4 +1,9 @@
-"""Identities: one person across channels."""
+"""Identities: one person across channels; personal data in the directory namespace.
+
+Reading an identity needs the directory namespace (``identities.directory_namespace``) in the caller's
+``read_namespaces``; resolving, linking and unlinking addresses need it in ``write_namespaces`` too
+(``ServiceContext.require_directory``). A refusal is the same for every identity id: it is the policy's.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +40,9 @@ class IdentityService(AuditedArea, area="identities"):
     async def resolve_identity(
         self, principal: Principal, channel_type: str, address: str, *, display_name: str | None = None
     ) -> ResolvedIdentity:
-        """Return the identity owning an address, creating it on first contact."""
+        """Return the identity owning an address, creating it on first contact. Raises: PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         identity, created = await self._ctx.store.resolve_identity(
             channel, normalize_address(channel, address), display_name=display_name
@@ -51,8 +57,10 @@ class IdentityService(AuditedArea, area="identities"):
         Raises:
             NotFoundError: no such identity.
             ConflictError: the address belongs to someone else.
+            PermissionDeniedError: the caller may not change the directory.
         """
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         normalized = normalize_address(channel, address)
         try:
@@ -71,8 +79,10 @@ class IdentityService(AuditedArea, area="identities"):
 
         Raises:
             NotFoundError: nobody owns the address.
+            PermissionDeniedError: the caller may not change the directory.
         """
         self._ctx.require_group(principal, ADMIN_GROUP)
+        self._ctx.require_directory(principal, write=True)
         channel = normalize_channel_type(channel_type)
         owner = await self._ctx.store.unlink_address(channel, normalize_address(channel, address))
         await self._ctx.changes.publish(identity_uri(owner.identity_id))
@@ -88,13 +98,15 @@ class IdentityService(AuditedArea, area="identities"):
             PermissionDeniedError: ``source_id`` appears in a room the caller may not see in full.
         """
         self._ctx.require_group(principal, ADMIN_GROUP)
+        self._ctx.require_directory(principal, write=True)
         survivor = await self._ctx.store.merge_identities(source_id, into_id, scope=principal.scope())
         await self._ctx.changes.publish(identity_uri(source_id), identity_uri(into_id))
         return survivor
 
     async def get_identity(self, principal: Principal, identity_id: str) -> Identity:
-        """Return an identity with all its addresses. Raises: NotFoundError."""
+        """Return an identity with all its addresses. Raises: NotFoundError, PermissionDeniedError."""
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=False)
         return await self._ctx.store.get_identity(identity_id)
 
     async def customer_history(
@@ -117,8 +129,10 @@ class IdentityService(AuditedArea, area="identities"):
         Raises:
             InvalidInputError: neither an identity id nor a channel address, or a bad cursor.
             NotFoundError: no such identity, or nobody owns the address.
+            PermissionDeniedError: the caller may not read the identity directory.
         """
         self._ctx.require_group(principal, GROUP)
+        self._ctx.require_directory(principal, write=False)
         identity = await self._find(identity_id, channel_type, address)
         limit = self._ctx.page_size(limit)
         store, scope = self._ctx.store, principal.scope()
@@ -152,7 +166,9 @@ class IdentityService(AuditedArea, area="identities"):
             if events > 0
             else []
         )
-        tasks = await store.list_tasks(status=OPEN_TASKS, room_id=room.room_id, limit=HISTORY_ITEMS_PER_ROOM)
+        tasks = await store.list_tasks(
+            status=OPEN_TASKS, room_id=room.room_id, limit=HISTORY_ITEMS_PER_ROOM, scope=scope
+        )
         escalations = await store.list_escalations(
             status=[EscalationStatus.OPEN, EscalationStatus.ACKNOWLEDGED],
             room_id=room.room_id,
@@ -163,5 +179,8 @@ class IdentityService(AuditedArea, area="identities"):
             room=room,
             recent_events=self._ctx.sealer.reveal(recent),
             open_tasks=tasks.items,
-            open_escalations=[summarize(visible_to(principal, e)) for e in escalations.items],
+            open_escalations=[
+                summarize(visible_to(principal, e, self._ctx.settings.identities.directory_namespace))
+                for e in escalations.items
+            ],
         )

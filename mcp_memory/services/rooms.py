@@ -16,7 +16,7 @@ from mcp_memory.services.changes import room_events_uri, room_uri
 from mcp_memory.services.context import ServiceContext
 from mcp_memory.services.results import ChannelBindings, HandoffResult, Participants, RoomPage, RoomStateView
 from storage import ConflictError, InvalidInputError, NotFoundError
-from storage.models import DEFAULT_ROOM_NAMESPACE, NewRoom, Room, RoomStatus
+from storage.models import DEFAULT_ROOM_NAMESPACE, NewRoom, Room, RoomStatus, Sensitivity
 from storage.models.rooms import ParticipantKind, check_room_open, check_room_writable
 
 __all__ = ["BindingAction", "ParticipantAction", "RoomService"]
@@ -74,7 +74,9 @@ class RoomService(AuditedArea, area="rooms"):
     async def get_room(self, principal: Principal, room_id: str) -> Room:
         """Return a room the caller may read. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_room(room_id, scope=principal.scope())
+        return await self._as_seen(
+            principal, await self._ctx.store.get_room(room_id, scope=principal.scope())
+        )
 
     async def list_rooms(
         self,
@@ -106,7 +108,8 @@ class RoomService(AuditedArea, area="rooms"):
             cursor=cursor,
             scope=principal.scope(),
         )
-        return RoomPage(rooms=page.items, next_cursor=page.next_cursor)
+        rooms = [await self._as_seen(principal, room) for room in page.items]
+        return RoomPage(rooms=rooms, next_cursor=page.next_cursor)
 
     async def close_room(self, principal: Principal, room_id: str) -> Room:
         """Close a room (it then refuses new events). Raises: NotFoundError, PermissionDeniedError."""
@@ -116,7 +119,7 @@ class RoomService(AuditedArea, area="rooms"):
     async def _close(self, principal: Principal, room_id: str) -> Room:
         room = await self._ctx.store.close_room(room_id, scope=principal.scope())
         await self._ctx.changes.publish(room_uri(room.room_id))
-        return room
+        return await self._as_seen(principal, room)
 
     async def get_conversation_state(self, principal: Principal, room_id: str) -> RoomStateView:
         """Return the room's conversation state and current participants. Raises: NotFoundError."""
@@ -125,7 +128,7 @@ class RoomService(AuditedArea, area="rooms"):
 
     async def _state(self, principal: Principal, room_id: str) -> RoomStateView:
         store = self._ctx.store
-        room = await store.get_room(room_id, scope=principal.scope())
+        room = await self._as_seen(principal, await store.get_room(room_id, scope=principal.scope()))
         participants = await store.list_participants(room_id)
         return RoomStateView(
             room_id=room.room_id,
@@ -134,6 +137,20 @@ class RoomService(AuditedArea, area="rooms"):
             participants=participants,
             last_event_index=room.last_event_index,
         )
+
+    async def _as_seen(self, principal: Principal, room: Room) -> Room:
+        """``room`` with ``last_event_index`` the index of the newest event the caller may read (0 if none).
+
+        The room row counts every event; a caller below the highest clearance must not learn from it that
+        events above its clearance exist (issue 14: a room whose only event is confidential showed 1).
+        """
+        scope = principal.scope()
+        if room.last_event_index == 0 or scope.max_sensitivity == max(Sensitivity, key=lambda s: s.level):
+            return room
+        newest = await self._ctx.store.list_events(
+            room.room_id, before_index=room.last_event_index + 1, limit=1, scope=scope
+        )
+        return room.model_copy(update={"last_event_index": newest[-1].index if newest else 0})
 
     async def set_phase(
         self, principal: Principal, room_id: str, phase: str, *, expected_version: int | None = None

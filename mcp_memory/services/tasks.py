@@ -1,8 +1,11 @@
-"""Tasks: create, claim (atomic), update with optimistic concurrency, list."""
+"""Tasks: create, claim (atomic), update with optimistic concurrency, list.
+
+A task lives in a namespace (by default its room's, else ``shared-tasks``) and is read and changed under
+the caller's policy like a room: the store applies the caller's scope (hidden tasks look missing)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from mcp_memory.auth import Principal
 from mcp_memory.services.auditing import AuditedArea
@@ -13,6 +16,8 @@ from storage import ConflictError
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate
 
 __all__ = ["TaskService"]
+
+TaskT = TypeVar("TaskT", NewTask, TaskUpdate)
 
 GROUP = "tasks"
 
@@ -32,28 +37,33 @@ class TaskService(AuditedArea, area="tasks"):
         priority: int = 1,
         assignee: str | None = None,
         room_id: str | None = None,
+        namespace: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> TaskRecord:
-        """Create a task (open, or claimed when an assignee is given). Raises: NotFoundError (room)."""
+        """Create a task (open, or claimed when an assignee is given) in ``namespace`` (default: the room's,
+        else ``shared-tasks``).
+
+        Raises:
+            NotFoundError: ``room_id`` names no room the caller reads.
+            PermissionDeniedError: the caller may not write the task's namespace.
+        """
         self._ctx.require_group(principal, GROUP)
-        if room_id is not None:
-            await self._ctx.store.get_room(room_id, scope=principal.scope())
-        return await self._ctx.store.create_task(
-            NewTask(
-                title=title,
-                description=description,
-                priority=priority,
-                assignee=assignee,
-                room_id=room_id,
-                metadata=metadata or {},
-                created_by=principal.agent,
-            )
+        task = NewTask(
+            title=title,
+            description=description,
+            priority=priority,
+            assignee=assignee,
+            room_id=room_id,
+            namespace=namespace,
+            metadata=metadata or {},
+            created_by=principal.agent,
         )
+        return await self._ctx.store.create_task(_sealed_task(self._ctx, task), scope=principal.scope())
 
     async def get_task(self, principal: Principal, task_id: str) -> TaskRecord:
-        """Return a task. Raises: NotFoundError."""
+        """Return a task the caller may read. Raises: NotFoundError."""
         self._ctx.require_group(principal, GROUP)
-        return await self._ctx.store.get_task(task_id)
+        return await self._ctx.store.get_task(task_id, scope=principal.scope())
 
     async def claim_task(
         self, principal: Principal, task_id: str, *, expected_version: int | None = None
@@ -67,7 +77,7 @@ class TaskService(AuditedArea, area="tasks"):
         self._ctx.require_group(principal, GROUP)
         try:
             task = await self._ctx.store.claim_task(
-                task_id, principal.agent, expected_version=expected_version
+                task_id, principal.agent, expected_version=expected_version, scope=principal.scope()
             )
         except ConflictError as exc:
             current = exc.current if isinstance(exc.current, TaskRecord) else None
@@ -98,7 +108,12 @@ class TaskService(AuditedArea, area="tasks"):
         """
         self._ctx.require_group(principal, GROUP)
         try:
-            task = await self._ctx.store.update_task(task_id, update, expected_version=expected_version)
+            task = await self._ctx.store.update_task(
+                task_id,
+                _sealed_task(self._ctx, update),
+                expected_version=expected_version,
+                scope=principal.scope(),
+            )
         except ConflictError as exc:
             raise ConflictError(
                 f"task {task_id} is at version {exc.current_version}, you sent {expected_version}: "
@@ -123,6 +138,21 @@ class TaskService(AuditedArea, area="tasks"):
         self._ctx.require_group(principal, GROUP)
         limit = self._ctx.page_size(limit)
         page = await self._ctx.store.list_tasks(
-            status=status, assignee=assignee, room_id=room_id, limit=limit, cursor=cursor
+            status=status,
+            assignee=assignee,
+            room_id=room_id,
+            limit=limit,
+            cursor=cursor,
+            scope=principal.scope(),
         )
         return TaskPage(tasks=page.items, next_cursor=page.next_cursor)
+
+
+def _sealed_task(ctx: ServiceContext, task: TaskT) -> TaskT:
+    """``task`` (validated plain) with its title and description sealed when the tenant has a key."""
+    changes = {
+        name: ctx.sealer.seal_text(text, kind="task")
+        for name in ("title", "description")
+        if isinstance(text := getattr(task, name), str)
+    }
+    return task.model_copy(update=changes)

@@ -21,6 +21,7 @@ from storage.models import Sensitivity
 
 __all__ = [
     "DESTRUCTIVE",
+    "MAX_SQL_INTEGER",
     "READ",
     "WRITE",
     "WRITE_IDEMPOTENT",
@@ -32,6 +33,11 @@ __all__ = [
     "caller",
     "page_limit",
 ]
+
+#: The largest integer a tool accepts for an index or a version: a signed 64-bit SQL integer (SQLite's
+#: INTEGER, PostgreSQL's bigint), so a larger one is refused by the tool's input schema on both backends
+#: (SQLite's driver raised ``OverflowError`` where PostgreSQL answered ``InvalidInput``).
+MAX_SQL_INTEGER = 2**63 - 1
 
 #: Tool annotations (MCP ``ToolAnnotations``), each naming only hints that differ from the spec's defaults
 #: (``readOnlyHint`` false, ``destructiveHint`` true, ``idempotentHint`` false, ``openWorldHint`` true) or
@@ -61,14 +67,16 @@ def page_limit(maximum: int) -> FieldInfo:
 class AppState:
     """The lifespan state of a server: the service and how to find the caller of a request.
 
-    ``principal_of`` raises ``ToolError`` when the request has no authenticated caller.
+    ``principal_of`` returns the caller of the current request (stdio: the configured agent; HTTP: the
+    agent of the request's bearer token, from the SDK's auth context); it raises ``ToolError`` when the
+    request has no authenticated caller.
     """
 
     service: Service
-    principal_of: Callable[[Context[Any, Any]], Principal]
+    principal_of: Callable[[], Principal]
 
 
 def caller(ctx: Context[Any, Any]) -> tuple[Service, Principal]:
     """Return the service and the calling principal of the current request."""
     state: AppState = ctx.request_context.lifespan_context
-    return state.service, state.principal_of(ctx)
+    return state.service, state.principal_of()

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from mcp_memory.services.results import EventPage, StoredEvent
 from mcp_memory.tools._common import (
+    MAX_SQL_INTEGER,
     READ,
     WRITE_IDEMPOTENT,
     Metadata,
@@ -75,10 +76,12 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         room_id: RoomId,
         after_index: Annotated[
-            int | None, Field(description="Only events after this index (continue paging).", ge=0)
+            int | None,
+            Field(description="Only events after this index (continue paging).", ge=0, le=MAX_SQL_INTEGER),
         ] = None,
         before_index: Annotated[
-            int | None, Field(description="Only the latest events before this index.", ge=1)
+            int | None,
+            Field(description="Only the latest events before this index.", ge=1, le=MAX_SQL_INTEGER),
         ] = None,
         limit: Annotated[int, page_limit(100)] = 20,
         types: Annotated[

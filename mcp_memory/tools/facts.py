@@ -8,7 +8,16 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.facts import FactHistory, FactPage
-from mcp_memory.tools._common import DESTRUCTIVE, READ, WRITE, Cursor, SensitivityArg, caller, page_limit
+from mcp_memory.tools._common import (
+    DESTRUCTIVE,
+    MAX_SQL_INTEGER,
+    READ,
+    WRITE,
+    Cursor,
+    SensitivityArg,
+    caller,
+    page_limit,
+)
 from storage.models import FACT_KEY_PATTERN, Fact, Sensitivity
 
 Namespace = Annotated[str, Field(description="e.g. shared-customer-context", max_length=128)]
@@ -31,7 +40,8 @@ def register(server: MCPServer[Any]) -> None:
         key: Key,
         value: Annotated[Any, Field(description="Any JSON value except null.")],
         expected_version: Annotated[
-            int, Field(description="The version you last read; 0 creates a new fact.", ge=0)
+            int,
+            Field(description="The version you last read; 0 creates a new fact.", ge=0, le=MAX_SQL_INTEGER),
         ] = 0,
         sensitivity: SensitivityArg = Sensitivity.INTERNAL,
     ) -> Fact:
@@ -47,7 +57,7 @@ def register(server: MCPServer[Any]) -> None:
         namespace: Namespace,
         key: Key,
         expected_version: Annotated[
-            int | None, Field(description="Only delete if still at this version.", ge=1)
+            int | None, Field(description="Only delete if still at this version.", ge=1, le=MAX_SQL_INTEGER)
         ] = None,
     ) -> Fact:
         """Delete a fact that no longer holds; its history is kept. Returns the deleted fact."""
@@ -75,7 +85,7 @@ def register(server: MCPServer[Any]) -> None:
         key: Key,
         limit: Annotated[int, page_limit(50)] = 20,
         before_version: Annotated[
-            int | None, Field(description="Page back: versions below this.", ge=1)
+            int | None, Field(description="Page back: versions below this.", ge=1, le=MAX_SQL_INTEGER)
         ] = None,
     ) -> FactHistory:
         """See how a fact changed over time (who set which value at which version), newest first."""

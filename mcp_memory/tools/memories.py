@@ -112,7 +112,7 @@ def register(server: MCPServer[Any]) -> None:
             datetime | None, Field(description="Only created before this time.")
         ] = None,
         half_life_hours: Annotated[
-            float | None, Field(description="Favour recent items (decay half-life).", gt=0)
+            float | None, Field(description="Favour recent items (decay half-life).", gt=0, le=1_000_000)
         ] = None,
         task_id: TaskId = None,
         exclude_authors: ExcludeAuthors = None,

@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from pydantic import Field
 
 from mcp_memory.services.results import TaskPage
-from mcp_memory.tools._common import READ, WRITE, Cursor, Metadata, caller, page_limit
+from mcp_memory.tools._common import MAX_SQL_INTEGER, READ, WRITE, Cursor, Metadata, caller, page_limit
 from storage.models import TaskRecord, TaskStatus, TaskUpdate
 
 TaskId = Annotated[str, Field(description="The task's task_id.", max_length=128)]
@@ -34,6 +34,13 @@ def register(server: MCPServer[Any]) -> None:
         assignee: Annotated[
             str | None, Field(description="Assign now instead of letting someone claim it.", max_length=128)
         ] = None,
+        namespace: Annotated[
+            str | None,
+            Field(
+                description="Who may see and change it; default: the room's, else shared-tasks.",
+                max_length=128,
+            ),
+        ] = None,
         metadata: Metadata = None,
     ) -> TaskRecord:
         """Create a work item for the team; it stays open until an agent claims it."""
@@ -45,6 +52,7 @@ def register(server: MCPServer[Any]) -> None:
             priority=priority,
             room_id=room_id,
             assignee=assignee,
+            namespace=namespace,
             metadata=metadata,
         )
 
@@ -53,7 +61,8 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         task_id: TaskId,
         expected_version: Annotated[
-            int | None, Field(description="Fail if the task changed since you read it.", ge=1)
+            int | None,
+            Field(description="Fail if the task changed since you read it.", ge=1, le=MAX_SQL_INTEGER),
         ] = None,
     ) -> TaskRecord:
         """Take an open task for yourself. Only one agent can win a claim; the others get an error."""
@@ -65,7 +74,10 @@ def register(server: MCPServer[Any]) -> None:
         ctx: Context[Any, Any],
         task_id: TaskId,
         expected_version: Annotated[
-            int, Field(description="The version you last read; stale versions are refused.", ge=1)
+            int,
+            Field(
+                description="The version you last read; stale versions are refused.", ge=1, le=MAX_SQL_INTEGER
+            ),
         ],
         status: Annotated[
             TaskStatus | None, Field(description="open, claimed, in_progress, done or cancelled.")

@@ -24,8 +24,9 @@ __all__ = ["MAX_TOPIC_CHARS", "RESYNC_TOPIC", "ChangeFeedStore", "TopicListener"
 #: Longest topic accepted (PostgreSQL ``NOTIFY`` payloads must stay under 8000 bytes).
 MAX_TOPIC_CHARS = 1000
 
-#: Delivered by a feed that lost topics on their way to this follower (e.g. a full socket queue): "some
-#: change you follow may have been missed: re-read everything you follow". Publishing it means the same.
+#: Delivered by a feed that lost topics on their way to this follower (a full socket queue, a listening
+#: connection that was lost and is back): "some change you follow may have been missed: re-read everything
+#: you follow". Publishing it means the same.
 RESYNC_TOPIC = "*"
 
 #: Called once per topic received from another process; MUST NOT block or raise.
@@ -51,7 +52,9 @@ class ChangeFeedStore(abc.ABC):  # noqa: B024 (a mixin of MemoryStore: defaults,
 
         The context value says whether a cross-process feed is active (``False``: this backend has none,
         the listener will never be called). Listening starts when the block is entered; ``listener`` runs
-        on the event loop, MUST NOT block and MUST NOT raise. The default yields ``False``.
+        on the event loop, MUST NOT block and MUST NOT raise. A backend whose feed can be interrupted (a
+        lost connection) MUST reconnect by itself, with backoff, while the block runs, and then call
+        ``listener(RESYNC_TOPIC)``. The default yields ``False``.
 
         Raises:
             BackendUnavailableError: the feed's connection cannot be opened.

@@ -75,7 +75,7 @@ from storage.models.rooms import (
     RoomStatus,
 )
 from storage.models.sessions import NewSession, Session
-from storage.models.tasks import NewTask, TaskRecord, TaskStatus, TaskUpdate
+from storage.models.tasks import DEFAULT_TASK_NAMESPACE, NewTask, TaskRecord, TaskStatus, TaskUpdate
 from storage.models.versions import BranchResult, MergeConflict, MergeResult, RollbackResult, Snapshot
 
 __all__ = [
@@ -92,6 +92,7 @@ __all__ = [
     "ChannelBinding",
     "ConversationState",
     "DEFAULT_ROOM_NAMESPACE",
+    "DEFAULT_TASK_NAMESPACE",
     "DecayRule",
     "DecayStrategy",
     "Entity",

@@ -28,6 +28,7 @@ __all__ = [
     "check_room_creation",
     "check_room_writable",
     "merged_metadata",
+    "room_id_taken",
     "stale_state",
 ]
 
@@ -144,6 +145,16 @@ def check_room_writable(room_id: str, namespace: str, scope: Scope | None) -> No
             f"agent {scope.agent!r} may read room {room_id!r} but not write to it (namespace "
             f"{namespace!r}; writable: {', '.join(scope.write_namespaces) or 'none'})"
         )
+
+
+def room_id_taken(room_id: str) -> ConflictError:
+    """The error of creating a room with an id another room holds, visible to the caller or not.
+
+    Room ids are unique in the tenant, so a taken id cannot be given again; the answer is the same whether
+    the caller may read that room or not, and says nothing more about it (docs/security.md: ids chosen by
+    callers are the one thing a writer can learn exists).
+    """
+    return ConflictError(f"room id {room_id!r} is not available: choose another id or omit it for a new one")
 
 
 def merged_metadata(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Task records: work items with status, priority, assignee and version."""
+"""Task records: work items with status, priority, assignee and version, each in a namespace.
+
+A task lives in a namespace like a room or a memory: by default its room's, else ``DEFAULT_TASK_NAMESPACE``.
+The scope rules of the tasks area are written once here (``check_task_visible``, ``check_task_writable``,
+``task_namespace``) and applied by both backends inside their read or write transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,26 @@ from typing import Any
 
 from pydantic import Field
 
-from storage.errors import ConflictError
-from storage.models.common import _Record
+from storage.errors import ConflictError, NotFoundError, PermissionDeniedError
+from storage.models.common import NAMESPACE_PATTERN, _Record
+from storage.scope import Scope
 
-__all__ = ["NewTask", "TaskRecord", "TaskStatus", "TaskUpdate", "check_claim", "stale_task", "task_changes"]
+__all__ = [
+    "DEFAULT_TASK_NAMESPACE",
+    "NewTask",
+    "TaskRecord",
+    "TaskStatus",
+    "TaskUpdate",
+    "check_claim",
+    "check_task_visible",
+    "check_task_writable",
+    "stale_task",
+    "task_changes",
+    "task_namespace",
+]
+
+#: Namespace of a task that has no room and names none. Shared: the default policy reads ``shared-*``.
+DEFAULT_TASK_NAMESPACE = "shared-tasks"
 
 
 class TaskStatus(enum.StrEnum):
@@ -32,6 +53,7 @@ class NewTask(_Record):
     priority: int = Field(default=1, ge=0, le=3)
     assignee: str | None = Field(default=None, max_length=128)
     room_id: str | None = Field(default=None, max_length=128)
+    namespace: str | None = Field(default=None, pattern=NAMESPACE_PATTERN)
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_by: str | None = Field(default=None, max_length=128)
 
@@ -63,6 +85,8 @@ class TaskRecord(_Record):
     priority: int
     assignee: str | None
     room_id: str | None
+    #: Who may see and change it (rooms' rules); tasks frozen in packages before it existed read as the default.
+    namespace: str = DEFAULT_TASK_NAMESPACE
     metadata: dict[str, Any]
     created_by: str | None
     version: int
@@ -74,6 +98,31 @@ class TaskRecord(_Record):
 
 
 # Rules of the tasks area that every backend applies around its compare-and-set SQL.
+
+
+def task_namespace(task: NewTask, room_namespace: str | None) -> str:
+    """The namespace a new task lives in: the one it names, else its room's, else the default."""
+    return task.namespace or room_namespace or DEFAULT_TASK_NAMESPACE
+
+
+def check_task_visible(task: TaskRecord | None, task_id: str, scope: Scope | None) -> TaskRecord:
+    """``task`` when it exists and ``scope`` reads its namespace.
+
+    Raises:
+        NotFoundError: missing, or in a namespace the scope does not read (the same answer).
+    """
+    if task is None or (scope is not None and not scope.can_read(task.namespace)):
+        raise NotFoundError("task", task_id)
+    return task
+
+
+def check_task_writable(namespace: str, scope: Scope | None, *, what: str) -> None:
+    """Raises: PermissionDeniedError: ``scope`` does not write ``namespace`` (``what``: the task or its id)."""
+    if scope is not None and not scope.can_write(namespace):
+        raise PermissionDeniedError(
+            f"agent {scope.agent!r} may not change {what} (namespace {namespace!r}; writable: "
+            f"{', '.join(scope.write_namespaces) or 'none'})"
+        )
 
 
 def task_changes(update: TaskUpdate) -> dict[str, Any]:

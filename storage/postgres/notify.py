@@ -4,12 +4,14 @@
 "origin"}`` on channel ``mcp_memory_changes`` after the caller's write committed (one ``NOTIFY`` per ~7 kB
 of topics: the payload limit is 8000 bytes), and ``follow_changes`` hands every topic of another
 ``origin`` (another store instance) on the same schema to a listener. PostgreSQL delivers a notice to
-every listening connection, in every process. Delivery is at most once: a follower that was disconnected
-misses topics, so consumers re-read state after reconnecting.
+every listening connection, in every process. Delivery is at most once: a follower whose connection was
+lost reconnects by itself with backoff and then hands ``RESYNC_TOPIC`` to its listener (re-read everything).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
@@ -18,11 +20,12 @@ from typing import Any
 
 import asyncpg
 
-from storage.contracts.changes import TopicListener, check_topics
+from storage.contracts.changes import RESYNC_TOPIC, TopicListener, check_topics
+from storage.errors import StorageError
 from storage.postgres.core import PostgresCore
 from storage.postgres.errors import map_driver_errors
 
-__all__ = ["CHANNEL", "PostgresNotify"]
+__all__ = ["CHANNEL", "FEED_APPLICATION_NAME", "PostgresNotify"]
 
 logger = logging.getLogger("storage.postgres")
 
@@ -53,20 +56,34 @@ async def _notify_topics(conn: asyncpg.Connection, schema: str, origin: str, top
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(payload))
 
 
-@asynccontextmanager
-async def _follow_topics(
-    dsn: str, schema: str, origin: str, listener: TopicListener, connect_kwargs: dict[str, Any]
-) -> AsyncIterator[bool]:
-    """Call ``listener(topic)`` for every topic published on ``schema`` by another ``origin``.
+#: Backoff between reconnection attempts of a lost feed connection: doubling from the first to the last
+#: (seconds), so a restarting database is retried quickly at first and then every half minute.
+RECONNECT_FIRST_SECONDS = 0.1
+RECONNECT_MAX_SECONDS = 30.0
 
-    Listens on a dedicated connection (not from the pool), closed on exit. A lost connection is logged
-    (topics are missed until the follower is opened again).
+#: ``application_name`` of the feed's listening connection (operators see it in ``pg_stat_activity``).
+FEED_APPLICATION_NAME = "mcp-memory-feed"
 
-    Raises:
-        BackendUnavailableError: the connection cannot be opened.
-    """
 
-    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+class _Follower:
+    """One ``LISTEN`` connection that reconnects with backoff when lost, then tells its listener to resync."""
+
+    def __init__(
+        self, dsn: str, schema: str, origin: str, listener: TopicListener, connect_kwargs: dict[str, Any]
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._origin = origin
+        self._listener = listener
+        self._connect_kwargs = {
+            **connect_kwargs,
+            "server_settings": {"application_name": FEED_APPLICATION_NAME},
+        }
+        self._conn: asyncpg.Connection | None = None
+        self._reconnecting: asyncio.Task[None] | None = None
+        self._closing = False
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         try:
             data = json.loads(payload)
         except ValueError:
@@ -74,32 +91,88 @@ async def _follow_topics(
         if (
             not isinstance(data, dict)
             or data.get("kind") != "topics"
-            or data.get("schema") != schema
-            or data.get("origin") == origin
+            or data.get("schema") != self._schema
+            or data.get("origin") == self._origin
         ):
             return
         for topic in data.get("topics") or ():
             if isinstance(topic, str):
-                try:
-                    listener(topic)
-                except Exception:  # a listener must not break the connection's notification loop
-                    logger.exception("change topic listener raised")
+                self._tell(topic)
 
-    def on_lost(_conn: object) -> None:
-        logger.warning("the change feed connection closed; changes from other processes are missed")
+    def _tell(self, topic: str) -> None:
+        try:
+            self._listener(topic)
+        except Exception:  # a listener must not break the connection's notification loop
+            logger.exception("change topic listener raised")
 
-    with map_driver_errors():
-        conn = await asyncpg.connect(dsn, **connect_kwargs)
-    try:
+    def _on_lost(self, _conn: object) -> None:
+        if self._closing or self._reconnecting is not None:
+            return
+        logger.warning("the change feed connection was lost; reconnecting (changes meanwhile are re-read)")
+        self._reconnecting = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def connect(self) -> None:
+        """Open the listening connection. Raises: BackendUnavailableError."""
         with map_driver_errors():
-            await conn.add_listener(CHANNEL, on_notify)
-        conn.add_termination_listener(on_lost)
+            conn = await asyncpg.connect(self._dsn, **self._connect_kwargs)
+            try:
+                await conn.add_listener(CHANNEL, self._on_notify)
+            except BaseException:
+                await conn.close()
+                raise
+        conn.add_termination_listener(self._on_lost)
+        self._conn = conn
+
+    async def _reconnect(self) -> None:
+        delay = RECONNECT_FIRST_SECONDS
+        try:
+            while not self._closing:
+                try:
+                    await self.connect()
+                except StorageError as exc:
+                    logger.warning("change feed: reconnecting in %.1f s: %s", delay, exc.message)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+                    continue
+                logger.warning("change feed reconnected: subscribers re-read what they follow")
+                self._tell(RESYNC_TOPIC)
+                return
+        finally:
+            self._reconnecting = None
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnecting
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.remove_termination_listener(self._on_lost)
+            if not conn.is_closed():
+                with map_driver_errors():
+                    await conn.close()
+
+
+@asynccontextmanager
+async def _follow_topics(
+    dsn: str, schema: str, origin: str, listener: TopicListener, connect_kwargs: dict[str, Any]
+) -> AsyncIterator[bool]:
+    """Call ``listener(topic)`` for every topic published on ``schema`` by another ``origin``.
+
+    Listens on a dedicated connection (not from the pool), closed on exit. A lost connection is reopened
+    with backoff (``RECONNECT_FIRST_SECONDS`` doubling to ``RECONNECT_MAX_SECONDS``), then
+    ``listener(RESYNC_TOPIC)`` says that topics may have been missed.
+
+    Raises:
+        BackendUnavailableError: the connection cannot be opened at first.
+    """
+    follower = _Follower(dsn, schema, origin, listener, connect_kwargs)
+    await follower.connect()
+    try:
         yield True
     finally:
-        conn.remove_termination_listener(on_lost)
-        if not conn.is_closed():
-            with map_driver_errors():
-                await conn.close()
+        await follower.close()
 
 
 class PostgresNotify(PostgresCore):

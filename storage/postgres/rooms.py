@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.errors import ConflictError
 from storage.models import ConversationState, Event, NewRoom, Room, new_id, utc_now
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, room_id_taken
 from storage.postgres.events import PostgresEvents, fetch_room_row
 from storage.postgres.rows import ROWS
 from storage.queries.rooms import Handoff, RoomQueries, StateChange
@@ -36,7 +35,7 @@ class PostgresRooms(RoomQueries, PostgresEvents):
                 room.namespace,
             )
             if row is None:
-                raise ConflictError(f"room {room_id!r} already exists: choose another room_id")
+                raise room_id_taken(room_id)
         return ROWS.room(row)
 
     async def update_room_metadata(self, room_id: str, metadata: dict[str, Any]) -> Room:

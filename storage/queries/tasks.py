@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storage.contracts.tasks import TaskStore
-from storage.errors import NotFoundError
 from storage.models import Page, TaskRecord, TaskStatus
+from storage.models.tasks import check_task_visible
 from storage.paging import DEFAULT_PAGE_SIZE, clamp_limit, decode_cursor
 from storage.queries.reader import Reader, cursor_int, cursor_time, page_of
+from storage.scope import Scope
 
 __all__ = ["TASK_ORDER", "TaskQueries"]
 
@@ -19,12 +20,10 @@ TASK_ORDER = "priority DESC, created_at ASC, task_id ASC"
 class TaskQueries(Reader, TaskStore):
     """``TaskStore``'s reads: one task, and the filtered, paged listing."""
 
-    async def get_task(self, task_id: str) -> TaskRecord:
+    async def get_task(self, task_id: str, *, scope: Scope | None = None) -> TaskRecord:
         p = self.PARAMS()
         row = await self._fetch_one(f"SELECT * FROM tasks WHERE task_id = {p.add(task_id)}", p.values)
-        if row is None:
-            raise NotFoundError("task", task_id)
-        return self.ROWS.task(row)
+        return check_task_visible(None if row is None else self.ROWS.task(row), task_id, scope)
 
     async def list_tasks(
         self,
@@ -34,9 +33,11 @@ class TaskQueries(Reader, TaskStore):
         room_id: str | None = None,
         limit: int = DEFAULT_PAGE_SIZE,
         cursor: str | None = None,
+        scope: Scope | None = None,
     ) -> Page[TaskRecord]:
         size = clamp_limit(limit)
         p = self.PARAMS()
+        p.require(p.readable("namespace", scope))
         if status:
             p.require(p.equals_any("status", [TaskStatus(s).value for s in status]))
         if assignee is not None:

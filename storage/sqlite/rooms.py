@@ -9,7 +9,6 @@ from typing import Any
 
 import apsw
 
-from storage.errors import ConflictError
 from storage.models import (
     ConversationState,
     Event,
@@ -18,7 +17,7 @@ from storage.models import (
     new_id,
     utc_now,
 )
-from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata
+from storage.models.rooms import check_room_creation, check_room_writable, merged_metadata, room_id_taken
 from storage.queries.rooms import Handoff, RoomQueries, StateChange
 from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
@@ -39,7 +38,7 @@ def create_room(conn: apsw.Connection, room: NewRoom, scope: Scope | None = None
     check_room_creation(room.namespace, scope)
     room_id = room.room_id or new_id("room")
     if fetch_one(conn, "SELECT 1 FROM rooms WHERE room_id = ?", (room_id,)) is not None:
-        raise ConflictError(f"room {room_id!r} already exists: choose another id or omit it")
+        raise room_id_taken(room_id)
     now = ts(utc_now())
     conn.execute(
         "INSERT INTO rooms (room_id, namespace, name, status, metadata, state_updated_at, created_by,"

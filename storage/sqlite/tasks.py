@@ -11,10 +11,19 @@ from typing import Any
 import apsw
 
 from storage.models import NewTask, TaskRecord, TaskStatus, TaskUpdate, new_id, utc_now
-from storage.models.tasks import check_claim, stale_task, task_changes
+from storage.models.tasks import (
+    check_claim,
+    check_task_visible,
+    check_task_writable,
+    stale_task,
+    task_changes,
+    task_namespace,
+)
 from storage.queries.tasks import TaskQueries
+from storage.scope import Scope
 from storage.sqlite.core import SQLiteCore
-from storage.sqlite.rows import ROWS, fetch_by_key, to_json, ts
+from storage.sqlite.events import room_row
+from storage.sqlite.rows import ROWS, fetch_by_key, fetch_one, to_json, ts
 
 __all__ = ["SQLiteTasks"]
 
@@ -23,14 +32,25 @@ def _task_row(conn: apsw.Connection, task_id: str) -> dict[str, Any]:
     return fetch_by_key(conn, "tasks", "task_id", task_id, "task")
 
 
-def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
-    """Insert a task: status ``open``, or ``claimed`` with an assignee; version 1."""
+def _writable(conn: apsw.Connection, task_id: str, scope: Scope | None) -> TaskRecord:
+    """The task (read in this write transaction) when the scope reads and writes its namespace."""
+    row = fetch_one(conn, "SELECT * FROM tasks WHERE task_id = ?", (task_id,))
+    task = check_task_visible(None if row is None else ROWS.task(row), task_id, scope)
+    check_task_writable(task.namespace, scope, what=f"task {task_id!r}")
+    return task
+
+
+def create_task(conn: apsw.Connection, task: NewTask, scope: Scope | None) -> TaskRecord:
+    """Insert a task: status ``open``, or ``claimed`` with an assignee; version 1; in its namespace."""
+    room_namespace = room_row(conn, task.room_id, scope)["namespace"] if task.room_id is not None else None
+    namespace = task_namespace(task, room_namespace)
+    check_task_writable(namespace, scope, what=f"tasks in namespace {namespace!r}")
     task_id = new_id("task")
     now = ts(utc_now())
     status = TaskStatus.CLAIMED if task.assignee else TaskStatus.OPEN
     conn.execute(
-        "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id, metadata,"
-        " created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        "INSERT INTO tasks (task_id, title, description, status, priority, assignee, room_id, namespace,"
+        " metadata, created_by, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
         (
             task_id,
             task.title,
@@ -39,6 +59,7 @@ def create_task(conn: apsw.Connection, task: NewTask) -> TaskRecord:
             task.priority,
             task.assignee,
             task.room_id,
+            namespace,
             to_json(task.metadata),
             task.created_by,
             now,
@@ -63,9 +84,14 @@ def _compare_and_set(
     return ROWS.task(_task_row(conn, task_id))
 
 
-def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int) -> TaskRecord:
-    """Apply ``update`` at ``expected_version``. Raises: NotFoundError, ConflictError (stale version)."""
-    current = ROWS.task(_task_row(conn, task_id))
+def update_task(
+    conn: apsw.Connection, task_id: str, update: TaskUpdate, expected_version: int, scope: Scope | None
+) -> TaskRecord:
+    """Apply ``update`` at ``expected_version``.
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable), ConflictError (stale version).
+    """
+    current = _writable(conn, task_id, scope)
     if current.version != expected_version:
         raise stale_task(current, expected_version)
     changes = task_changes(update)
@@ -75,9 +101,14 @@ def update_task(conn: apsw.Connection, task_id: str, update: TaskUpdate, expecte
     return _compare_and_set(conn, task_id, expected_version, changes)
 
 
-def claim_task(conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None) -> TaskRecord:
-    """Assign an open, unassigned task to ``agent`` (``check_claim``). Raises: NotFoundError, ConflictError."""
-    current = ROWS.task(_task_row(conn, task_id))
+def claim_task(
+    conn: apsw.Connection, task_id: str, agent: str, expected_version: int | None, scope: Scope | None
+) -> TaskRecord:
+    """Assign an open, unassigned task to ``agent`` (``check_claim``).
+
+    Raises: NotFoundError, PermissionDeniedError (namespace not writable), ConflictError.
+    """
+    current = _writable(conn, task_id, scope)
     if check_claim(current, agent, expected_version):
         return current
     return _compare_and_set(
@@ -89,13 +120,15 @@ class SQLiteTasks(TaskQueries, SQLiteCore):
     """``TaskStore``'s writes on SQLite: versioned updates and the atomic claim, each one write transaction
     (the reads are ``TaskQueries``)."""
 
-    async def create_task(self, task: NewTask) -> TaskRecord:
-        return await self._db.write(create_task, task)
+    async def create_task(self, task: NewTask, *, scope: Scope | None = None) -> TaskRecord:
+        return await self._db.write(create_task, task, scope)
 
-    async def update_task(self, task_id: str, update: TaskUpdate, *, expected_version: int) -> TaskRecord:
-        return await self._db.write(update_task, task_id, update, expected_version)
+    async def update_task(
+        self, task_id: str, update: TaskUpdate, *, expected_version: int, scope: Scope | None = None
+    ) -> TaskRecord:
+        return await self._db.write(update_task, task_id, update, expected_version, scope)
 
     async def claim_task(
-        self, task_id: str, agent: str, *, expected_version: int | None = None
+        self, task_id: str, agent: str, *, expected_version: int | None = None, scope: Scope | None = None
     ) -> TaskRecord:
-        return await self._db.write(claim_task, task_id, agent, expected_version)
+        return await self._db.write(claim_task, task_id, agent, expected_version, scope)

@@ -15,6 +15,7 @@ import pytest
 from mcp import Client
 
 from mcp_memory.config import Settings
+from mcp_memory.crypto import ContentCipher
 from tests.mcp_memory.conftest import make_settings
 from tests.mcp_memory.test_tools import call, call_error
 from tests.mcp_memory.transports import Connect
@@ -203,6 +204,7 @@ async def test_policies_govern_facts_and_snapshots(connect: Connect, tmp_path: A
             "viewer": {"write_namespaces": ["agent-{agent}"], "tool_groups": ["facts"]},
             "lowly": {"clearance": "internal"},
         },
+        encryption_key=ContentCipher.generate_key(),  # confidential facts are sealed at rest
     )
     async with (
         connect(settings, "admin") as admin,

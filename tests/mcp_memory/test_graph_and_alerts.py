@@ -125,11 +125,11 @@ async def test_inbox_subscribers_are_notified_when_an_alert_arrives(
     connect: Connect, settings_factory: Any
 ) -> None:
     settings = settings_factory(agents={"lead": {}, "billing": {}})
-    async with connect(settings, "lead") as client:
+    async with connect.team(settings, ["lead", "billing"]) as clients:
         uri = "memory://agents/billing/inbox"
         with anyio.fail_after(10):
-            async with client.listen(resource_subscriptions=[uri]) as subscription:
-                await call(client, "send_alert", to_agents=["billing"], message="all deals on hold")
+            async with clients["billing"].listen(resource_subscriptions=[uri]) as subscription:
+                await call(clients["lead"], "send_alert", to_agents=["billing"], message="all deals on hold")
                 async for event in subscription:
                     assert getattr(event, "uri", None) == uri
                     break

@@ -1,5 +1,7 @@
 """Property (hypothesis): through the service, no search, list, resource-shaped read or count reveals a
-memory, room, event or escalation outside the caller's policy, on both backends.
+memory, room, event or escalation outside the caller's policy, on both backends; and no task, identity or
+subscription, and no prompt's material, lets an agent read, be notified about or change what its policy
+hides.
 
 Each example draws a random policy (read patterns, clearance) and random data (memories and rooms in
 random namespaces, events of random sensitivity, an escalation per room); the data are written
@@ -17,8 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mcp_memory.auth import AgentPolicy, Principal
+from mcp_memory.prompts import _room_material
 from mcp_memory.services import Service, open_service
-from storage import NotFoundError, Scope
+from mcp_memory.watches import Watch
+from storage import NotFoundError, PermissionDeniedError, Scope
 from storage.models import (
     Event,
     Memory,
@@ -27,8 +31,11 @@ from storage.models import (
     NewEvent,
     NewMemory,
     NewRoom,
+    NewTask,
     SearchRequest,
     Sensitivity,
+    TaskRecord,
+    TaskUpdate,
 )
 from tests.mcp_memory.conftest import make_settings
 
@@ -160,3 +167,116 @@ async def test_the_service_never_reveals_what_the_policy_hides(
         else:
             with pytest.raises(NotFoundError):
                 await service.escalations.get_escalation(me, escalation.escalation_id)
+
+
+write_policies = st.builds(
+    lambda reads, writes, clearance: AgentPolicy(
+        read_namespaces=reads, write_namespaces=writes, clearance=clearance
+    ),
+    st.lists(st.sampled_from([*PATTERNS, "shared-directory"]), min_size=0, max_size=3, unique=True),
+    st.lists(st.sampled_from([*PATTERNS, "shared-directory"]), min_size=0, max_size=3, unique=True),
+    st.sampled_from(list(Sensitivity)),
+)
+task_data = st.lists(
+    st.tuples(st.sampled_from(NAMESPACES), st.booleans()),  # (namespace, in a room of it or named)
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(policy=write_policies, spec=task_data)
+async def test_tasks_identities_and_subscriptions_follow_the_policy(
+    service: Service, words: Iterator[str], policy: AgentPolicy, spec: list[tuple[str, bool]]
+) -> None:
+    """Tasks (read, list, claim, update), identities (read, resolve, link) and subscriptions (notified or
+    not) against the oracle: a task is visible iff its namespace is readable and changeable iff also
+    writable; an identity is readable iff the directory is readable, changeable iff also writable; a
+    subscriber hears a change only of what it can read."""
+    store = service.store
+    word = next(words)
+    me = Principal(agent="prop", policy=policy)
+    scope: Scope = me.scope()
+    tasks: list[TaskRecord] = []
+    for i, (namespace, in_room) in enumerate(spec):
+        if in_room:
+            room = await store.create_room(NewRoom(namespace=namespace))
+            new = NewTask(title=f"{word} task {i}", room_id=room.room_id)
+        else:
+            new = NewTask(title=f"{word} task {i}", namespace=namespace)
+        tasks.append(await store.create_task(new))
+    assert all(t.namespace == ns for t, (ns, _) in zip(tasks, spec, strict=True))
+    # A task of a readable room may live in a namespace the caller does not read: prompts must hide it.
+    for room_id in {t.room_id for t in tasks if t.room_id is not None}:
+        tasks.append(
+            await store.create_task(
+                NewTask(title=f"{word} task x{len(tasks)}", room_id=room_id, namespace="agent-other")
+            )
+        )
+    hidden_titles = [t.title for t in tasks if not scope.can_read(t.namespace)]
+    for room_id in {t.room_id for t in tasks if t.room_id is not None}:
+        room_ns = (await store.get_room(room_id)).namespace
+        if scope.can_read(room_ns):
+            material = "".join(m.model_dump_json() for m in await _room_material(service, me, room_id))
+            assert not any(f'"{title}"' in material for title in hidden_titles)
+        else:
+            with pytest.raises(NotFoundError):
+                await _room_material(service, me, room_id)
+
+    listed: list[TaskRecord] = []
+    cursor: str | None = None
+    while True:  # every page: earlier examples' tasks are still there
+        page = await service.tasks.list_tasks(me, limit=50, cursor=cursor)
+        listed.extend(page.tasks)
+        if (cursor := page.next_cursor) is None:
+            break
+    ours = {t.task_id for t in listed if t.title.startswith(word)}
+    assert ours == {t.task_id for t in tasks if scope.can_read(t.namespace)}
+    assert all(scope.can_read(t.namespace) for t in listed)
+    watches = {t.task_id: await Watch.start(service, me, f"memory://tasks/{t.task_id}") for t in tasks}
+    for task in tasks:
+        if not scope.can_read(task.namespace):
+            with pytest.raises(NotFoundError):
+                await service.tasks.get_task(me, task.task_id)
+            with pytest.raises(NotFoundError):
+                await service.tasks.claim_task(me, task.task_id)
+            with pytest.raises(NotFoundError):
+                await service.tasks.update_task(me, task.task_id, TaskUpdate(title="x"), expected_version=1)
+        elif not scope.can_write(task.namespace):
+            assert (await service.tasks.get_task(me, task.task_id)).task_id == task.task_id
+            with pytest.raises(PermissionDeniedError):
+                await service.tasks.claim_task(me, task.task_id)
+            with pytest.raises(PermissionDeniedError):
+                await service.tasks.update_task(me, task.task_id, TaskUpdate(title="x"), expected_version=1)
+        else:
+            assert (await service.tasks.claim_task(me, task.task_id)).assignee == "prop"
+        # Whatever the caller could do, someone with every right changes the task: only a subscriber that
+        # can read it hears of it.
+        current = await store.get_task(task.task_id)
+        await store.update_task(task.task_id, TaskUpdate(priority=3), expected_version=current.version)
+        assert await watches[task.task_id].changed(service) is scope.can_read(task.namespace)
+    for task in tasks:
+        if not scope.can_write(task.namespace):
+            unchanged = await store.get_task(task.task_id)
+            assert unchanged.assignee is None
+            assert unchanged.title == task.title
+
+    directory = service.settings.identities.directory_namespace
+    identity, _ = await store.resolve_identity("email", f"{word}@example.com")
+    if scope.can_read(directory):
+        assert (
+            await service.identities.get_identity(me, identity.identity_id)
+        ).identity_id == identity.identity_id
+    else:
+        with pytest.raises(PermissionDeniedError):
+            await service.identities.get_identity(me, identity.identity_id)
+    if scope.can_read(directory) and scope.can_write(directory):
+        await service.identities.link_address(
+            me, identity.identity_id, "sms", f"+1{int.from_bytes(word.encode()) % 10**10:010d}"
+        )
+    else:
+        with pytest.raises(PermissionDeniedError):
+            await service.identities.link_address(me, identity.identity_id, "web", f"{word}-web")
+        assert [a.address for a in (await store.get_identity(identity.identity_id)).addresses] == [
+            f"{word}@example.com"
+        ]

@@ -99,7 +99,7 @@ EXPECTED: dict[str, set[str]] = {
     "create_session": {"namespace", "metadata", "session_id"},
     "get_session": {"session_id"},
     "forget": {"memory_id"},
-    "create_task": {"title", "description", "priority", "room_id", "assignee", "metadata"},
+    "create_task": {"title", "description", "priority", "room_id", "assignee", "namespace", "metadata"},
     "claim_task": {"task_id", "expected_version"},
     "update_task": {
         "task_id",

@@ -111,13 +111,15 @@ async def test_a_write_on_one_server_process_reaches_a_subscriber_of_another(htt
         room_uri = f"memory://rooms/{room['room_id']}"
         events_uri = f"{room_uri}/events"
         await legacy_subscribe(legacy, room_uri)
-        inbox_uri = "memory://agents/triage/inbox"  # a URI another area publishes with changes.publish
+        inbox_uri = "memory://agents/triage/inbox"  # published by the alerts area of a third process
         async with listener.listen(resource_subscriptions=[events_uri, inbox_uri]) as sub:
             await call(writer, "store_event", room_id=room["room_id"], content="from the other process")
             with anyio.fail_after(WAIT_SECONDS):
                 event = await anext(sub)
             async with open_service(load_settings(http_config)) as third_process:
-                await third_process.changes.publish(inbox_uri)
+                await third_process.alerts.send_alert(
+                    third_process.principal("billing"), to_agents=["triage"], message="deals on hold"
+                )
             with anyio.fail_after(WAIT_SECONDS):
                 published = await anext(sub)
         assert event == ResourceUpdated(uri=events_uri)

@@ -57,6 +57,7 @@ async def _busy_room(store: MemoryStore) -> dict[str, object]:
     await store.update_task(done.task_id, TaskUpdate(status=TaskStatus.DONE), expected_version=1)
     cancelled = await store.create_task(NewTask(title="cancelled", room_id=room.room_id))
     await store.update_task(cancelled.task_id, TaskUpdate(status=TaskStatus.CANCELLED), expected_version=1)
+    await store.create_room(NewRoom(room_id="room_other"))
     await store.create_task(NewTask(title="other room", room_id="room_other"))
     return {
         "room_id": room.room_id,

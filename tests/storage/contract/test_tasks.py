@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from storage import ConflictError, InvalidInputError, MemoryStore, NotFoundError
-from storage.models import NewTask, TaskStatus, TaskUpdate
+from storage.models import NewRoom, NewTask, TaskStatus, TaskUpdate
 from storage.paging import encode_cursor
 from tests.storage.contract.support import collect_pages, is_utc
 
@@ -13,6 +13,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_create_task_starts_open_at_version_one(store: MemoryStore) -> None:
+    await store.create_room(NewRoom(room_id="room_1", namespace="rooms-support"))
     task = await store.create_task(
         NewTask(title="Refund order 17", description="partial", room_id="room_1", metadata={"order": 17})
     )
@@ -24,6 +25,7 @@ async def test_create_task_starts_open_at_version_one(store: MemoryStore) -> Non
     assert task.priority == 1
     assert task.assignee is None
     assert task.room_id == "room_1"
+    assert task.namespace == "rooms-support"  # the room's
     assert task.metadata == {"order": 17}
     assert task.version == 1
     assert is_utc(task.created_at)
@@ -57,6 +59,8 @@ async def test_list_tasks_orders_by_priority_then_age_across_pages(store: Memory
 
 
 async def test_list_tasks_filters_by_status_assignee_and_room(store: MemoryStore) -> None:
+    for room_id in ("room_1", "room_2"):
+        await store.create_room(NewRoom(room_id=room_id))
     a = await store.create_task(NewTask(title="a", room_id="room_1"))
     b = await store.create_task(NewTask(title="b", assignee="billing", room_id="room_1"))
     c = await store.create_task(NewTask(title="c", assignee="billing", room_id="room_2"))
