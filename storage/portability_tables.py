@@ -207,6 +207,7 @@ TABLES: tuple[Table, ...] = (
             _c("completed_at", "time"),
             _c("reopen_count", "int"),
             _c("claim_count", "int"),
+            _c("namespace"),
         ),
         ("task_id",),
         "room",

@@ -138,7 +138,10 @@ class PostgresReindex(PostgresCore):
                 "DELETE FROM meta WHERE key = ANY($1::text[])",
                 [shared.TARGET_MODEL_KEY, shared.TARGET_DIMENSIONS_KEY],
             )
-            if pgvector:
+        if pgvector:
+            # After the swap commits: built in the swap's own transaction, the index would also read the old
+            # row versions (their vectors of the old size no longer cast to ``vector(dims)``).
+            async with self._connection() as conn:
                 await ensure_hnsw_index(conn, self._schema, dims)
         self._dimensions = dims
         return done
